@@ -1,0 +1,538 @@
+"""`schema`: every line is a readable record with the structure its format needs.
+
+The structure of each format is declared once as pydantic TypedDict models and
+validated in strict mode; the conversation rules pydantic cannot express (role
+order, tool calls answered, a target at the end) are checked on the validated turns.
+Unreadable lines reach this family from the reader, so a broken file fails its
+`::schema` item rather than collection.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Union
+
+import orjson
+from pydantic import Field, TypeAdapter, ValidationError
+from typing_extensions import NotRequired, TypedDict
+
+from ..findings import Finding, rule
+from ..formats import SHAREGPT_ROLES, Example
+from ..io import ReadProblem
+from ..text import excerpt
+from .base import FileCheck, FileContext
+
+# -- rules --------------------------------------------------------------------------------
+
+INVALID_JSON = rule(
+    "SCH001", "invalid-json", "schema", "error",
+    "A line is not valid JSON.",
+    """The line cannot be parsed as JSON: a syntax error, data after the closing brace,
+    or nesting too deep to read. The example is lost to training. Fix the writer that
+    produced the line, or delete the line.""",
+)
+INVALID_ENCODING = rule(
+    "SCH002", "invalid-encoding", "schema", "error",
+    "A line is not valid UTF-8 text.",
+    """The line holds bytes that are not UTF-8, a NUL byte, or a lone UTF-16 surrogate
+    escape. Tokenizers and APIs reject such text. Re-encode the source as UTF-8 and
+    strip control bytes.""",
+)
+NON_STANDARD_NUMBER = rule(
+    "SCH003", "non-standard-number", "schema", "error",
+    "A line uses NaN or Infinity, which JSON does not allow.",
+    """Python's json module writes NaN and Infinity by default; strict readers (and
+    fine-tuning APIs) refuse them. Replace them with null or a number, or dump with
+    `allow_nan=False`.""",
+)
+NOT_AN_OBJECT = rule(
+    "SCH004", "not-an-object", "schema", "error",
+    "A line is JSON but not an object.",
+    """Each line of a fine-tuning file must be one JSON object (one example). A bare
+    array, string or number is not an example.""",
+)
+JSON_ARRAY_FILE = rule(
+    "SCH005", "json-array-file", "schema", "error",
+    "The file is one JSON array instead of JSON Lines.",
+    """The file holds a single JSON array (often pretty-printed) where one object per
+    line is expected. Convert it with `jq -c '.[]' data.json > data.jsonl`.""",
+)
+UNREADABLE_FILE = rule(
+    "SCH006", "unreadable-file", "schema", "error",
+    "The file cannot be read.",
+    """The path cannot be opened (a directory, a symlink loop, no permission), is not
+    gzip data despite its `.gz` name, or its compressed stream is cut off. Lines read
+    before the failure are still checked.""",
+)
+EMPTY_FILE = rule(
+    "SCH007", "empty-file", "schema", "error",
+    "The file holds no examples.",
+    """An empty split silently trains or evaluates on nothing. Remove the file or fill it.""",
+)
+BYTE_ORDER_MARK = rule(
+    "SCH008", "byte-order-mark", "schema", "warning",
+    "The file starts with a UTF-8 byte order mark.",
+    """Some JSON Lines readers fail on a BOM or glue it to the first key. Save the file
+    as UTF-8 without BOM.""",
+)
+BLANK_LINE = rule(
+    "SCH009", "blank-line", "schema", "warning",
+    "A line is blank.",
+    """Blank lines are skipped by lenient readers and rejected by strict ones. Remove them.""",
+)
+UNKNOWN_FORMAT = rule(
+    "SCH101", "unknown-format", "schema", "error",
+    "A record matches no known dataset format.",
+    """The record has none of the keys of the supported layouts (`messages`,
+    `prompt`/`completion`, `instruction`/`output`, `conversations`,
+    `chosen`/`rejected`, `preferred_output`). Set `format` in the config or fix the keys.""",
+)
+WRONG_FORMAT = rule(
+    "SCH102", "wrong-format", "schema", "error",
+    "A record does not use the configured format.",
+    """`format` is set in the config, and this record has the keys of another layout.""",
+)
+INVALID_STRUCTURE = rule(
+    "SCH103", "invalid-structure", "schema", "error",
+    "A record lacks a required key or has a value of the wrong type.",
+    """The record does not match the structure of its format: a required key is
+    missing, a role is unknown, or a value has the wrong type. The message gives the
+    path of the offending value inside the record.""",
+)
+EMPTY_CONTENT = rule(
+    "SCH104", "empty-content", "schema", "error",
+    "A turn has empty content.",
+    """A message whose content is empty or whitespace teaches nothing, and an empty
+    target teaches the model to answer with nothing.""",
+)
+NO_TARGET = rule(
+    "SCH105", "no-target", "schema", "error",
+    "An example has no assistant turn to learn from.",
+    """Fine-tuning learns from assistant turns. An example without one contributes
+    no training signal.""",
+)
+LAST_TURN_NOT_TARGET = rule(
+    "SCH106", "last-turn-not-target", "schema", "error",
+    "An example ends on a turn other than the assistant's.",
+    """The final turn is the behaviour the example demonstrates. A conversation
+    ending on a user or tool turn has a partial transcript; cut it after the last
+    assistant answer or add the missing answer.""",
+)
+MISPLACED_SYSTEM = rule(
+    "SCH107", "misplaced-system", "schema", "error",
+    "A system turn appears after the first turn.",
+    """System prompts belong at the start of the conversation, as they are served.""",
+)
+REPEATED_ROLE = rule(
+    "SCH108", "repeated-role", "schema", "error",
+    "Two user turns or two assistant turns follow each other.",
+    """Consecutive turns of the same speaker usually mean a turn was lost in export
+    or two messages should be merged.""",
+)
+ORPHAN_TOOL_TURN = rule(
+    "SCH109", "orphan-tool-turn", "schema", "error",
+    "A tool turn does not answer a tool call.",
+    """A `tool` message must follow an assistant message with `tool_calls` (or another
+    tool message), and its `tool_call_id` must name one of those calls.""",
+)
+INVALID_TOOL_ARGUMENTS = rule(
+    "SCH110", "invalid-tool-arguments", "schema", "error",
+    "A tool call's arguments are not a JSON object.",
+    """`function.arguments` must be a string holding a JSON object; the model learns to
+    emit exactly this string.""",
+)
+UNKNOWN_TOOL = rule(
+    "SCH111", "unknown-tool", "schema", "error",
+    "A tool call names a function missing from `tools`.",
+    """The example calls a function its `tools` list does not declare, teaching the
+    model to call tools it will not have.""",
+)
+NO_USER_TURN = rule(
+    "SCH112", "no-user-turn", "schema", "error",
+    "An example has no user turn before its target.",
+    """Without user input the example teaches the model to speak unprompted; at
+    inference time it will always receive user input.""",
+)
+RECORD_SCHEMA = rule(
+    "SCH113", "record-schema", "schema", "error",
+    "A record does not validate against `record_schema`.",
+    """The JSON Schema given as `record_schema` rejects the record. The message gives
+    the JSON path of the failing value and the schema's reason.""",
+)
+SCHEMA_FILE_UNUSABLE = rule(
+    "SCH114", "schema-file-unusable", "schema", "error",
+    "A configured JSON Schema file cannot be used.",
+    """`record_schema` or `target_schema` names a file that is missing, is not JSON, or
+    is not a valid JSON Schema. Fix the path (relative to the config file) or the schema.""",
+)
+IDENTICAL_PREFERENCE = rule(
+    "SCH115", "identical-preference", "schema", "error",
+    "A preference pair has the same chosen and rejected answer.",
+    """A pair whose two answers are equal carries no preference signal.""",
+)
+
+_READ_RULES = {
+    "invalid-json": INVALID_JSON,
+    "trailing-data": INVALID_JSON,
+    "too-deep": INVALID_JSON,
+    "invalid-utf8": INVALID_ENCODING,
+    "nul-byte": INVALID_ENCODING,
+    "lone-surrogate": INVALID_ENCODING,
+    "nan": NON_STANDARD_NUMBER,
+    "not-object": NOT_AN_OBJECT,
+    "json-array-file": JSON_ARRAY_FILE,
+    "open-failed": UNREADABLE_FILE,
+    "is-directory": UNREADABLE_FILE,
+    "not-gzip": UNREADABLE_FILE,
+    "truncated-gzip": UNREADABLE_FILE,
+    "empty-file": EMPTY_FILE,
+    "bom": BYTE_ORDER_MARK,
+    "blank-line": BLANK_LINE,
+}
+
+_READ_ADVICE = {
+    "invalid-json": "fix or remove the line",
+    "trailing-data": "keep one JSON object per line",
+    "too-deep": "flatten the record",
+    "invalid-utf8": "re-encode the file as UTF-8",
+    "nul-byte": "strip NUL bytes from the source",
+    "lone-surrogate": "replace the broken escape with real text",
+    "nan": "write null or a number instead",
+    "not-object": "wrap the value in an object with the keys of your format",
+    "json-array-file": "convert it with `jq -c '.[]' FILE > FILE.jsonl`",
+    "open-failed": "check that the path is a readable regular file",
+    "is-directory": "rename the directory so it does not end in .jsonl, or point --ftdata elsewhere",
+    "not-gzip": "compress it with gzip or drop the .gz suffix",
+    "truncated-gzip": "re-create the archive from the source file",
+    "empty-file": "fill the file or remove it",
+    "bom": "save the file as UTF-8 without BOM",
+    "blank-line": "remove the blank line",
+}
+
+# -- structure models -----------------------------------------------------------------------
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class _FunctionCall(TypedDict):
+    name: str
+    arguments: str
+
+
+class _ToolCall(TypedDict):
+    id: NotRequired[str]
+    type: NotRequired[Literal["function"]]
+    function: _FunctionCall
+
+
+class _ContentPart(TypedDict):
+    type: str
+    text: NotRequired[str]
+
+
+class ChatMessage(TypedDict):
+    role: Role
+    content: NotRequired[Union[str, list[_ContentPart], None]]
+    name: NotRequired[str]
+    tool_calls: NotRequired[list[_ToolCall]]
+    tool_call_id: NotRequired[str]
+    weight: NotRequired[Literal[0, 1]]
+
+
+class _ToolFunction(TypedDict):
+    name: str
+    description: NotRequired[str]
+    parameters: NotRequired[dict[str, Any]]
+
+
+class _Tool(TypedDict):
+    type: Literal["function"]
+    function: _ToolFunction
+
+
+class ChatRecord(TypedDict):
+    messages: Annotated[list[ChatMessage], Field(min_length=1)]
+    tools: NotRequired[list[_Tool]]
+
+
+class CompletionRecord(TypedDict):
+    prompt: str
+    completion: str
+
+
+class InstructionRecord(TypedDict):
+    instruction: str
+    input: NotRequired[str]
+    output: str
+
+
+# `from` is a Python keyword, so the ShareGPT turn uses the functional TypedDict syntax.
+_ShareGptTurn = TypedDict("_ShareGptTurn", {"from": str, "value": str})
+
+
+class ShareGptRecord(TypedDict):
+    conversations: Annotated[list[_ShareGptTurn], Field(min_length=1)]
+
+
+class _ChatInput(TypedDict):
+    messages: Annotated[list[ChatMessage], Field(min_length=1)]
+    tools: NotRequired[list[_Tool]]
+
+
+class OpenAIPreferenceRecord(TypedDict):
+    input: _ChatInput
+    preferred_output: Annotated[list[ChatMessage], Field(min_length=1)]
+    non_preferred_output: Annotated[list[ChatMessage], Field(min_length=1)]
+
+
+class PreferenceRecord(TypedDict):
+    prompt: NotRequired[Union[str, list[ChatMessage]]]
+    chosen: Union[str, list[ChatMessage]]
+    rejected: Union[str, list[ChatMessage]]
+
+
+_ADAPTERS = {
+    "chat": TypeAdapter(ChatRecord),
+    "completion": TypeAdapter(CompletionRecord),
+    "instruction": TypeAdapter(InstructionRecord),
+    "sharegpt": TypeAdapter(ShareGptRecord),
+    "preference": TypeAdapter(PreferenceRecord),
+    "preference-openai": TypeAdapter(OpenAIPreferenceRecord),
+}
+
+#: At most this many structure errors are reported per record; the rest are counted.
+MAX_ERRORS_PER_RECORD = 3
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part) in ("str", "list[_ContentPart]", "none", "list[ChatMessage]") or "[" in str(part):
+            continue  # union member names pydantic adds to the location
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(record)"
+
+
+def structure_errors(record: dict, format: str) -> list[str]:
+    """Human-readable structure errors of `record` read as `format` (empty when valid)."""
+    key = "preference-openai" if format == "preference" and "preferred_output" in record else format
+    try:
+        _ADAPTERS[key].validate_python(record, strict=True)
+    except ValidationError as exc:
+        messages = []
+        seen = set()
+        for error in exc.errors():
+            where = _loc(error["loc"])
+            if error["type"] == "missing":
+                text = f"is missing the required key `{where}`"
+            else:
+                got = error.get("input")
+                shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+                if len(shown) > 40:
+                    shown = shown[:37] + "..."
+                text = f"has `{where}`: {error['msg'][0].lower()}{error['msg'][1:]} (got {shown})"
+            if where not in seen:
+                seen.add(where)
+                messages.append(text)
+        return messages
+    return []
+
+
+def load_json_schema(path) -> Any:
+    """A jsonschema validator for the file at `path`; raises ValueError with a user message."""
+    import jsonschema
+
+    try:
+        with open(path, "rb") as handle:
+            schema = json.load(handle)
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc}") from None
+    try:
+        validator_cls = jsonschema.validators.validator_for(schema)
+        validator_cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise ValueError(f"{path} is not a valid JSON Schema: {exc.message}") from None
+    return validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+
+
+def schema_error_text(error) -> str:
+    return f"at `{error.json_path}`: {error.message}"
+
+
+class SchemaCheck(FileCheck):
+    family = "schema"
+    sees_unknown_format = True
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self.findings: list[Finding] = []
+        self.record_validator = None
+        if self.config.record_schema:
+            try:
+                self.record_validator = load_json_schema(self.config.resolve(self.config.record_schema))
+            except ValueError as exc:
+                self.findings.append(
+                    SCHEMA_FILE_UNUSABLE.at(self.path, None, f"record_schema is unusable: {exc}; no line was checked against it.")
+                )
+
+    def problem(self, problem: ReadProblem) -> None:
+        found = _READ_RULES[problem.kind]
+        advice = _READ_ADVICE[problem.kind]
+        where = "The file" if problem.line is None else f"Line {problem.line}"
+        self.findings.append(
+            found.at(self.path, problem.line, f"{where} {problem.detail}: {advice}.", excerpt=problem.excerpt)
+        )
+
+    def visit(self, example: Example) -> None:
+        record, line = example.record, example.line
+        fmt = example.format
+        if fmt == "unknown":
+            keys = ", ".join(sorted(record)[:8]) or "none"
+            self.findings.append(
+                UNKNOWN_FORMAT.at(
+                    self.path, line,
+                    f"Record has keys ({keys}) that match no known format; use the keys of one of chat, "
+                    "completion, instruction, sharegpt or preference, or set `format`.",
+                )
+            )
+            return
+        if self.config.format and fmt != self.config.format:
+            self.findings.append(
+                WRONG_FORMAT.at(
+                    self.path, line,
+                    f"Record looks like `{fmt}` but the config sets format = \"{self.config.format}\"; "
+                    "convert the record or fix the setting.",
+                )
+            )
+            fmt = self.config.format
+        errors = structure_errors(record, fmt)
+        for text in errors[:MAX_ERRORS_PER_RECORD]:
+            self.findings.append(
+                INVALID_STRUCTURE.at(self.path, line, f"Record {text}.", excerpt=excerpt(example))
+            )
+        if len(errors) > MAX_ERRORS_PER_RECORD:
+            self.findings.append(
+                INVALID_STRUCTURE.at(
+                    self.path, line,
+                    f"Record has {len(errors) - MAX_ERRORS_PER_RECORD} more structure errors; fix the ones above first.",
+                )
+            )
+        if not errors:
+            self._check_conversation(example, fmt)
+        if self.record_validator is not None:
+            for error in sorted(self.record_validator.iter_errors(record), key=lambda e: e.json_path)[:MAX_ERRORS_PER_RECORD]:
+                self.findings.append(
+                    RECORD_SCHEMA.at(
+                        self.path, line,
+                        f"Record fails record_schema {schema_error_text(error)}.",
+                    )
+                )
+
+    # -- conversation rules -------------------------------------------------------------
+
+    def _check_conversation(self, example: Example, fmt: str) -> None:
+        record, line = example.record, example.line
+        if fmt == "chat":
+            self._check_messages(example, record["messages"], record.get("tools"))
+        elif fmt == "sharegpt":
+            messages = []
+            for index, turn in enumerate(record["conversations"]):
+                role = SHAREGPT_ROLES.get(turn["from"].lower())
+                if role is None:
+                    self.findings.append(
+                        INVALID_STRUCTURE.at(
+                            self.path, line,
+                            f"Record has `conversations[{index}].from` = {turn['from']!r}, which is not a known "
+                            "speaker (human, gpt, system, ...).",
+                        )
+                    )
+                    return
+                messages.append({"role": role, "content": turn["value"]})
+            self._check_messages(example, messages, None)
+        elif fmt == "preference":
+            if "preferred_output" in record:
+                self._check_messages(example, record["input"]["messages"] + record["preferred_output"][:1], record["input"].get("tools"))
+            if example.rejected_text is not None and example.target_text == example.rejected_text and example.target_text:
+                self.findings.append(
+                    IDENTICAL_PREFERENCE.at(
+                        self.path, line, "Chosen and rejected answers are identical; the pair teaches no preference.",
+                        excerpt=excerpt(example),
+                    )
+                )
+            if not example.target_text.strip():
+                self.findings.append(EMPTY_CONTENT.at(self.path, line, "Chosen answer is empty; write the preferred answer.", excerpt=excerpt(example)))
+        else:  # completion, instruction
+            target_key = "completion" if fmt == "completion" else "output"
+            if not example.target_text.strip():
+                self.findings.append(
+                    EMPTY_CONTENT.at(self.path, line, f"Target `{target_key}` is empty; write the answer the model should give.", excerpt=excerpt(example))
+                )
+            if not example.input_text.strip():
+                source = "prompt" if fmt == "completion" else "instruction"
+                self.findings.append(
+                    EMPTY_CONTENT.at(self.path, line, f"Input `{source}` is empty; the example shows no task.", excerpt=excerpt(example))
+                )
+
+    def _check_messages(self, example: Example, messages: list[dict], tools: list | None) -> None:
+        path, line = self.path, example.line
+        add = self.findings.append
+        declared = {tool["function"]["name"] for tool in tools} if tools else None
+        open_calls: set[str] | None = None  # ids of tool calls waiting for an answer
+        previous = None
+        has_user = False
+        has_target = False
+        for index, message in enumerate(messages):
+            role = message["role"]
+            where = f"messages[{index}]"
+            content = message.get("content")
+            calls = message.get("tool_calls")
+            text = content if isinstance(content, str) else " ".join(
+                part.get("text", "") for part in content or () if isinstance(part, dict)
+            )
+            if not text.strip() and not (role == "assistant" and calls):
+                add(EMPTY_CONTENT.at(path, line, f"Turn `{where}` ({role}) has empty content; write it or remove the turn."))
+            if role == "system" and index > 0:
+                add(MISPLACED_SYSTEM.at(path, line, f"Turn `{where}` is a system turn after the start; move it to the first turn."))
+            if role in ("user", "assistant") and role == previous and not (role == "assistant" and messages[index - 1].get("tool_calls")):
+                add(REPEATED_ROLE.at(path, line, f"Turns `messages[{index - 1}]` and `{where}` are both {role} turns; merge them or restore the missing turn between them."))
+            if role == "user":
+                has_user = True
+            if role == "tool":
+                call_id = message.get("tool_call_id")
+                if open_calls is None:
+                    add(ORPHAN_TOOL_TURN.at(path, line, f"Turn `{where}` is a tool result with no tool call before it; add the assistant's tool_calls turn."))
+                elif call_id is not None and open_calls and call_id not in open_calls:
+                    add(ORPHAN_TOOL_TURN.at(path, line, f"Turn `{where}` answers tool_call_id {call_id!r}, which no preceding tool call has."))
+            else:
+                open_calls = None
+            if role == "assistant":
+                has_target = True
+                if calls:
+                    open_calls = {call.get("id") for call in calls if call.get("id")}
+                    for number, call in enumerate(calls):
+                        function = call["function"]
+                        try:
+                            arguments = orjson.loads(function["arguments"])
+                        except orjson.JSONDecodeError as exc:
+                            add(INVALID_TOOL_ARGUMENTS.at(path, line, f"Tool call `{where}.tool_calls[{number}]` has arguments that are not valid JSON ({exc}); the model would learn to emit broken calls."))
+                        else:
+                            if not isinstance(arguments, dict):
+                                add(INVALID_TOOL_ARGUMENTS.at(path, line, f"Tool call `{where}.tool_calls[{number}]` has arguments that are JSON but not an object."))
+                        if declared is not None and function["name"] not in declared:
+                            names = ", ".join(sorted(declared)) or "none"
+                            add(UNKNOWN_TOOL.at(path, line, f"Tool call `{where}.tool_calls[{number}]` calls {function['name']!r}, which `tools` does not declare (declared: {names})."))
+            previous = role
+        if not has_target:
+            add(NO_TARGET.at(path, line, "Example has no assistant turn; add the answer the model should learn.", excerpt=excerpt(example)))
+        elif messages and messages[-1]["role"] != "assistant":
+            add(LAST_TURN_NOT_TARGET.at(path, line, f"Example ends on a {messages[-1]['role']} turn; end it with the assistant's answer or cut the trailing turn.", excerpt=excerpt(example)))
+        if has_target and not has_user:
+            add(NO_USER_TURN.at(path, line, "Example has no user turn; add the user input the answer responds to.", excerpt=excerpt(example)))
+
+    def finish(self) -> list[Finding]:
+        return self.findings

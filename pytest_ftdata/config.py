@@ -1,0 +1,316 @@
+"""Configuration: `[tool.ftdata]` in pyproject.toml and per-directory `ftdata.toml`.
+
+The project table applies everywhere; an `ftdata.toml` applies to the files in its
+directory and below, and the nearest one wins key by key (top-level keys replace,
+they are not deep-merged). Paths inside a config file are relative to that file.
+
+Everything is validated by the pydantic model `FtdataConfig`. A mistake is reported
+once, at startup, as a `ConfigError` naming the file, the key, what is wrong and
+the closest valid key, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from rapidfuzz import process
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+SPLITS = ("train", "validation", "test")
+DIR_CONFIG_NAME = "ftdata.toml"
+
+Severity = Literal["error", "warning", "off"]
+Split = Literal["train", "validation", "test"]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveInt = Annotated[int, Field(ge=0)]
+
+
+class ConfigError(Exception):
+    """A configuration mistake, phrased for the user."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PiiConfig(_Strict):
+    """`[tool.ftdata.pii]`."""
+
+    enabled: bool = True
+    #: Only look in turns with these roles (default: every role).
+    roles: list[str] | None = None
+    #: Kinds to look for (default: all); see the `PII` rules.
+    kinds: list[str] | None = None
+    #: Exact values that are allowed (placeholders, public support addresses).
+    allow: list[str] = []
+    #: Regular expressions: a match that fully matches one of them is allowed.
+    allow_patterns: list[str] = []
+    #: E-mail and URL domains that are allowed (`example.com` and its subdomains).
+    allow_domains: list[str] = ["example.com", "example.org", "example.net"]
+    #: Example ids (see `id_field`) whose findings are accepted.
+    allow_ids: list[str] = []
+    #: Also flag long high-entropy strings (more false positives).
+    high_entropy: bool = False
+
+
+class BannedPattern(_Strict):
+    """One `[[tool.ftdata.banned]]` entry."""
+
+    pattern: str
+    message: str
+    roles: list[str] | None = None
+    severity: Literal["error", "warning"] = "error"
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"is not a valid regular expression: {exc}") from None
+        return value
+
+
+class SubgroupSpec(_Strict):
+    """A subgroup dimension given as a table rather than a bare JSON Pointer."""
+
+    pointer: str
+    min_per_subgroup: PositiveInt | None = None
+    min_share: Fraction | None = None
+    #: Expected values: a value listed here with no example is MISSING.
+    values: list[str] | None = None
+
+
+class FtdataConfig(_Strict):
+    """Every setting of pytest-ftdata. See the README's configuration reference."""
+
+    # -- format and schema (foundation)
+    format: Literal["chat", "completion", "instruction", "sharegpt", "preference"] | None = None
+    target_format: Literal["json", "text"] | None = None
+    target_schema: str | None = None
+    record_schema: str | None = None
+    #: JSON Pointer to a stable example id, used in messages, allow-lists and baselines.
+    id_field: str | None = None
+
+    # -- labels
+    label: str | None = None
+    labels: list[str] | None = None
+    min_per_label: PositiveInt | dict[Split, PositiveInt] | None = None
+    max_label_imbalance: Annotated[float, Field(ge=1.0)] | None = None
+    confusable: list[Annotated[list[str], Field(min_length=2)]] = []
+
+    # -- duplicates, leakage and splits
+    splits: dict[Split, list[str]] | None = None
+    group_by: str | None = None
+    near_duplicate_threshold: Annotated[float, Field(gt=0.0, le=100.0)] = 90.0
+    ignore_punctuation: bool = False
+    split_ratios: dict[Split, Fraction] | None = None
+    split_tolerance: Fraction = 0.05
+    min_split_size: dict[Split, PositiveInt] = {}
+
+    # -- subgroups
+    subgroups: dict[str, Union[str, SubgroupSpec]] = {}
+    min_per_subgroup: PositiveInt | dict[str, PositiveInt] | None = None
+    min_subgroup_share: Fraction | dict[str, Fraction] | None = None
+
+    # -- private data, policy and provenance
+    pii: PiiConfig = PiiConfig()
+    banned: list[BannedPattern] = []
+    required_fields: list[str] = []
+
+    # -- length
+    max_chars: PositiveInt | None = None
+    max_tokens: PositiveInt | None = None
+    max_turn_chars: PositiveInt | None = None
+    max_turn_tokens: PositiveInt | None = None
+    #: `tiktoken:<encoding>`, a path to a Hugging Face `tokenizer.json`, or `estimate`.
+    tokenizer: str | None = None
+
+    # -- gates
+    rules: dict[str, Severity] = {}
+
+    #: Directory of the config file each path-valued key came from (not user-set).
+    base_dir: str | None = Field(default=None, exclude=True)
+
+    @field_validator("label", "group_by", "id_field")
+    @classmethod
+    def _pointer(cls, value: str | None) -> str | None:
+        if value is None or value == "target":
+            return value
+        pointer = value[len("target:") :] if value.startswith("target:") else value
+        if pointer and not pointer.startswith("/"):
+            raise ValueError(f"must be a JSON Pointer starting with '/' (got {value!r})")
+        return value
+
+    @field_validator("required_fields")
+    @classmethod
+    def _pointers(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value.startswith("/"):
+                raise ValueError(f"entries must be JSON Pointers starting with '/' (got {value!r})")
+        return values
+
+    def resolve(self, relative: str | None) -> Path | None:
+        """A path from the config, made absolute against the file that set it."""
+        if relative is None:
+            return None
+        path = Path(relative)
+        if not path.is_absolute() and self.base_dir:
+            path = Path(self.base_dir) / path
+        return path
+
+
+PATH_KEYS = ("target_schema", "record_schema")
+KNOWN_KEYS = tuple(name for name in FtdataConfig.model_fields if name != "base_dir")
+
+
+def _suggest(key: str, choices: tuple[str, ...]) -> str:
+    match = process.extractOne(key, choices, score_cutoff=60)
+    return f"; did you mean `{match[0]}`?" if match else ""
+
+
+def _describe(error: dict, source: str) -> str:
+    loc = ".".join(str(part) for part in error["loc"] if not str(part).startswith(("function-", "constrained-")))
+    # pydantic reports union members as extra loc parts (`int`, `dict[...]`); keep the key path.
+    loc = re.sub(r"\.(int|str|float|bool|list\[.*?\]|dict\[.*?\]|SubgroupSpec|Annotated\[.*?\])(?=\.|$)", "", loc)
+    if error["type"] == "extra_forbidden":
+        parent, _, key = loc.rpartition(".")
+        choices = KNOWN_KEYS
+        if parent == "pii":
+            choices = tuple(PiiConfig.model_fields)
+        elif parent.startswith("banned"):
+            choices = tuple(BannedPattern.model_fields)
+        return f"{source}: unknown setting `{loc}`{_suggest(key, choices)}"
+    value = error.get("input")
+    shown = repr(value) if not isinstance(value, (dict, list)) or len(repr(value)) < 60 else type(value).__name__
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return f"{source}: setting `{loc}` {message[0].lower()}{message[1:]} (got {shown})"
+
+
+def validate(data: dict, source: str, base_dir: str | None) -> FtdataConfig:
+    """Validate one config table; raise ConfigError with every mistake listed."""
+    try:
+        return FtdataConfig.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        seen = []
+        for error in exc.errors():
+            line = _describe(error, source)
+            if line not in seen:
+                seen.append(line)
+        raise ConfigError("invalid pytest-ftdata configuration:\n  " + "\n  ".join(seen)) from None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+
+
+def _absolutize(data: dict, base_dir: Path) -> dict:
+    out = dict(data)
+    for key in PATH_KEYS:
+        value = out.get(key)
+        if isinstance(value, str) and not os.path.isabs(value):
+            out[key] = str(base_dir / value)
+    return out
+
+
+class ConfigLoader:
+    """Finds, validates and merges the config that applies to each dataset file."""
+
+    def __init__(self, rootdir: Path, project_table: dict | None = None, project_source: str = "pyproject.toml"):
+        self.rootdir = Path(rootdir).resolve()
+        self.project_table = _absolutize(project_table or {}, self.rootdir)
+        self.project_source = project_source
+        validate(self.project_table, project_source, None)
+
+    @classmethod
+    def from_rootdir(cls, rootdir: Path) -> "ConfigLoader":
+        pyproject = Path(rootdir) / "pyproject.toml"
+        table: dict = {}
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("ftdata", {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"{pyproject}: `tool.ftdata` must be a table")
+        return cls(rootdir, table, str(pyproject))
+
+    def _dir_tables(self, directory: Path) -> list[tuple[Path, dict]]:
+        """`ftdata.toml` tables from the rootdir down to `directory`, outermost first."""
+        directory = directory.resolve()
+        chain = []
+        current = directory
+        while True:
+            chain.append(current)
+            if current == self.rootdir or current.parent == current:
+                break
+            current = current.parent
+        tables = []
+        for folder in reversed(chain):
+            candidate = folder / DIR_CONFIG_NAME
+            if candidate.is_file():
+                tables.append((candidate, self._dir_table(candidate)))
+        return tables
+
+    @lru_cache(maxsize=None)
+    def _dir_table(self, path: Path) -> dict:
+        table = _absolutize(_read_toml(path), path.parent)
+        validate(table, str(path), str(path.parent))
+        return table
+
+    @lru_cache(maxsize=None)
+    def for_directory(self, directory: Path) -> FtdataConfig:
+        merged = dict(self.project_table)
+        source = self.project_source
+        for path, table in self._dir_tables(Path(directory)):
+            merged.update(table)
+            source = str(path)
+        return validate(merged, source, None)
+
+    def for_file(self, path: Path) -> FtdataConfig:
+        return self.for_directory(Path(path).resolve().parent)
+
+    def check_tree(self, paths: list[Path]) -> None:
+        """Validate every `ftdata.toml` under `paths` now, so mistakes surface at startup."""
+        for top in paths:
+            top = Path(top)
+            if top.is_file():
+                self.for_file(top)
+                continue
+            if not top.is_dir():
+                continue
+            for folder, dirnames, filenames in os.walk(top):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
+                if DIR_CONFIG_NAME in filenames:
+                    self.for_directory(Path(folder))
+
+
+def load_config(directory: str | os.PathLike = ".", **overrides: Any) -> FtdataConfig:
+    """The config for `directory` (merged as in a pytest run), with keyword overrides."""
+    directory = Path(directory)
+    folder = directory if directory.is_dir() else directory.parent
+    root = folder.resolve()
+    probe = root
+    while probe.parent != probe and not (probe / "pyproject.toml").is_file():
+        probe = probe.parent
+    loader = ConfigLoader.from_rootdir(probe if (probe / "pyproject.toml").is_file() else root)
+    base = loader.for_directory(folder)
+    if not overrides:
+        return base
+    data = base.model_dump(exclude={"base_dir"}, exclude_unset=True)
+    data.update(_absolutize(overrides, Path.cwd()))
+    return validate(data, "load() arguments", None)

@@ -1,0 +1,158 @@
+"""Findings and the rules that produce them.
+
+A *rule* is a stable code (family prefix plus number, as ruff does), a kebab-case
+name, a default severity, the check family it belongs to and one paragraph of
+documentation. The README rule table is generated from the rules registered here,
+so the documentation lives next to the code that enforces it.
+
+A *finding* is one occurrence of a rule at a place in a dataset. Findings are
+plain frozen data: they cross xdist workers as dicts and feed every output (the
+pytest item failure, the JSON report, the markdown summary, SARIF).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning"]
+
+#: The check families, in the order their items are collected. These names are a
+#: contract: they are the `check` values of the JSON report.
+FILE_FAMILIES = ("schema", "format", "duplicates", "pii", "policy", "length")
+DATASET_FAMILIES = ("leakage", "splits", "labels", "subgroups")
+FAMILIES = FILE_FAMILIES + DATASET_FAMILIES
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    check: str
+    severity: Severity
+    summary: str
+    doc: str = ""
+
+    def at(
+        self,
+        path: str,
+        line: int | None,
+        message: str,
+        *,
+        related: Iterable[tuple[str, int | None]] = (),
+        excerpt: str | None = None,
+        key: str | None = None,
+    ) -> "Finding":
+        """Make a finding of this rule at `path:line`."""
+        return Finding(
+            rule=self.code,
+            name=self.name,
+            check=self.check,
+            severity=self.severity,
+            path=path,
+            line=line,
+            message=message,
+            related=tuple(Location(p, ln) for p, ln in related),
+            excerpt=excerpt,
+            key=key,
+        )
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, check: str, severity: Severity, summary: str, doc: str = "") -> Rule:
+    """Register a rule. Codes and names are unique and never reused."""
+    if check not in FAMILIES and not check.startswith("custom"):
+        raise ValueError(f"unknown check family {check!r} for rule {code}")
+    if code in RULES:
+        raise ValueError(f"rule code {code} is registered twice")
+    registered = Rule(code, name, check, severity, summary, " ".join(doc.split()))
+    RULES[code] = registered
+    return registered
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    line: int | None
+
+    def __str__(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    name: str
+    check: str
+    severity: Severity
+    path: str
+    line: int | None
+    message: str
+    related: tuple[Location, ...] = ()
+    #: A short, already redacted excerpt of the example, for humans.
+    excerpt: str | None = None
+    #: A content-derived key (hash of the examples involved), stable across line moves.
+    key: str | None = None
+
+    @property
+    def location(self) -> str:
+        return str(Location(self.path, self.line))
+
+    def with_severity(self, severity: Severity) -> "Finding":
+        return replace(self, severity=severity)
+
+    def to_dict(self) -> dict:
+        data = {
+            "check": self.check,
+            "rule": self.rule,
+            "name": self.name,
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "related": [{"path": loc.path, "line": loc.line} for loc in self.related],
+        }
+        if self.excerpt is not None:
+            data["excerpt"] = self.excerpt
+        if self.key is not None:
+            data["key"] = self.key
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Finding":
+        return cls(
+            rule=data["rule"],
+            name=data["name"],
+            check=data["check"],
+            severity=data["severity"],
+            path=data["path"],
+            line=data["line"],
+            message=data["message"],
+            related=tuple(Location(r["path"], r["line"]) for r in data.get("related", ())),
+            excerpt=data.get("excerpt"),
+            key=data.get("key"),
+        )
+
+    def render(self) -> str:
+        """`path:line: CODE message` — the linter line."""
+        return f"{self.location}: {self.rule} {self.message}"
+
+
+def sort_key(finding: Finding) -> tuple:
+    return (finding.path, finding.line or 0, finding.rule, finding.message)
+
+
+@dataclass
+class FindingCounts:
+    errors: int = 0
+    warnings: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    def add(self, finding: Finding) -> None:
+        if finding.severity == "error":
+            self.errors += 1
+        else:
+            self.warnings += 1
+        self.by_rule[finding.rule] = self.by_rule.get(finding.rule, 0) + 1

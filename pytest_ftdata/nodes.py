@@ -1,0 +1,191 @@
+"""Collection nodes: a dataset directory, its files, and one item per check family.
+
+The node tree never depends on file contents (xdist workers must collect the same
+items in the same order), so nothing here reads a data file: `collect()` only lists
+directories, and the items ask the run state for their findings when they run.
+
+    data/                      DatasetDir
+      train.jsonl              JsonlFile
+        ::schema, ::format ... CheckItem
+      dataset                  DatasetNode
+        ::leakage, ::splits .. DatasetItem
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+import pytest
+
+from .engine import is_data_file
+from .findings import DATASET_FAMILIES, FILE_FAMILIES, Finding
+from .render import render_failure
+from .state import FtdataState
+
+STATE_KEY = pytest.StashKey[FtdataState]()
+DATASET_NODE_NAME = "dataset"
+
+
+def _state(node: pytest.Item) -> FtdataState:
+    return node.config.stash[STATE_KEY]
+
+
+class FtdataFailure(Exception):
+    """Raised by an item whose check found errors; rendered by `repr_failure`."""
+
+    def __init__(self, title: str, findings: list[Finding]) -> None:
+        super().__init__(title)
+        self.title = title
+        self.findings = findings
+
+
+class _FtdataItem(pytest.Item):
+    family: str
+
+    def __init__(self, *, family: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.family = family
+        self.add_marker(pytest.mark.ftdata)
+        self.ftdata_findings: list[Finding] = []
+        self.ftdata_files: list[dict] = []
+        self.ftdata_summary: dict | None = None
+
+    def _findings(self) -> list[Finding]:
+        raise NotImplementedError
+
+    def _where(self) -> str:
+        raise NotImplementedError
+
+    def runtest(self) -> None:
+        findings = self._findings()
+        self.ftdata_findings = findings
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            raise FtdataFailure(_title(self.family, errors, self._where()), findings)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, FtdataFailure):
+            return render_failure(excinfo.value.title, excinfo.value.findings, verbose=self.config.get_verbosity())
+        return super().repr_failure(excinfo, style=style)
+
+
+def _title(family: str, errors: list[Finding], where: str) -> str:
+    counts: dict[str, int] = {}
+    for finding in errors:
+        counts[finding.name] = counts.get(finding.name, 0) + 1
+    parts = ", ".join(f"{name} ({count})" for name, count in sorted(counts.items(), key=lambda kv: -kv[1]))
+    noun = "error" if len(errors) == 1 else "errors"
+    return f"{len(errors)} {family} {noun} in {where}: {parts}."
+
+
+class CheckItem(_FtdataItem):
+    """One check family run on one file: `data/train.jsonl::schema`."""
+
+    def _findings(self) -> list[Finding]:
+        state = _state(self)
+        result = state.result(self.path.parent, self.family)
+        display = state.display(self.path)
+        file_result = result.files.get(display)
+        if file_result is None:  # not planned at collection (e.g. run through a plugin's API)
+            state.want_file(self.path, self.family)
+            state.results.pop(self.path.parent, None)
+            file_result = state.result(self.path.parent, self.family).files[display]
+        self.ftdata_files = [file_result.info.to_dict()]
+        return file_result.findings.get(self.family, [])
+
+    def _where(self) -> str:
+        return _state(self).display(self.path)
+
+    def reportinfo(self):
+        return self.path, None, f"{_state(self).display(self.path)}::{self.family}"
+
+
+class JsonlFile(pytest.File):
+    """A `.jsonl` / `.jsonl.gz` file (or something unreadable with such a name)."""
+
+    def collect(self) -> Iterable[CheckItem]:
+        state = self.config.stash[STATE_KEY]
+        for family in _registered_file_families(state):
+            yield CheckItem.from_parent(self, name=family, family=family)
+
+
+def _registered_file_families(state: FtdataState) -> list[str]:
+    from .checks import FILE_CHECKS
+
+    names = [name for name in FILE_FAMILIES if name in FILE_CHECKS]
+    return names + [name for name in state.extra_file_checks if name not in names]
+
+
+def _registered_dataset_families(state: FtdataState) -> list[str]:
+    from .checks import DATASET_CHECKS
+
+    names = [name for name in DATASET_FAMILIES if name in DATASET_CHECKS]
+    return names + [name for name in state.extra_dataset_checks if name not in names]
+
+
+class DatasetItem(_FtdataItem):
+    """One dataset-level check family: `data/dataset::leakage`."""
+
+    def _findings(self) -> list[Finding]:
+        state = _state(self)
+        directory = self.parent.path
+        result = state.result(directory, self.family)
+        self.ftdata_files = [fr.info.to_dict() for fr in result.files.values()]
+        self.ftdata_summary = result.summaries.get(self.family)
+        return result.findings.get(self.family, [])
+
+    def _where(self) -> str:
+        return f"dataset {_state(self).display(self.parent.path)}/"
+
+    def reportinfo(self):
+        return self.parent.path, None, f"{_state(self).display(self.parent.path)}/::{self.family}"
+
+
+class DatasetNode(pytest.Collector):
+    """The checks that span the files of one dataset directory."""
+
+    def collect(self) -> Iterable[DatasetItem]:
+        state = self.config.stash[STATE_KEY]
+        for family in _registered_dataset_families(state):
+            yield DatasetItem.from_parent(self, name=family, family=family)
+
+
+class DatasetDir(pytest.Directory):
+    """A directory holding data files: collected like pytest's `Dir`, plus the data
+    entries pytest would skip (broken symlinks) and the dataset-level node."""
+
+    def collect(self):
+        ihook = self.ihook
+        config = self.config
+        has_data = False
+        for entry in sorted(os.scandir(self.path), key=lambda e: e.name):
+            path = Path(entry.path)
+            if is_data_file(entry.name):
+                has_data = True
+            if entry.is_dir():
+                if not self.session.isinitpath(path, with_parents=True):
+                    if ihook.pytest_ignore_collect(collection_path=path, config=config):
+                        continue
+                col = ihook.pytest_collect_directory(path=path, parent=self)
+                if col is not None:
+                    yield col
+            elif entry.is_file():
+                if not self.session.isinitpath(path):
+                    if ihook.pytest_ignore_collect(collection_path=path, config=config):
+                        continue
+                yield from ihook.pytest_collect_file(file_path=path, parent=self)
+            elif is_data_file(entry.name):
+                # A dangling symlink or symlink loop: pytest would skip it silently.
+                yield JsonlFile.from_parent(self, path=path)
+        if has_data:
+            yield DatasetNode.from_parent(self, name=DATASET_NODE_NAME, path=self.path)
+
+
+def has_data_entries(path: Path) -> bool:
+    try:
+        with os.scandir(path) as entries:
+            return any(is_data_file(entry.name) for entry in entries)
+    except OSError:
+        return False

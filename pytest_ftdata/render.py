@@ -1,0 +1,44 @@
+"""Rendering findings as text: the linter-style failure of an item and summaries."""
+
+from __future__ import annotations
+
+from .findings import Finding, sort_key
+
+#: Findings shown per failing item before "... and N more" (all of them with -v).
+MAX_SHOWN = 20
+
+
+def render_finding(finding: Finding, indent: str = "") -> list[str]:
+    lines = [f"{indent}{finding.render()}"]
+    if finding.excerpt:
+        lines.append(f"{indent}    | {finding.excerpt}")
+    if finding.related:
+        shown = ", ".join(str(loc) for loc in finding.related[:8])
+        more = f" and {len(finding.related) - 8} more" if len(finding.related) > 8 else ""
+        lines.append(f"{indent}    = also at {shown}{more}")
+    return lines
+
+
+def render_findings(findings: list[Finding], verbose: int = 0, limit: int = MAX_SHOWN) -> list[str]:
+    ordered = sorted(findings, key=sort_key)
+    shown = ordered if verbose > 0 else ordered[:limit]
+    lines: list[str] = []
+    for finding in shown:
+        lines.extend(render_finding(finding))
+    hidden = len(ordered) - len(shown)
+    if hidden:
+        lines.append(f"... and {hidden} more (run with -v to see all)")
+    return lines
+
+
+def render_failure(title: str, findings: list[Finding], verbose: int = 0) -> str:
+    """The failure text of an item: a one-sentence title, then linter lines."""
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity != "error"]
+    lines = [title, ""]
+    lines.extend(render_findings(errors, verbose))
+    if warnings:
+        lines.append("")
+        lines.append(f"and {len(warnings)} warning{'s' if len(warnings) != 1 else ''}:")
+        lines.extend(render_findings(warnings, verbose, limit=5))
+    return "\n".join(lines)

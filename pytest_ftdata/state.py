@@ -1,0 +1,105 @@
+"""Per-process run state: what to analyse, the cached results, and what was found.
+
+One `FtdataState` lives in `config.stash` for a pytest run. During collection it
+learns which files and check families were selected; the first item of a dataset
+to run triggers one `analyze_dataset()` for that directory, and every later item
+of it reads the cached result. On the controller (the only process in a serial
+run) it also gathers the findings that reports carry back, for the end-of-run
+summary and the report files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import ConfigLoader
+from .engine import DatasetResult, analyze_dataset, dataset_files, display_path
+from .findings import Finding
+
+
+@dataclass
+class Plan:
+    files: set[Path] = field(default_factory=set)
+    families: set[str] = field(default_factory=set)
+    whole_dataset: bool = False
+
+
+class FtdataState:
+    def __init__(self, rootdir: Path, loader: ConfigLoader, verbose: int = 0) -> None:
+        self.rootdir = rootdir
+        self.loader = loader
+        self.verbose = verbose
+        self.plans: dict[Path, Plan] = {}
+        self.results: dict[Path, DatasetResult] = {}
+        self.progress: Callable[[str, int], None] | None = None
+        self.extra_file_checks: dict = {}
+        self.extra_dataset_checks: dict = {}
+        # Controller side: what the items reported.
+        self.findings: dict[str, list[Finding]] = {}  # nodeid -> findings
+        self.files: dict[str, dict] = {}  # path -> files[] entry
+        self.summaries: dict[str, dict] = {}  # "<dataset>::<family>" -> summary
+
+    # -- planning (collection) ---------------------------------------------------------
+
+    def want_file(self, path: Path, family: str) -> None:
+        plan = self.plans.setdefault(path.parent, Plan())
+        plan.files.add(path)
+        plan.families.add(family)
+
+    def want_dataset(self, directory: Path, family: str) -> None:
+        plan = self.plans.setdefault(directory, Plan())
+        plan.whole_dataset = True
+        plan.families.add(family)
+
+    def display(self, path: Path) -> str:
+        return display_path(path, self.rootdir)
+
+    # -- running -----------------------------------------------------------------------
+
+    def result(self, directory: Path, family: str) -> DatasetResult:
+        cached = self.results.get(directory)
+        if cached is not None and family in cached.families:
+            return cached
+        plan = self.plans.setdefault(directory, Plan())
+        plan.families.add(family)
+        if plan.whole_dataset:
+            files = dataset_files(directory)
+        else:
+            files = sorted(plan.files)
+        config = self.loader.for_directory(directory)
+        result = analyze_dataset(
+            directory,
+            files,
+            config,
+            self.rootdir,
+            families=plan.families,
+            progress=self.progress,
+            extra_file_checks=self.extra_file_checks,
+            extra_dataset_checks=self.extra_dataset_checks,
+        )
+        self.results[directory] = result
+        return result
+
+    # -- gathering (controller) --------------------------------------------------------
+
+    def gather(self, nodeid: str, findings: list[dict], files: list[dict], summary: dict | None, key: str) -> None:
+        self.findings[nodeid] = [Finding.from_dict(data) for data in findings]
+        for info in files:
+            self.files[info["path"]] = info
+        if summary is not None:
+            self.summaries[key] = summary
+
+    def all_findings(self) -> list[Finding]:
+        from .findings import sort_key
+
+        seen = set()
+        out = []
+        for findings in self.findings.values():
+            for finding in findings:
+                marker = (finding.rule, finding.path, finding.line, finding.message)
+                if marker not in seen:
+                    seen.add(marker)
+                    out.append(finding)
+        return sorted(out, key=sort_key)
