@@ -43,3 +43,33 @@ def resolve_pointer(document: Any, pointer: str, default: Any = None) -> Any:
         else:
             return default
     return current
+
+
+def example_value(example: Example, spec: str | None) -> Any:
+    """The value `spec` names in an example, or None.
+
+    `spec` is a JSON Pointer into the record (`/metadata/intent`), `target:` plus a
+    pointer into the target parsed as JSON (`target:/intent`), or `target` for the
+    whole target text (plain-label classifiers).
+    """
+    if not spec:
+        return None
+    if spec == "target":
+        return example.target_text.strip() or None
+    if spec.startswith("target:"):
+        import orjson
+
+        try:
+            parsed = orjson.loads(example.target_text)
+        except orjson.JSONDecodeError:
+            return None
+        return resolve_pointer(parsed, spec[len("target:") :])
+    return resolve_pointer(example.record, spec)
+
+
+def example_label(example: Example, spec: str | None) -> str | None:
+    """The label of an example as a string (None when missing or not a scalar)."""
+    value = example_value(example, spec)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)

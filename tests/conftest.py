@@ -1,0 +1,49 @@
+"""Shared fixtures: the real datasets beside the repo, and dataset writers for pytester."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """`../shared/datasets` (real public datasets); skips where the clone has none."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/datasets is not present beside this clone (team-only real datasets)")
+    return SHARED
+
+
+def chat(user: str, assistant: str, system: str | None = "You classify support tickets.", **extra) -> dict:
+    """A chat-format record."""
+    messages = []
+    if system is not None:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": user})
+    messages.append({"role": "assistant", "content": assistant})
+    return {"messages": messages, **extra}
+
+
+def write_jsonl(path: Path, records) -> Path:
+    """Write records (dicts, or raw strings written as-is) one per line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def dataset(tmp_path: Path):
+    """Write a dataset directory: dataset(train=[...], validation=[...]) -> Path."""
+
+    def make(directory: str = "data", **splits) -> Path:
+        root = tmp_path / directory
+        for name, records in splits.items():
+            write_jsonl(root / f"{name}.jsonl", records)
+        return root
+
+    return make
