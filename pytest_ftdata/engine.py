@@ -177,20 +177,20 @@ def _read_file(info: FileInfo, config: FtdataConfig, runs: list, dataset_runs: l
     unknown_runs = [run for run in runs if run.sees_unknown_format]
     count = 0
     lines = 0
-    for line in read_jsonl(info.abspath):
-        lines = max(lines, line.number)
-        if line.problem is not None:
+    for number, record in read_jsonl(info.abspath):
+        if number > lines:
+            lines = number
+        if type(record) is not dict:
             for run in all_runs:
-                run.problem(line.problem)
+                run.problem(record)
             continue
-        record = line.record
         fmt = detect_format(record) or configured
         if fmt is None:
-            example = make_example(path, line.number, record, "unknown")
+            example = make_example(path, number, record, "unknown")
             for run in unknown_runs:
                 run.visit(example)
             continue
-        example = make_example(path, line.number, record, fmt)
+        example = make_example(path, number, record, fmt)
         formats[fmt] = formats.get(fmt, 0) + 1
         count += 1
         for run in all_runs:

@@ -1,7 +1,7 @@
 """Streaming JSON Lines reader.
 
-`read_jsonl(path)` yields one `Line` per physical line (1-based), holding either the
-parsed object or a `ReadProblem` that says what is wrong with it. Problems never stop
+`read_jsonl(path)` yields `(line_number, value)` pairs (1-based) where `value` is the
+parsed object (a dict) or a `ReadProblem` that says what is wrong with the line. Problems never stop
 the stream: the next line is read as if nothing happened, so one broken line cannot
 hide the state of the rest of the file. File-level problems (cannot open, truncated
 gzip, empty file, a JSON array instead of JSON Lines) come as problems with
@@ -43,14 +43,6 @@ class ReadProblem:
     excerpt: str | None = None
     #: True when the line still produced a record (the problem is a warning only).
     recoverable: bool = False
-
-
-@dataclass(frozen=True)
-class Line:
-    number: int
-    record: dict | None
-    problem: ReadProblem | None = None
-    size: int = 0
 
 
 def _excerpt(raw: bytes, column: int | None = None, width: int = 60) -> str:
@@ -138,16 +130,20 @@ def _open(path: Path):
 _JSON_TYPE_NAMES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 
 
-def read_jsonl(path: str | os.PathLike) -> Iterator[Line]:
-    """Yield every line of a `.jsonl` or `.jsonl.gz` file, parsed or explained."""
+def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | ReadProblem]]:
+    """Yield `(line, record or problem)` for every line of a `.jsonl` or `.jsonl.gz` file.
+
+    File-level problems come with line 0 (their `ReadProblem.line` is None or the
+    line where reading stopped). Plain tuples keep the per-line cost low.
+    """
     path = Path(path)
     if path.is_dir():
-        yield Line(0, None, ReadProblem("is-directory", None, "is a directory, not a JSON Lines file"))
+        yield 0, ReadProblem("is-directory", None, "is a directory, not a JSON Lines file")
         return
     try:
         handle = _open(path)
     except OSError as exc:
-        yield Line(0, None, ReadProblem("open-failed", None, f"cannot be opened: {exc.strerror or exc}"))
+        yield 0, ReadProblem("open-failed", None, f"cannot be opened: {exc.strerror or exc}")
         return
     number = 0
     records = 0
@@ -164,25 +160,23 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[Line]:
                 number += 1
                 if number == 1 and raw.startswith(BOM):
                     raw = raw[len(BOM) :]
-                    yield Line(
-                        0, None, ReadProblem("bom", 1, "starts with a UTF-8 byte order mark (BOM)", recoverable=True)
-                    )
+                    yield 0, ReadProblem("bom", 1, "starts with a UTF-8 byte order mark (BOM)", recoverable=True)
                 try:
                     value = orjson.loads(raw)
                 except orjson.JSONDecodeError:
                     if not raw.strip():
-                        yield Line(number, None, ReadProblem("blank-line", number, "is blank", recoverable=True))
+                        yield number, ReadProblem("blank-line", number, "is blank", recoverable=True)
                         continue
                     if number == 1 and raw.lstrip().startswith(b"["):
                         array_file = True
                     if array_file:
                         array_lines += 1
                         continue
-                    yield Line(number, None, diagnose(raw, number), len(raw))
+                    yield number, diagnose(raw, number)
                     continue
                 if type(value) is dict:
                     records += 1
-                    yield Line(number, value, None, len(raw))
+                    yield number, value
                 elif number == 1 and type(value) is list:
                     array_file = True
                     array_lines += 1
@@ -190,38 +184,19 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[Line]:
                     array_lines += 1
                 else:
                     kind = _JSON_TYPE_NAMES.get(type(value), "null")
-                    yield Line(
-                        number,
-                        None,
-                        ReadProblem("not-object", number, f"is {kind}, not a JSON object", _excerpt(raw)),
-                        len(raw),
-                    )
+                    yield number, ReadProblem("not-object", number, f"is {kind}, not a JSON object", _excerpt(raw))
     except (EOFError, zlib.error) as exc:
-        yield Line(
-            number + 1,
-            None,
-            ReadProblem(
-                "truncated-gzip",
-                number + 1,
-                f"ends early: the compressed stream is cut off after line {number} ({exc})",
-            ),
+        yield number + 1, ReadProblem(
+            "truncated-gzip", number + 1, f"ends early: the compressed stream is cut off after line {number} ({exc})"
         )
     except gzip.BadGzipFile:
-        yield Line(0, None, ReadProblem("not-gzip", None, "has a .gz name but is not gzip-compressed"))
+        yield 0, ReadProblem("not-gzip", None, "has a .gz name but is not gzip-compressed")
     except OSError as exc:
-        yield Line(
-            number + 1, None, ReadProblem("open-failed", number + 1, f"could not be read past line {number}: {exc}")
-        )
+        yield number + 1, ReadProblem("open-failed", number + 1, f"could not be read past line {number}: {exc}")
     if array_file:
-        yield Line(
-            0,
-            None,
-            ReadProblem(
-                "json-array-file",
-                None,
-                f"is one JSON array, not JSON Lines ({array_lines} lines could not be read as records)",
-            ),
+        yield 0, ReadProblem(
+            "json-array-file", None, f"is one JSON array, not JSON Lines ({array_lines} lines could not be read as records)"
         )
     elif records == 0:
         detail = "is empty" if number == 0 else f"has {number} lines but no JSON records"
-        yield Line(0, None, ReadProblem("empty-file", None, detail))
+        yield 0, ReadProblem("empty-file", None, detail)
