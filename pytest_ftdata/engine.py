@@ -170,33 +170,36 @@ def analyze_dataset(
 
 
 def _read_file(info: FileInfo, config: FtdataConfig, runs: list, dataset_runs: list, progress: Progress | None) -> None:
+    """Stream one file through the checks. This loop runs once per example of the
+    whole dataset, so it binds everything it calls to locals first."""
     path = info.path
     configured = config.format
     formats: dict[str, int] = {}
-    all_runs = runs
-    unknown_runs = [run for run in runs if run.sees_unknown_format]
+    problem_handlers = [run.problem for run in runs]
+    visitors = [run.visit for run in runs] + [run.visit for run in dataset_runs]
+    unknown_visitors = [run.visit for run in runs if run.sees_unknown_format]
+    build = make_example
+    detect = detect_format
     count = 0
     lines = 0
     for number, record in read_jsonl(info.abspath):
         if number > lines:
             lines = number
         if type(record) is not dict:
-            for run in all_runs:
-                run.problem(record)
+            for handle in problem_handlers:
+                handle(record)
             continue
-        fmt = detect_format(record) or configured
+        fmt = detect(record) or configured
         if fmt is None:
-            example = make_example(path, number, record, "unknown")
-            for run in unknown_runs:
-                run.visit(example)
+            example = build(path, number, record, "unknown")
+            for visit in unknown_visitors:
+                visit(example)
             continue
-        example = make_example(path, number, record, fmt)
+        example = build(path, number, record, fmt)
         formats[fmt] = formats.get(fmt, 0) + 1
         count += 1
-        for run in all_runs:
-            run.visit(example)
-        for run in dataset_runs:
-            run.visit(example)
+        for visit in visitors:
+            visit(example)
         if progress is not None and count % 100_000 == 0:
             progress(path, count)
     info.examples = count

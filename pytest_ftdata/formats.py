@@ -171,11 +171,14 @@ class Example:
     is everything the model reads before the target except the system prompt;
     ``target_text`` is the last assistant turn (the completion, the Alpaca output,
     the chosen answer). ``rejected_text`` is set for preference data only.
+
+    For the common chat record the texts are computed in one pass and ``turns``
+    only when a check asks for them: the engine builds a million of these.
     """
 
     __slots__ = (
-        "path", "line", "record", "format", "turns", "system", "input_text", "target_text", "rejected_text",
-        "target_is_tool_call",
+        "path", "line", "record", "format", "_turns", "system", "input_text", "target_text", "rejected_text",
+        "target_is_tool_call", "plain",
     )
 
     def __init__(
@@ -184,23 +187,32 @@ class Example:
         line: int,
         record: dict,
         format: str,
-        turns: list[Turn],
+        turns: list[Turn] | None,
         system: str | None,
         input_text: str,
         target_text: str,
         rejected_text: str | None = None,
+        target_is_tool_call: bool = False,
     ) -> None:
         self.path = path
         self.line = line
         self.record = record
         self.format = format
-        self.turns = turns
+        self._turns = turns
         self.system = system
         self.input_text = input_text
         self.target_text = target_text
         self.rejected_text = rejected_text
         #: True when the target is an assistant tool call rather than text.
-        self.target_is_tool_call = False
+        self.target_is_tool_call = target_is_tool_call
+        #: True for a chat record in the plain canonical shape (see `_plain_chat`).
+        self.plain = False
+
+    @property
+    def turns(self) -> list[Turn]:
+        if self._turns is None:
+            self._turns = _chat_turns(self.record.get("messages"))
+        return self._turns
 
     @property
     def messages(self) -> list[dict]:
@@ -233,11 +245,61 @@ def _split_turns(turns: list[Turn]) -> tuple[str | None, str, str]:
     return system, input_text, target
 
 
+def _plain_chat(path: str, line: int, record: dict, messages: list) -> Example | None:
+    """The example view of a chat record whose messages are all `{role, content: str}`
+    dicts, computed in one pass without building turns; None for anything else.
+
+    The same pass tells whether the record is *plain*: exactly `{role, content}`
+    messages with non-empty content, an optional leading system turn, then user and
+    assistant alternating and ending on the assistant, and no `tools`. The schema
+    check trusts a plain record without running the full validation.
+    """
+    last = -1
+    plain = "tools" not in record
+    previous = None
+    for index, message in enumerate(messages):
+        if type(message) is not dict:
+            return None
+        content = message.get("content")
+        if type(content) is not str:
+            return None
+        role = message.get("role")
+        if role == "assistant":
+            last = index
+        if plain:
+            if len(message) != 2 or not content or content.isspace():
+                plain = False
+            elif role == "user":
+                plain = previous != "user"
+            elif role == "assistant":
+                plain = previous == "user"
+            else:
+                plain = role == "system" and index == 0
+            previous = role
+    if last < 0:
+        return None
+    first = messages[0]
+    system = first["content"] if first.get("role") == "system" else None
+    start = 1 if system is not None else 0
+    if last - start == 1:
+        input_text = messages[start]["content"] if messages[start].get("role") != "system" else ""
+    else:
+        input_text = "\n".join(m["content"] for m in messages[start:last] if m.get("role") != "system")
+    example = Example(path, line, record, "chat", None, system, input_text, messages[last]["content"])
+    example.plain = plain and previous == "assistant"
+    return example
+
+
 def make_example(path: str, line: int, record: dict, format: str) -> Example:
     """Build the example view of `record` read as `format`."""
     rejected = None
     if format == "chat":
-        turns = _chat_turns(record.get("messages"))
+        messages = record.get("messages")
+        if type(messages) is list and messages:
+            fast = _plain_chat(path, line, record, messages)
+            if fast is not None:
+                return fast
+        turns = _chat_turns(messages)
     elif format == "sharegpt":
         conversations = record.get("conversations")
         turns = []
@@ -259,10 +321,8 @@ def make_example(path: str, line: int, record: dict, format: str) -> Example:
     else:
         turns = []
     system, input_text, target_text = _split_turns(turns)
-    example = Example(path, line, record, format, turns, system, input_text, target_text, rejected)
-    if format == "chat":
-        example.target_is_tool_call = _ends_in_tool_call(record.get("messages"))
-    return example
+    tool_call = format == "chat" and _ends_in_tool_call(record.get("messages"))
+    return Example(path, line, record, format, turns, system, input_text, target_text, rejected, tool_call)
 
 
 def _ends_in_tool_call(messages: Any) -> bool:

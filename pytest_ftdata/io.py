@@ -149,21 +149,27 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | ReadProble
     records = 0
     array_file = False
     array_lines = 0
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
     try:
         with handle:
-            iterator = iter(handle)
-            while True:
+            for number, raw in enumerate(handle, 1):
                 try:
-                    raw = next(iterator)
-                except StopIteration:
-                    break
-                number += 1
-                if number == 1 and raw.startswith(BOM):
-                    raw = raw[len(BOM) :]
-                    yield 0, ReadProblem("bom", 1, "starts with a UTF-8 byte order mark (BOM)", recoverable=True)
-                try:
-                    value = orjson.loads(raw)
-                except orjson.JSONDecodeError:
+                    value = loads(raw)
+                except decode_error:
+                    # The slow path: everything unusual is sorted out here, off the hot loop.
+                    if number == 1 and raw.startswith(BOM):
+                        yield 0, ReadProblem("bom", 1, "starts with a UTF-8 byte order mark (BOM)", recoverable=True)
+                        raw = raw[len(BOM) :]
+                        try:
+                            value = loads(raw)
+                        except decode_error:
+                            pass
+                        else:
+                            if type(value) is dict:
+                                records += 1
+                                yield number, value
+                                continue
                     if not raw.strip():
                         yield number, ReadProblem("blank-line", number, "is blank", recoverable=True)
                         continue

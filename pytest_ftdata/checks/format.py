@@ -40,9 +40,10 @@ TARGET_SCHEMA = rule(
 )
 TARGET_SHAPE = rule(
     "FMT004", "target-shape", "format", "warning",
-    "A JSON target has a different set of keys from most targets.",
-    """Most JSON answers in the file share one set of top-level keys; this one has
-    another. If both shapes are intended, document it with `target_schema`.""",
+    "A JSON target has different keys, or keys in a different order, from most targets.",
+    """Most JSON answers in the file share one sequence of top-level keys; this one has
+    another. Key order matters too: the model learns the exact token sequence. If both
+    shapes are intended, document them with `target_schema`.""",
 )
 MOSTLY_JSON = rule(
     "FMT005", "mostly-json", "format", "warning",
@@ -134,19 +135,20 @@ class FormatCheck(FileCheck):
         target = example.target_text
         if not target or example.target_is_tool_call:
             return
-        if target[0].isspace():
+        first = target[0]
+        if first.isspace():
             self.leading_ws.append(line)
+            first = target.lstrip()[:1]
         if target[-1].isspace():
             self.trailing_ws.append(line)
         if "\r" in target:
             self.carriage_returns.append(line)
 
-        stripped = target.strip()
         value = None
         parsed = False
-        if stripped[:1] in ("{", "[") or self.target_format == "json":
+        if first == "{" or first == "[" or self.target_format == "json":
             try:
-                value = orjson.loads(stripped)
+                value = orjson.loads(target)  # orjson ignores surrounding whitespace
                 parsed = True
             except orjson.JSONDecodeError as exc:
                 if self.target_format == "json":
@@ -155,8 +157,8 @@ class FormatCheck(FileCheck):
                     )
         if parsed:
             self.json_lines += 1
-            if isinstance(value, dict):
-                shape = tuple(sorted(value))
+            if type(value) is dict:
+                shape = tuple(value)
                 shape_lines = self.shapes.get(shape)
                 if shape_lines is None:
                     shape_lines = self.shapes[shape] = array("I")
