@@ -42,8 +42,9 @@ VOCAB = sorted(
 )
 
 
-def _text(rng: random.Random) -> str:
-    words = rng.choices(VOCAB, k=rng.randint(10, 24))
+def _text(rng: random.Random, short: bool = False) -> str:
+    # Short inputs (3-6 words) are where MinHash-style near-duplicate search fails.
+    words = rng.choices(VOCAB, k=rng.randint(3, 6) if short else rng.randint(10, 24))
     return " ".join(words).capitalize() + "?"
 
 
@@ -79,7 +80,7 @@ def _record(user: str, intent: str, priority: str, ticket: str, customer: str, r
     }
 
 
-def generate(examples: int, out: Path, seed: int = 0) -> dict:
+def generate(examples: int, out: Path, seed: int = 0, short_share: float = 0.0) -> dict:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     sizes = {"train": examples * 8 // 10, "val": examples // 10}
@@ -128,7 +129,7 @@ def generate(examples: int, out: Path, seed: int = 0) -> dict:
                     ticket = source[2]
                     planted["group_leakage"].append([["train.jsonl", source[3]], [f"{split}.jsonl", line]])
                 if user is None:
-                    user = _text(rng)
+                    user = _text(rng, short=bool(short_share) and rng.random() < short_share)
                     if rng.random() < 0.001:
                         user += rng.choice(
                             [
@@ -150,8 +151,9 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=100_000)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--short-share", type=float, default=0.0, help="share of 3-6 word inputs (default 0)")
     args = parser.parse_args()
-    planted = generate(args.examples, args.out, args.seed)
+    planted = generate(args.examples, args.out, args.seed, args.short_share)
     print(f"wrote {args.examples} examples to {args.out}: " + ", ".join(f"{k} {len(v)}" for k, v in planted.items()))
 
 

@@ -1,0 +1,231 @@
+"""`duplicates`: the same or nearly the same example twice within one split.
+
+"Duplicates overweight one behavior and can leak validation examples into
+training." Within each split (a file in no split is its own scope), examples are
+grouped by their input, compared after normalization (Unicode NFKC, case folding,
+whitespace collapsed, and punctuation removed with `ignore_punctuation = true`), and
+by near-duplicate inputs at or above `near_duplicate_threshold` (rapidfuzz ratio on
+the normalized inputs; see `pytest_ftdata.neardup`). Examples under different system
+prompts are different contexts and are never grouped together.
+
+A group whose members carry different targets (or labels, with `label` set) is a
+conflict, "the ambiguous cases" the lesson says to leave out or label clearly. Every
+finding names every member of its group (`related`) and says which one to keep.
+
+This is a dataset-level family (`data/dataset::duplicates`) rather than a per-file
+one: a split may span several files, and it shares one fingerprint index with
+`leakage` (`fingerprints.py`), so a dataset is fingerprinted once for both.
+"""
+
+from __future__ import annotations
+
+from ..findings import Finding, rule
+from .base import DatasetCheck, DatasetContext, FileInfo
+from .fingerprints import (
+    Fingerprints,
+    Member,
+    UnionFind,
+    cluster_key,
+    describe_targets,
+    excerpt_of,
+    keep_choice,
+    locations,
+    plural,
+    related_of,
+    targets_by_value,
+)
+
+EXACT_DUPLICATE = rule(
+    "DUP001", "exact-duplicate", "duplicates", "error",
+    "An example appears more than once in a split.",
+    """Two or more examples of one split are identical in everything the model trains
+    on: system prompt, every turn, the target, tools and the rejected answer (metadata
+    such as ids is ignored). Each copy is one more gradient step on the same behaviour,
+    so the model overweights it, and copies are how validation examples end up in
+    training. Keep the example the message names and delete the other copies.""",
+)
+DUPLICATE_INPUT = rule(
+    "DUP002", "duplicate-input", "duplicates", "error",
+    "Two examples of a split have the same input after normalization.",
+    """The inputs are equal once Unicode is NFKC-normalized, case is folded and runs of
+    whitespace are collapsed (and punctuation removed, with `ignore_punctuation = true`),
+    and the targets agree, so the examples teach the same thing twice: the usual result
+    of merging exports or of a cleaned and an uncleaned copy of the same record. Keep the
+    example the message names (the first one whose input has no stray whitespace) and
+    delete the others.""",
+)
+NEAR_DUPLICATE = rule(
+    "DUP003", "near-duplicate", "duplicates", "warning",
+    "Two examples of a split have nearly the same input and the same target.",
+    """The normalized inputs are at least `near_duplicate_threshold` similar (rapidfuzz
+    ratio, 0-100, default 92; a one-character typo in a 40-character input scores 97.5,
+    in a 13-character one 92.3) and the targets agree. "One thousand near-duplicates are weaker than two hundred examples
+    that span the real decision space": keep the example the message names and delete
+    or rewrite the others. A warning, because short inputs can be legitimately close;
+    raise `near_duplicate_threshold` if it flags real variety.""",
+)
+CONFLICTING_TARGETS = rule(
+    "DUP004", "conflicting-targets", "duplicates", "error",
+    "The same input has different targets within a split.",
+    """Examples with the same input (after normalization) and the same system prompt
+    carry different targets, or different labels when `label` is set. The model cannot
+    learn both; it learns to guess, and the lesson says to leave out examples where even
+    humans disagree unless the ambiguity is labelled clearly. Decide which answer is
+    right, keep one example with it (the message suggests the most common target) and
+    relabel or delete the others.""",
+)
+NEAR_CONFLICTING_TARGETS = rule(
+    "DUP005", "near-conflicting-targets", "duplicates", "warning",
+    "Nearly the same input has different targets within a split.",
+    """The normalized inputs are at least `near_duplicate_threshold` similar but the
+    targets (or labels) differ. Often this is a labelling mistake on a reworded copy;
+    sometimes a small change in wording rightly changes the answer ("turn on the
+    lights" and "turn off the lights"), which is why this is a warning. Check each pair:
+    fix the label, or keep both if the difference is the point.""",
+)
+
+
+def _scope_text(scope: str) -> str:
+    return f"file {scope[5:]}" if scope.startswith("file:") else f"the {scope} split"
+
+
+def _normalized_text(index: Fingerprints) -> str:
+    return "case, whitespace, Unicode form and punctuation" if index.ignore_punctuation else (
+        "case, whitespace and Unicode form"
+    )
+
+
+def _identical_finding(index: Fingerprints, scope: str, members: list[Member]) -> Finding:
+    where = _scope_text(scope)
+    inputs = index.input_text(members[0].eid)
+    targets = targets_by_value(index, members)
+    if len(targets) > 1:
+        majority = targets[0][1]
+        keep = keep_choice(index, majority)
+        at = next(m for m in members if m is not keep)
+        tie = len(targets[0][1]) == len(targets[1][1])
+        advice = (
+            "decide which target is right, keep one example with it and relabel or delete the others"
+            if tie
+            else f"decide which target is right (the most common one is at {keep.location}), keep one example "
+            "with it and relabel or delete the others"
+        )
+        message = (
+            f"Input appears {len(members)} times in {where} with {len(targets)} different targets: "
+            f"{describe_targets(targets)}; an ambiguous input teaches the model to guess, so {advice}."
+        )
+        return CONFLICTING_TARGETS.at(
+            at.path, at.line, message, related=related_of(members, at), excerpt=excerpt_of(index, keep.eid),
+            key=cluster_key(CONFLICTING_TARGETS.code, scope, inputs),
+        )
+    keep = keep_choice(index, members)
+    at = next(m for m in members if m is not keep)
+    others = [m for m in members if m is not keep]
+    removal = f"keep {keep.location} and delete {locations(others)}" if len(others) <= 3 else (
+        f"keep {keep.location} and delete the other {len(others)}"
+    )
+    if len({index.whole[m.eid] for m in members}) == 1:
+        found = EXACT_DUPLICATE
+        message = (
+            f"Example is repeated {len(members)} times in {where} ({locations(members)}): copies overweight "
+            f"one behaviour in training; {removal}."
+        )
+    else:
+        found = DUPLICATE_INPUT
+        message = (
+            f"Input is the same after normalizing {_normalized_text(index)} in {plural(len(members), 'example')} "
+            f"of {where} ({locations(members)}), with the same target: the copies overweight one behaviour; "
+            f"{removal}."
+        )
+    return found.at(
+        at.path, at.line, message, related=related_of(members, at), excerpt=excerpt_of(index, keep.eid),
+        key=cluster_key(found.code, scope, inputs),
+    )
+
+
+def _near_finding(index: Fingerprints, scope: str, members: list[Member], low: float, high: float) -> Finding:
+    where = _scope_text(scope)
+    score = f"{low:.0f}%" if round(low) == round(high) else f"{low:.0f}-{high:.0f}%"
+    inputs = sorted({index.input_text(m.eid) for m in members})
+    targets = targets_by_value(index, members)
+    if len(targets) > 1:
+        keep = keep_choice(index, targets[0][1])
+        at = next(m for m in members if m is not keep)
+        message = (
+            f"Inputs of {len(members)} examples in {where} are nearly the same (similarity {score}) but have "
+            f"{len(targets)} different targets: {describe_targets(targets)}; if the wording difference justifies "
+            "the different answers keep them, otherwise fix the target of the odd ones out."
+        )
+        return NEAR_CONFLICTING_TARGETS.at(
+            at.path, at.line, message, related=related_of(members, at), excerpt=excerpt_of(index, keep.eid),
+            key=cluster_key(NEAR_CONFLICTING_TARGETS.code, scope, *inputs),
+        )
+    keep = keep_choice(index, members)
+    at = next(m for m in members if m is not keep)
+    others = [m for m in members if m is not keep]
+    message = (
+        f"Inputs of {len(members)} examples in {where} are near-duplicates (similarity {score}) with the same "
+        f"target ({locations(members)}): they overweight one behaviour; keep {keep.location} and delete or "
+        f"rewrite the other {len(others)}."
+    )
+    return NEAR_DUPLICATE.at(
+        at.path, at.line, message, related=related_of(members, at), excerpt=excerpt_of(index, keep.eid),
+        key=cluster_key(NEAR_DUPLICATE.code, scope, *inputs),
+    )
+
+
+def find_duplicates(index: Fingerprints) -> list[Finding]:
+    """Every duplicate and conflict finding of one dataset, split by split."""
+    index.analyse()
+    findings: list[Finding] = []
+    contexts: dict[int, dict[tuple[str, int], list[int]]] = {}
+
+    def by_context(first: int) -> dict[tuple[str, int], list[int]]:
+        groups = contexts.get(first)
+        if groups is None:
+            groups = {}
+            for eid in index.members_of(first):
+                groups.setdefault((index.scope(eid), index.system[eid]), []).append(eid)
+            contexts[first] = groups
+        return groups
+
+    for first in index.identical:
+        for (scope, _system), eids in by_context(first).items():
+            if len(eids) >= 2:
+                findings.append(_identical_finding(index, scope, [index.member(e) for e in eids]))
+
+    # Near-duplicates: inputs joined by verified pairs, within one scope and system prompt.
+    components = UnionFind()
+    edges = []
+    for a, b, score in index.near_pairs:
+        groups_a, groups_b = by_context(a), by_context(b)
+        for context in groups_a.keys() & groups_b.keys():
+            components.union((a, context), (b, context))
+            edges.append(((a, context), score))
+    scores: dict = {}
+    for node, score in edges:
+        root = components.find(node)
+        low, high = scores.get(root, (score, score))
+        scores[root] = (min(low, score), max(high, score))
+    for nodes in components.components():
+        context = nodes[0][1]
+        eids = sorted(eid for first, _ in nodes for eid in by_context(first)[context])
+        low, high = scores[components.find(nodes[0])]
+        findings.append(_near_finding(index, context[0], [index.member(e) for e in eids], low, high))
+    return findings
+
+
+class DuplicatesCheck(DatasetCheck):
+    family = "duplicates"
+
+    def __init__(self, ctx: DatasetContext) -> None:
+        super().__init__(ctx)
+        self.index = Fingerprints.of(ctx)
+        self.visit = self.index.visit  # the engine calls this once per example: no extra frame
+
+    def begin_file(self, file: FileInfo) -> None:
+        super().begin_file(file)
+        self.index.begin_file(file)
+
+    def finish(self) -> list[Finding]:
+        return find_duplicates(self.index)

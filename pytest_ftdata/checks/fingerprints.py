@@ -1,0 +1,398 @@
+"""The fingerprint index of one dataset, shared by `duplicates` and `leakage`.
+
+Both families ask the same question of different pairs of examples (is this input
+the same, or nearly the same, as that one?), so they share one index, built in the
+engine's single pass: the first of the two families the engine creates builds it and
+stores it in `DatasetContext.shared`, and each example is indexed once however many
+families forward it.
+
+What is kept per example (about 80 bytes of arrays plus the normalized input once per distinct
+input; never the parsed record):
+
+- file number, line number, and hashes of the system prompt, of the whole example
+  (every turn, tools, rejected answer) and of the target (or of its label, when
+  `label` is set), in typed arrays;
+- the first 80 characters of the target or label, for messages;
+- whether the raw input is tidy (no leading, trailing or doubled whitespace), to say
+  which copy to keep;
+- with `group_by`, a hash of the group id and its bytes (for the message); groups
+  in several splits are found at the end by intersecting the splits' sets of hashes.
+
+Identical inputs (after `neardup.normalize`) are grouped by a dict from the hash of
+the normalized input to the example that first had it; only that first example's
+text goes into the `NearDuplicateIndex`, so copies cost no near-duplicate search.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from functools import lru_cache
+
+import orjson
+
+from ..formats import Example
+from ..neardup import NearDuplicateIndex, normalize
+from .labels import compile_value_getter
+from .base import DatasetContext, FileInfo
+
+SPLIT_ORDER = ("train", "validation", "test")
+#: Characters of each target (or label) kept to show conflicting answers.
+TARGET_CHARS = 80
+#: XORed into label hashes so that a label never equals a target text's hash.
+_LABEL_SALT = 0x3C6EF372FE94F82B
+
+
+def _whole_hash(example: Example, raw_input: str) -> int:
+    """A hash of everything the model trains on in `example` (metadata excluded).
+
+    A plain chat record of system, user and assistant turns is identified by its three
+    texts; any other chat record by its serialized messages and tools (roles, names,
+    weights, tool calls all count); other formats by their texts. Reading `turns` is
+    avoided: for chat records it is built lazily and costs more than all the rest."""
+    if example.format == "chat":
+        record = example.record
+        messages = record.get("messages")
+        if example.plain and len(messages) <= 3:
+            return hash((example.system, raw_input, example.target_text))
+        tools = record.get("tools")
+        return hash(orjson.dumps([messages, tools]))
+    return hash((example.format, example.system, raw_input, example.target_text, example.rejected_text))
+
+
+@dataclass(frozen=True)
+class Member:
+    """One example of a reported cluster, resolved for messages."""
+
+    eid: int
+    path: str
+    line: int
+    split: str | None
+    file_order: int
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+class Fingerprints:
+    """Compact per-example fingerprints of one dataset and the clusters they form."""
+
+    KEY = "fingerprints"
+
+    @classmethod
+    def of(cls, ctx: DatasetContext) -> "Fingerprints":
+        """The index of this dataset run, created by the first family that asks."""
+        index = ctx.shared.get(cls.KEY)
+        if index is None:
+            index = ctx.shared[cls.KEY] = cls(ctx)
+        return index  # type: ignore[return-value]
+
+    def __init__(self, ctx: DatasetContext) -> None:
+        config = ctx.config
+        self.ctx = ctx
+        self.threshold = config.near_duplicate_threshold
+        self.ignore_punctuation = config.ignore_punctuation
+        self.label_spec = config.label
+        self.group_spec = config.group_by
+        self.files: list[FileInfo] = []
+        self._file_no = -1
+        self._last: Example | None = None
+        # per example
+        self.file_of = array("I")
+        self.line = array("I")
+        self.system = array("q")
+        self.whole = array("q")
+        self.target = array("q")
+        self.tidy = bytearray()
+        self.raw_input = array("q")
+        self.text_pos = array("i")  # position of the normalized input in `near` (-1: empty input)
+        self._target_blob = bytearray()
+        self._target_offsets = array("Q", [0])
+        # identical normalized inputs: first example -> later ones, as two parallel arrays
+        self._first: dict[int, int] = {}
+        self._copy_of = array("I")
+        self._copy = array("I")
+        self.near = NearDuplicateIndex(self.threshold)
+        # group ids
+        self.group_key = array("q")
+        self._group_of = compile_value_getter(self.group_spec) if self.group_spec else None
+        self._label_of = compile_value_getter(self.label_spec) if self.label_spec else None
+        self._group_blob = bytearray()
+        self._group_offsets = array("Q", [0])
+        #: first example of each file (examples are numbered in stream order)
+        self._file_start = array("I")
+        self._analysed = False
+        self._bind()
+
+    # -- streaming ------------------------------------------------------------------------
+
+    def begin_file(self, file: FileInfo) -> None:
+        if self.files and self.files[-1] is file:
+            return
+        self.files.append(file)
+        self._file_no = len(self.files) - 1
+        self._file_start.append(len(self.line))
+
+    def _bind(self) -> None:
+        """Bound `append`s of the per-example arrays: `visit` runs a million times."""
+        self._add_file = self.file_of.append
+        self._add_line = self.line.append
+        self._add_tidy = self.tidy.append
+        self._add_raw = self.raw_input.append
+        self._add_system = self.system.append
+        self._add_whole = self.whole.append
+        self._add_target = self.target.append
+        self._add_target_end = self._target_offsets.append
+        self._add_text_pos = self.text_pos.append
+        self._add_copy_of = self._copy_of.append
+        self._add_copy = self._copy.append
+        self._add_group = self.group_key.append
+        self._add_group_end = self._group_offsets.append
+        self._add_near = self.near.add
+
+    def visit(self, example: Example) -> None:
+        if example is self._last:  # the second family forwarding the same example
+            return
+        self._last = example
+        eid = len(self.line)
+        self._add_file(self._file_no)
+        self._add_line(example.line)
+
+        raw = example.input_text
+        self._add_tidy(raw == raw.strip() and "  " not in raw)
+        self._add_raw(hash(raw))
+        system = example.system
+        self._add_system(hash(system) if system else 0)
+        if example.plain and len(example.record["messages"]) <= 3:  # the common case, inlined
+            self._add_whole(hash((system, raw, example.target_text)))
+        else:
+            self._add_whole(_whole_hash(example, raw))
+
+        label = self._label_of(example) if self._label_of is not None else None
+        if label is not None and type(label) is not str:
+            label = None if isinstance(label, (dict, list)) else str(label)
+        if label:
+            shown = label
+            self._add_target(hash(label) ^ _LABEL_SALT)
+        else:
+            shown = example.target_text
+            self._add_target(hash(shown.strip()))
+        blob = self._target_blob
+        blob += shown[:TARGET_CHARS].encode("utf-8", "surrogatepass")
+        self._add_target_end(len(blob))
+
+        if self._group_of is not None:
+            value = self._group_of(example)
+            if type(value) is not str:
+                value = "" if value is None or isinstance(value, (dict, list)) else str(value)
+            # Only a hash and the id's bytes per example: groups in several splits are
+            # found at the end with set intersections, cheaper than a dict updated here.
+            group_blob = self._group_blob
+            if value:
+                self._add_group(hash(value) or 1)
+                group_blob += value.encode("utf-8", "surrogatepass")
+            else:
+                self._add_group(0)
+            self._add_group_end(len(group_blob))
+
+        norm = normalize(raw, self.ignore_punctuation)
+        if not norm:
+            self._add_text_pos(-1)
+            return
+        first = self._first.setdefault(hash(norm), eid)
+        if first == eid:
+            self._add_text_pos(self._add_near(eid, norm))
+        else:
+            self._add_copy_of(first)
+            self._add_copy(eid)
+            self._add_text_pos(self.text_pos[first])
+
+    # -- reading back ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def member(self, eid: int) -> Member:
+        file_no = self.file_of[eid]
+        info = self.files[file_no]
+        return Member(eid, info.path, self.line[eid], info.split, file_no)
+
+    def split(self, eid: int) -> str | None:
+        return self.files[self.file_of[eid]].split
+
+    def scope(self, eid: int) -> str:
+        """Where duplicates are looked for: the split, or the file for a file in no split."""
+        info = self.files[self.file_of[eid]]
+        return info.split if info.split else "file:" + info.path
+
+    def input_text(self, eid: int) -> str:
+        """The normalized input (what duplicates are compared on)."""
+        position = self.text_pos[eid]
+        return "" if position < 0 else self.near.text(position)
+
+    def target_shown(self, eid: int) -> str:
+        return self._target_blob[self._target_offsets[eid] : self._target_offsets[eid + 1]].decode(
+            "utf-8", "surrogatepass"
+        )
+
+    # -- clusters -------------------------------------------------------------------------
+
+    def analyse(self) -> None:
+        """Verify near-duplicate candidates and build the identical-input groups (once)."""
+        if self._analysed:
+            return
+        self._analysed = True
+        groups: dict[int, list[int]] = {}
+        for first, copy in zip(self._copy_of, self._copy):
+            members = groups.get(first)
+            if members is None:
+                groups[first] = [first, copy]
+            else:
+                members.append(copy)
+        #: first example -> every example with the same normalized input (2 or more)
+        self.identical: dict[int, list[int]] = groups
+        #: (first example of input a, first example of input b, similarity), a before b
+        self.near_pairs: list[tuple[int, int, float]] = self.near.verify()
+        self.near.release()
+        self._first = {}
+        self._copy_of = self._copy = array("I")
+
+    def members_of(self, first: int) -> list[int]:
+        return self.identical.get(first) or [first]
+
+    def leaked_groups(self) -> dict[int, list[int]]:
+        """group key -> the examples (in dataset order, split files only) of every group
+        found in two or more splits."""
+        ends = list(self._file_start[1:]) + [len(self.line)]
+        ranges = [(start, end) for info, start, end in zip(self.files, self._file_start, ends) if info.split]
+        per_split: dict[str, set[int]] = {}
+        for info, start, end in zip(self.files, self._file_start, ends):
+            if info.split:
+                per_split.setdefault(info.split, set()).update(self.group_key[start:end])
+        leaked: set[int] = set()
+        splits = list(per_split.values())
+        for number, keys in enumerate(splits):
+            for other in splits[number + 1 :]:
+                leaked |= keys & other
+        leaked.discard(0)
+        out: dict[int, list[int]] = {}
+        if leaked:
+            keys = self.group_key
+            for start, end in ranges:
+                for eid in range(start, end):
+                    if keys[eid] in leaked:
+                        out.setdefault(keys[eid], []).append(eid)
+        return out
+
+    def group_name(self, eid: int) -> str:
+        return self._group_blob[self._group_offsets[eid] : self._group_offsets[eid + 1]].decode(
+            "utf-8", "surrogatepass"
+        )
+
+
+class UnionFind:
+    """Union-find over arbitrary hashable nodes (only the nodes that have relations)."""
+
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def find(self, node):
+        parent = self.parent
+        root = node
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while node != root:  # path compression
+            parent[node], node = root, parent.get(node, node)
+        return root
+
+    def union(self, a, b) -> None:
+        self.parent.setdefault(a, a)
+        self.parent.setdefault(b, b)
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            if ra < rb:
+                self.parent[rb] = ra
+            else:
+                self.parent[ra] = rb
+
+    def components(self) -> list[list]:
+        out: dict = {}
+        for node in list(self.parent):
+            out.setdefault(self.find(node), []).append(node)
+        return [sorted(nodes) for nodes in out.values()]
+
+
+# -- message helpers shared by duplicates and leakage --------------------------------------
+
+#: At most this many members of one cluster go into a finding's `related` list.
+MAX_RELATED = 1000
+#: Locations written out in a message before "and N more".
+SHOWN_LOCATIONS = 4
+
+
+def locations(members: list[Member], limit: int = SHOWN_LOCATIONS) -> str:
+    """`a.jsonl:3, a.jsonl:9 and 2 more`."""
+    shown = [member.location for member in members[:limit]]
+    if len(members) > limit:
+        return ", ".join(shown) + f" and {len(members) - limit} more"
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else (plural_noun or noun + 's')}"
+
+
+@lru_cache(maxsize=4096)
+def quoted(text: str, width: int = 40) -> str:
+    """A short, redacted, quoted rendering of dataset text for a message (cached: the
+    same labels and targets recur in many findings, and redaction is not free)."""
+    from ..redact import redact
+    from ..text import shorten
+
+    return repr(shorten(redact(text), width))
+
+
+def excerpt_of(index: Fingerprints, eid: int) -> str:
+    """`'normalized input' -> 'target'`, shortened and redacted."""
+    return f"{quoted(index.input_text(eid), 60)} -> {quoted(index.target_shown(eid), 60)}"
+
+
+def keep_choice(index: Fingerprints, members: list[Member]) -> Member:
+    """The member to keep: the first whose raw input is tidy (no stray whitespace), else
+    the first."""
+    for member in members:
+        if index.tidy[member.eid]:
+            return member
+    return members[0]
+
+
+def related_of(members: list[Member], at: Member) -> list[tuple[str, int]]:
+    return [(m.path, m.line) for m in members if m is not at][:MAX_RELATED]
+
+
+def cluster_key(*parts: str) -> str:
+    """A stable content-derived key for a cluster finding (no line numbers in it)."""
+    import hashlib
+
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def targets_by_value(index: Fingerprints, members: list[Member]) -> list[tuple[str, list[Member]]]:
+    """The distinct targets (or labels) of `members`, most common first, each with its
+    members; a target's text is what the first of its members shows."""
+    by_key: dict[int, list[Member]] = {}
+    for member in members:
+        by_key.setdefault(index.target[member.eid], []).append(member)
+    groups = sorted(by_key.values(), key=lambda group: (-len(group), group[0].file_order, group[0].line))
+    return [(index.target_shown(group[0].eid), group) for group in groups]
+
+
+def describe_targets(groups: list[tuple[str, list[Member]]], limit: int = 3) -> str:
+    """`'a' (x.jsonl:3, x.jsonl:9), 'b' (x.jsonl:12)`."""
+    parts = [f"{quoted(text, 30)} ({locations(group, 2)})" for text, group in groups[:limit]]
+    if len(groups) > limit:
+        parts.append(f"and {len(groups) - limit} more")
+    return ", ".join(parts)

@@ -1,0 +1,190 @@
+"""`splits`: the dataset has train, validation and test splits of sensible sizes.
+
+"Keep separate data for separate jobs. The training set updates the model. The
+validation set tells you whether the model is improving during training. The test
+set is held back until you need an honest final comparison." The files of a dataset
+directory are its splits, by name (`engine.split_of`: `train`/`training`,
+`val`/`valid`/`validation`/`dev`, `test`/`eval`/`holdout` as a word of the file name)
+or by the `splits` setting.
+
+"For small projects, a practical starting point is 80 percent train, 10 percent
+validation, and 10 percent test. For very small datasets, use a larger validation set
+than feels comfortable." So the sizes are compared with `split_ratios` within
+`split_tolerance`, and validation and test must hold at least `min_split_size`
+examples; when the minimum asks for more than the ratio, the minimum is what the
+ratio check expects.
+
+The check needs only the example count of each file, which the engine fills in.
+"""
+
+from __future__ import annotations
+
+from ..config import SPLITS, FtdataConfig
+from ..findings import Finding, rule
+from ..formats import Example
+from .base import DatasetCheck, FileInfo
+
+SPLIT_RATIO = rule(
+    "SPL001", "split-ratio", "splits", "warning",
+    "A split's share of the dataset is off the expected ratio.",
+    """The share of examples in a split differs from `split_ratios` (default 80/10/10, the
+    lesson's starting point) by more than `split_tolerance` (default 0.05). Where the
+    minimum size of validation or test asks for more than its ratio, the minimum is
+    expected instead, so a small dataset is expected to have a larger validation split.
+    Too little validation or test data makes scores noisy; too little training data
+    wastes the evaluation. Move examples between splits (by group, see `group_by`), or
+    set `split_ratios` to the split you intend.""",
+)
+SPLIT_TOO_SMALL = rule(
+    "SPL002", "split-too-small", "splits", "warning",
+    "A split has fewer examples than `min_split_size`.",
+    """An evaluation split below `min_split_size` (default 100 examples each for
+    validation and test) gives scores dominated by noise: with 100 examples an accuracy
+    is only known to about +-10 points. "For very small datasets, use a larger
+    validation set than feels comfortable. You need signal more than you need another
+    dozen training examples." Move examples from train, or collect more. A minimum for
+    train can be set too.""",
+)
+MISSING_SPLIT = rule(
+    "SPL003", "missing-split", "splits", "warning",
+    "The dataset has no train, validation or test split.",
+    """No file of the dataset directory is named (or configured with `splits`) as this
+    split. Without validation you cannot tell whether training helps; without a held-back
+    test set there is no honest final comparison; without train there is nothing to
+    fine-tune on. Name the files `train.jsonl`, `val.jsonl` and `test.jsonl` (any name
+    with the split as a word works, such as `tickets_val.jsonl`), or map them with
+    `splits`.""",
+)
+UNASSIGNED_FILE = rule(
+    "SPL004", "unassigned-file", "splits", "warning",
+    "A data file belongs to no split while the others do.",
+    """The dataset has split files, and this file's name names none (and `splits` does
+    not list it), so its examples are left out of the split sizes and of the leakage
+    checks. Rename it, list it under `splits`, or move it out of the dataset
+    directory.""",
+)
+
+_SPLIT_WORDS_HELP = "train/training, val/valid/validation/dev or test/eval/holdout as a word of the file name"
+_MISSING_WHY = {
+    "train": "there is nothing to fine-tune on",
+    "validation": "nothing tells you whether training is improving the model",
+    "test": "nothing is held back for an honest final comparison",
+}
+_NAMES = {"train": "train.jsonl", "validation": "val.jsonl", "test": "test.jsonl"}
+
+
+def dataset_location(path: str) -> str:
+    return "./" if path in ("", ".") else f"{path.rstrip('/')}/"
+
+
+def split_location(files: list[FileInfo], split: str, dataset_path: str) -> str:
+    """The split's file when it has exactly one, else the dataset directory."""
+    paths = [info.path for info in files if info.split == split]
+    return paths[0] if len(paths) == 1 else dataset_location(dataset_path)
+
+
+def expected_shares(counts: dict[str, int], config: FtdataConfig) -> dict[str, float]:
+    """The share each present split should have: `split_ratios` renormalized over the
+    present splits, raised to `min_split_size / total` for evaluation splits, with
+    train taking what is left."""
+    total = sum(counts.values())
+    ratios = {split: config.split_ratios[split] for split in counts if split in config.split_ratios}
+    weight = sum(ratios.values())
+    if not total or not weight:
+        return {}
+    shares = {split: ratio / weight for split, ratio in ratios.items()}
+    for split in shares:
+        if split != "train":
+            shares[split] = min(1.0, max(shares[split], config.min_split_size.get(split, 0) / total))
+    if "train" in shares:
+        shares["train"] = max(0.0, 1.0 - sum(share for split, share in shares.items() if split != "train"))
+    return shares
+
+
+def check_splits(files: list[FileInfo], config: FtdataConfig, dataset_path: str) -> list[Finding]:
+    """The split findings of one dataset, from its files' split names and example counts."""
+    where = dataset_location(dataset_path)
+    counts: dict[str, int] = {}
+    for info in files:
+        if info.split:
+            counts[info.split] = counts.get(info.split, 0) + info.examples
+    findings: list[Finding] = []
+    if not counts:
+        if files:
+            findings.append(
+                MISSING_SPLIT.at(
+                    where, None,
+                    f"No file of dataset {where} is named as a split ({_SPLIT_WORDS_HELP}): there is no "
+                    "validation or test data, and leakage between splits is not checked; split the data into "
+                    "train.jsonl, val.jsonl and test.jsonl (by group), or map the files with `splits`.",
+                )
+            )
+        return findings
+    configured = " or listed under `splits`" if config.splits else ""
+    for info in files:
+        if not info.split:
+            findings.append(
+                UNASSIGNED_FILE.at(
+                    info.path, None,
+                    f"File {info.path} is in no split (the name has no {_SPLIT_WORDS_HELP}{configured}) while "
+                    "the other files of the dataset are: its examples are left out of the split sizes and the "
+                    "leakage checks; rename it or list it under `splits`.",
+                )
+            )
+    for split in SPLITS:
+        if split not in counts:
+            findings.append(
+                MISSING_SPLIT.at(
+                    where, None,
+                    f"Dataset {where} has no {split} split, so {_MISSING_WHY[split]}; add one (for example "
+                    f"{_NAMES[split]}, split by group from the rest) or map a file to it with `splits`.",
+                )
+            )
+    total = sum(counts.values())
+    summary = ", ".join(f"{split} {counts[split]}" for split in SPLITS if split in counts)
+    too_small = set()
+    for split in SPLITS:
+        minimum = config.min_split_size.get(split, 0)
+        if split in counts and counts[split] < minimum:
+            too_small.add(split)
+            findings.append(
+                SPLIT_TOO_SMALL.at(
+                    split_location(files, split, dataset_path), None,
+                    f"The {split} split has {counts[split]} examples, fewer than the minimum of {minimum} "
+                    f"(`min_split_size`; {summary}): "
+                    + (
+                        "collect more training examples or lower the minimum."
+                        if split == "train"
+                        else "a score on so few examples is mostly noise; move examples from train (a small dataset "
+                        "needs a larger share in validation than feels comfortable) or collect more."
+                    ),
+                )
+            )
+    # A split below its minimum is already reported, with what to do; the ratios that
+    # minimum implies are then out of reach and would only repeat it.
+    if total and len(counts) >= 2 and not too_small:
+        shares = expected_shares(counts, config)
+        for split, expected in shares.items():
+            actual = counts[split] / total
+            if split in too_small or abs(actual - expected) <= config.split_tolerance + 1e-9:
+                continue
+            findings.append(
+                SPLIT_RATIO.at(
+                    split_location(files, split, dataset_path), None,
+                    f"The {split} split holds {actual:.1%} of the {total} examples ({summary}); about "
+                    f"{expected:.0%} is expected (`split_ratios`, within `split_tolerance` of "
+                    f"{config.split_tolerance:.0%}): move examples between splits, by group, or set "
+                    "`split_ratios` to the split you intend.",
+                )
+            )
+    return findings
+
+
+class SplitsCheck(DatasetCheck):
+    family = "splits"
+
+    def visit(self, example: Example) -> None:
+        pass  # only the per-file example counts are needed
+
+    def finish(self) -> list[Finding]:
+        return check_splits(self.ctx.files, self.config, self.ctx.path)
