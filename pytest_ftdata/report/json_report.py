@@ -8,6 +8,36 @@ Schema (version 1; fields are only ever added)::
                    "related": [{"path", "line"}], "excerpt"?, "key"?}],
      "summary": {"errors", "warnings", "by_rule": {CODE: count}},
      "subgroups": {...}}
+
+`subgroups` is present when a `::subgroups` item ran; it holds the coverage tables::
+
+    "subgroups": {
+      "coverage": {"required": 170, "met": 160, "percent": 94.1},
+      "datasets": [{
+        "nodeid": "data/dataset",            # the pytest node of the dataset
+        "dataset": "data",                   # its directory, relative to the rootdir
+        "splits": ["train", "validation", "test"],   # columns present ("other": no split)
+        "examples": {"train": 800, "validation": 100, "test": 100},
+        "required": 40, "met": 38,
+        "dimensions": [{
+          "name": "label", "kind": "label", "source": "target:/intent",
+          "settings": {...},                 # the minimums that applied
+          "required": 30, "met": 28, "truncated": false,
+          "rows": [{"subgroup": "billing",
+                    "counts": {"train": 10, "validation": 2, "test": 0},
+                    "total": 12, "share": 0.012,         # of all examples of the dataset
+                    "minimum": {"train": 20, "validation": 1, "test": 1},   # required cells only
+                    "status": "MISSING"}]             # "ok" | "LOW" | "MISSING" | null (no minimum)
+        }],
+        "histograms": {"input_chars": {"edges": [0, 1, 2, 4, ...],    # bin k is [edges[k], edges[k+1])
+                                       "counts": {"train": [...], ...}},
+                       "target_chars": {...}}
+      }]
+    }
+
+`kind` is `label`, `pointer` (a `[tool.ftdata.subgroups]` dimension) or the name of a
+built-in dimension; subgroup values that could hold dataset text are redacted.
+`coverage.percent` is rounded down to one decimal and is 100.0 when nothing is required.
 """
 
 from __future__ import annotations
@@ -16,6 +46,7 @@ import json
 from pathlib import Path
 
 from ..findings import FindingCounts
+from .coverage import coverage_summaries, total_coverage
 
 REPORT_VERSION = 1
 
@@ -31,9 +62,12 @@ def build_json_report(state) -> dict:
         "findings": [finding.to_dict() for finding in findings],
         "summary": {"errors": counts.errors, "warnings": counts.warnings, "by_rule": dict(sorted(counts.by_rule.items()))},
     }
-    subgroups = {key: value for key, value in sorted(state.summaries.items()) if key.endswith("::subgroups")}
-    if subgroups:
-        report["subgroups"] = subgroups
+    coverage = total_coverage(state)
+    if coverage is not None:
+        report["subgroups"] = {
+            "coverage": coverage.to_dict(),
+            "datasets": [{"nodeid": nodeid, **summary} for nodeid, summary in coverage_summaries(state)],
+        }
     return report
 
 

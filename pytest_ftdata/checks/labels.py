@@ -1,0 +1,719 @@
+"""`labels`: every label has enough examples, in every split, under one spelling.
+
+"For classification, coverage means every label has enough examples and confusing
+label pairs are represented." This family reads the label of each example (the
+`label` setting: a JSON Pointer into the record, `target:/pointer` into the target
+parsed as JSON, or `target` for the whole target text) and counts it per split.
+At the end it checks the expected label set, spelling variants of one label, label
+names that break tools, the minimum count per label and split, the presence of
+every label in validation and test, the imbalance between labels, and both sides
+of each confusable pair.
+
+State is one small count vector per label and the first few line numbers of each
+label in each file, so a million examples with a hundred labels cost kilobytes.
+The label rows of the coverage report use `label_minimums()` from here, so the
+table and the `::labels` item always agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from array import array
+from bisect import bisect_right
+from typing import Any, Callable, Iterable
+
+import orjson
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from ..config import FtdataConfig
+from ..findings import Finding, rule
+from ..formats import Example
+from ..redact import redact
+from ..text import resolve_pointer, shorten
+from .base import DatasetCheck, DatasetContext, FileInfo
+
+# -- rules --------------------------------------------------------------------------------
+
+MISSING_LABEL = rule(
+    "LBL001", "missing-label", "labels", "error",
+    "An example has no label where the `label` setting points.",
+    """The `label` pointer resolves to nothing (or to an empty string, an object or an
+    array) in this example, so it counts toward no class. When every example of a file
+    is affected the pointer itself is usually wrong: check it against one record (for
+    `target:/intent` the target must be JSON with an `intent` key). Otherwise label the
+    example or remove it.""",
+)
+UNKNOWN_LABEL = rule(
+    "LBL002", "unknown-label", "labels", "error",
+    "An example's label is not in the expected `labels` list.",
+    """`labels` declares the label set the model is trained to produce; this example
+    uses another value, most often a typo or a renamed class (the message suggests the
+    closest expected label). The model would learn an extra class that the product does
+    not know. Fix the label, or add it to `labels` if the class is new.""",
+)
+EXPECTED_LABEL_ABSENT = rule(
+    "LBL003", "expected-label-absent", "labels", "error",
+    "A label listed in `labels` has no example at all.",
+    """The expected label set names a class that no file of the dataset contains, so
+    the model can never learn to produce it. Add examples of the label, or remove it
+    from `labels` if the class was dropped.""",
+)
+NEAR_MISS_LABEL = rule(
+    "LBL004", "near-miss-label", "labels", "error",
+    "A rare label is a spelling variant of a common one.",
+    """Two label values differ only in case, separators or punctuation (`Billing` beside
+    `billing`, `todo-list` beside `todo_list`), or a rare value is one or two edits away
+    from a common one (`todo_lsit` beside `todo_list`). The model learns them as two
+    classes and splits the examples between them. Each example of the rarer variant is
+    flagged at its line: rename it to the common spelling. Declaring `labels` turns these
+    into `unknown-label` findings with a suggestion instead. Pairs of similar names that
+    are both common (`time` and `timer`) and pairs that differ in a number (`class_1`,
+    `class_2`) are not flagged. Above 3,000 distinct labels only the case, separator and
+    punctuation variants are looked for.""",
+)
+ODD_LABEL_NAME = rule(
+    "LBL005", "odd-label-name", "labels", "warning",
+    "A label name has stray whitespace, a control character or unusual punctuation.",
+    """A label such as `reverted_card_payment?` or `billing ` (trailing space) works as a
+    string but breaks tools that build file names, metrics keys, regular expressions or
+    prompts from labels, and a stray character is usually an export accident. Rename the
+    label everywhere it is used (data, `labels`, evaluation code), or turn this rule off
+    if the name is intended.""",
+)
+TOO_FEW_EXAMPLES = rule(
+    "LBL006", "too-few-examples", "labels", "error",
+    "A label has fewer examples in a split than `min_per_label` asks for.",
+    """Coverage beats volume: a label with a handful of training examples is learned
+    poorly, and a label with two test examples cannot be measured. `min_per_label` is an
+    integer for the training split or a table per split (`{train = 20, validation = 5,
+    test = 5}`); without a train split the integer applies to the files with no split in
+    their name. The message gives the count in every split and how many examples to add.""",
+)
+LABEL_MISSING_FROM_SPLIT = rule(
+    "LBL007", "label-missing-from-split", "labels", "error",
+    "A label appears in some splits but not in another.",
+    """Every label must be present in train (or the model never learns it) and in
+    validation and test when those splits exist (or it is never measured). Add examples
+    of the label to the split named in the message, keeping the examples grouped by their
+    real-world source so that the splits stay independent.""",
+)
+LABEL_IMBALANCE = rule(
+    "LBL008", "label-imbalance", "labels", "error",
+    "The most common label outnumbers the rarest by more than `max_label_imbalance`.",
+    """A classifier trained on a heavily skewed label distribution learns the prior rather
+    than the boundary, and its accuracy hides poor recall on the rare labels. The ratio
+    is the count of the most common label over the count of the rarest present label, per
+    split. Add examples of the rare labels, downsample the common ones, or raise
+    `max_label_imbalance` if the skew matches production and you evaluate per label.""",
+)
+CONFUSABLE_TOO_FEW = rule(
+    "LBL009", "confusable-too-few", "labels", "error",
+    "One side of a confusable label pair is below the minimum in a split.",
+    """`confusable` lists label pairs (or groups) that look alike, such as `todo_list` and
+    `reminder`. "Examples where two labels look similar" are where a model fails first,
+    so both sides need at least the minimum (`min_per_label`, or at least one example when
+    no minimum is set) in every split. Add examples of the named side, ideally ones close
+    to the boundary with its partner.""",
+)
+UNKNOWN_CONFUSABLE_LABEL = rule(
+    "LBL010", "unknown-confusable-label", "labels", "error",
+    "A label named in `confusable` occurs nowhere in the dataset.",
+    """A `confusable` pair names a label that no example uses and `labels` does not
+    declare: usually a typo in the config, which would leave the pair unchecked. The
+    message suggests the closest label found in the data.""",
+)
+TOO_MANY_LABELS = rule(
+    "LBL011", "too-many-labels", "labels", "warning",
+    "The `label` setting yields so many distinct values that it is not a class label.",
+    """More than 10,000 distinct labels usually means `label` points at free text or an
+    id (`label = "target"` on a generation dataset). Counting stops at that many labels,
+    and the spelling and imbalance checks are skipped. Point `label` at the class field.""",
+)
+
+# -- shared with the subgroups check and the coverage report --------------------------------
+
+#: Split columns in report order; files whose name gives no split are counted as "other".
+SPLIT_COLUMNS = ("train", "validation", "test", "other")
+SPLIT_INDEX = {name: index for index, name in enumerate(SPLIT_COLUMNS)}
+#: Splits where every label (and every required subgroup) must be present when they exist.
+EVALUATED_SPLITS = ("train", "validation", "test")
+
+#: Line numbers kept per label and file, for line-level findings.
+MAX_LINES = 20
+#: Distinct labels counted before the label is treated as free text.
+MAX_LABELS = 10_000
+#: Above this many labels, only case/separator variants are looked for (pairwise edit
+#: distances would cost too much).
+MAX_LABELS_FOR_EDIT_DISTANCE = 3_000
+#: A spelling variant is "rare" when it has at most this share of its partner's examples.
+RARE_VARIANT_SHARE = 0.2
+
+
+def compile_value_getter(spec: str) -> Callable[[Example], Any]:
+    """A fast `text.example_value(example, spec)`: the spec is parsed once, not per
+    example (this runs for every example of the dataset, in two checks)."""
+    if spec == "target":
+        return lambda example: example.target_text.strip() or None
+    if spec.startswith("target:"):
+        inner = _compile_pointer(spec[len("target:") :])
+        loads = orjson.loads
+        error = orjson.JSONDecodeError
+
+        def from_target(example: Example) -> Any:
+            try:
+                parsed = loads(example.target_text)
+            except error:
+                return None
+            return inner(parsed)
+
+        return from_target
+    inner = _compile_pointer(spec)
+    return lambda example: inner(example.record)
+
+
+def _compile_pointer(pointer: str) -> Callable[[Any], Any]:
+    if pointer == "":
+        return lambda document: document
+    tokens = [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
+    if any(token.isdigit() for token in tokens):
+        return lambda document: resolve_pointer(document, pointer)  # list indexes: the general path
+    if len(tokens) == 1:
+        (first,) = tokens
+        return lambda document: document.get(first) if type(document) is dict else None
+    if len(tokens) == 2:
+        first, second = tokens
+
+        def two(document: Any) -> Any:
+            if type(document) is dict:
+                document = document.get(first)
+                if type(document) is dict:
+                    return document.get(second)
+            return None
+
+        return two
+
+    def walk(document: Any) -> Any:
+        for token in tokens:
+            if type(document) is not dict:
+                return None
+            document = document.get(token)
+        return document
+
+    return walk
+
+
+def compile_label_getter(spec: str) -> Callable[[Example], str | None]:
+    """`text.example_label` for one spec, compiled, and remembered for the last example:
+    the labels and the subgroups checks both ask for the label of every example, and
+    the second asks right after the first."""
+    value_of = compile_value_getter(spec)
+    memo: list = [None, None]
+
+    def label_of(example: Example) -> str | None:
+        if memo[0] is example:
+            return memo[1]
+        value = value_of(example)
+        if value is None or isinstance(value, (dict, list)):
+            label = None
+        else:
+            label = value if type(value) is str else str(value)
+            if not label or label.isspace():
+                label = None
+        memo[0] = example
+        memo[1] = label
+        return label
+
+    return label_of
+
+
+_LABEL_GETTERS: dict[str, Callable[[Example], str | None]] = {}
+
+
+def label_getter(spec: str) -> Callable[[Example], str | None]:
+    """The shared compiled label getter of `spec` (one per spec, so its memo is shared)."""
+    getter = _LABEL_GETTERS.get(spec)
+    if getter is None:
+        getter = _LABEL_GETTERS[spec] = compile_label_getter(spec)
+    return getter
+
+
+def split_key(split: str | None) -> str:
+    return split or "other"
+
+
+def primary_split(present: Iterable[str]) -> str | None:
+    """The split an integer minimum applies to: train, else the files without a split."""
+    present = set(present)
+    if "train" in present:
+        return "train"
+    if "other" in present:
+        return "other"
+    return None
+
+
+def label_minimums(config: FtdataConfig, present: list[str]) -> dict[str, int]:
+    """The minimum count of every label per split (only the splits that must hold it).
+
+    Every label must be present (at least 1) in train, validation and test when they
+    exist, or in the files without a split when there is no train file;
+    `min_per_label` raises that: an integer for the primary split, a table per split.
+    """
+    primary = primary_split(present)
+    required = [s for s in present if s in EVALUATED_SPLITS or s == primary]
+    minimums = {split: 1 for split in required}
+    setting = config.min_per_label
+    if isinstance(setting, int):
+        if primary is not None:
+            minimums[primary] = max(1, setting)
+    elif isinstance(setting, dict):
+        for split, value in setting.items():
+            target = primary if split == "train" and primary == "other" else split
+            if target in minimums:
+                minimums[target] = max(1, value)
+    return minimums
+
+
+def normalize_label(label: str) -> str:
+    """Case, separators and punctuation removed: equal forms name one label."""
+    return re.sub(r"[\W_]+", "", label.casefold())
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _allowed_edits(a: str, b: str) -> int:
+    shortest = min(len(a), len(b))
+    if shortest >= 10:
+        return 2
+    if shortest >= 4:
+        return 1
+    return 0
+
+
+_NEAR_MISS_MEMO: list = [None, None]
+
+
+def find_near_misses(totals: dict[str, int]) -> dict[str, tuple[str, str]]:
+    """Spelling variants among `totals` (label -> examples): variant -> (label, how).
+
+    `how` is ``"spelling"`` for labels equal up to case, separators and punctuation
+    (always a mistake, whatever the counts) and ``"edit"`` for a rare label one or two
+    edits from a common one. The labels and subgroups checks both ask, with the same
+    counts: the last answer is remembered.
+    """
+    fingerprint = tuple(sorted(totals.items()))
+    if _NEAR_MISS_MEMO[0] == fingerprint:
+        return dict(_NEAR_MISS_MEMO[1])
+    variants = _find_near_misses(totals)
+    _NEAR_MISS_MEMO[0], _NEAR_MISS_MEMO[1] = fingerprint, dict(variants)
+    return variants
+
+
+def _find_near_misses(totals: dict[str, int]) -> dict[str, tuple[str, str]]:
+    variants: dict[str, tuple[str, str]] = {}
+    by_form: dict[str, list[str]] = {}
+    for label in totals:
+        form = normalize_label(label)
+        if form:
+            by_form.setdefault(form, []).append(label)
+    representatives = []
+    for labels in by_form.values():
+        ranked = sorted(labels, key=lambda label: (-totals[label], label))
+        representatives.append(ranked[0])
+        for other in ranked[1:]:
+            variants[other] = (ranked[0], "spelling")
+    if len(representatives) > MAX_LABELS_FOR_EDIT_DISTANCE:
+        return variants
+    # Most common first: a label can only be the variant of one seen before it. Only
+    # labels of a similar length (two edits at most) that are common enough to make
+    # this one "rare" are compared: per length they are a prefix of the labels seen,
+    # found by bisection, so similar counts cost nothing.
+    representatives.sort(key=lambda label: (-totals[label], label))
+    seen_by_length: dict[int, tuple[list[str], list[int]]] = {}
+    for label in representatives:
+        size = len(label)
+        if size >= 4:
+            needed = -totals[label] / RARE_VARIANT_SHARE  # partners have at least this many, negated
+            candidates = []
+            for length in range(size - 2, size + 3):
+                seen = seen_by_length.get(length)
+                if seen is not None:
+                    candidates += seen[0][: bisect_right(seen[1], needed)]
+            if candidates:
+                digits = _DIGITS.findall(label)
+                for candidate, distance, _ in process.extract(
+                    label, candidates, scorer=DamerauLevenshtein.distance, score_cutoff=2, limit=None
+                ):
+                    if distance <= _allowed_edits(label, candidate) and _DIGITS.findall(candidate) == digits:
+                        variants[label] = (candidate, "edit")
+                        break
+        if label not in variants:
+            labels, negated = seen_by_length.setdefault(size, ([], []))
+            labels.append(label)
+            negated.append(-totals[label])
+    return variants
+
+
+_ODD_CHARACTERS = re.compile(r"[?!;,\"'`()\[\]{}<>|\\*]")
+
+
+def label_name_problem(label: str) -> str | None:
+    """Why a label name is odd, or None."""
+    if label != label.strip():
+        return "has leading or trailing whitespace"
+    if not label.isprintable():
+        return "contains a line break or control character"
+    if "  " in label:
+        return "contains repeated spaces"
+    match = _ODD_CHARACTERS.search(label)
+    if match:
+        return f"contains the character {match.group()!r}"
+    return None
+
+
+def show(label: str) -> str:
+    """A label for messages and reports: redacted, shortened, quoted."""
+    return repr(shorten(redact(label), 60))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def split_counts_text(counts: dict[str, int] | list[int], splits: list[str]) -> str:
+    if isinstance(counts, list):
+        counts = {split: counts[SPLIT_INDEX[split]] for split in splits}
+    return ", ".join(f"{split} {counts.get(split, 0)}" for split in splits)
+
+
+def finding_key(*parts: str) -> str:
+    """A stable key for a dataset-level finding (no line numbers in it)."""
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def location_of(ctx: DatasetContext, split: str | None) -> str:
+    """Where a split-level finding points: the split's file when there is exactly one,
+    else the dataset directory."""
+    if split is not None:
+        files = [info.path for info in ctx.files if split_key(info.split) == split]
+        if len(files) == 1:
+            return files[0]
+    return dataset_location(ctx)
+
+
+def dataset_location(ctx: DatasetContext) -> str:
+    return "./" if ctx.path in ("", ".") else f"{ctx.path.rstrip('/')}/"
+
+
+# -- the check ------------------------------------------------------------------------------
+
+
+class LabelCheck(DatasetCheck):
+    family = "labels"
+
+    def __init__(self, ctx: DatasetContext) -> None:
+        super().__init__(ctx)
+        self.spec = self.config.label
+        self._label_of = label_getter(self.spec) if self.spec else None
+        #: label -> examples per split column (SPLIT_COLUMNS order)
+        self.counts: dict[str, list[int]] = {}
+        #: label -> [(path, first MAX_LINES line numbers in that file)], in file order
+        self.lines: dict[str, list[tuple[str, array]]] = {}
+        self.split_totals = [0] * len(SPLIT_COLUMNS)
+        #: path -> (examples without a label, their first lines)
+        self.missing: dict[str, tuple[int, array]] = {}
+        self.overflow = 0
+        self._begin(None)
+
+    def _begin(self, file: FileInfo | None) -> None:
+        self._file_counts: dict[str, int] = {}
+        self._file_lines: dict[str, array] = {}
+        self._missing = 0
+        self._missing_lines = array("I")
+
+    def begin_file(self, file: FileInfo) -> None:
+        super().begin_file(file)
+        self._begin(file)
+
+    def visit(self, example: Example) -> None:
+        label_of = self._label_of
+        if label_of is None:
+            return
+        label = label_of(example)
+        if label is None:
+            self._missing += 1
+            if self._missing <= MAX_LINES:
+                self._missing_lines.append(example.line)
+            return
+        counts = self._file_counts
+        seen = counts.get(label)
+        if seen is None:
+            if len(counts) >= MAX_LABELS:
+                self.overflow += 1
+                return
+            counts[label] = 1
+            self._file_lines[label] = array("I", (example.line,))
+        else:
+            counts[label] = seen + 1
+            if seen < MAX_LINES:
+                self._file_lines[label].append(example.line)
+
+    def end_file(self, file: FileInfo) -> None:
+        column = SPLIT_INDEX[split_key(file.split)]
+        self.split_totals[column] += file.examples
+        path = file.path
+        if self._missing:
+            self.missing[path] = (self._missing, self._missing_lines)
+        for label, count in self._file_counts.items():
+            row = self.counts.get(label)
+            if row is None:
+                if len(self.counts) >= MAX_LABELS:
+                    self.overflow += count
+                    continue
+                row = self.counts[label] = [0] * len(SPLIT_COLUMNS)
+            row[column] += count
+            self.lines.setdefault(label, []).append((path, self._file_lines[label]))
+        self._begin(None)
+
+    # -- finish ----------------------------------------------------------------------------
+
+    def finish(self) -> list[Finding]:
+        if self.spec is None:
+            return []
+        self.findings: list[Finding] = []
+        present = [split for split in SPLIT_COLUMNS if self.split_totals[SPLIT_INDEX[split]] > 0]
+        self.present = present
+        self._missing_labels()
+        if not self.counts and not self.config.labels:
+            return self.findings
+        if self.overflow:
+            self.findings.append(
+                TOO_MANY_LABELS.at(
+                    dataset_location(self.ctx), None,
+                    f"The label setting `{self.spec}` yields more than {MAX_LABELS} distinct values "
+                    f"({self.overflow} examples not counted); it looks like free text or an id, not a class "
+                    "label. Point `label` at the class field.",
+                )
+            )
+            return self.findings
+        totals = {label: sum(row) for label, row in self.counts.items()}
+        expected = list(dict.fromkeys(self.config.labels)) if self.config.labels is not None else None
+        skipped: set[str] = set()
+        if expected is not None:
+            skipped |= self._unknown_labels(expected)
+        else:
+            skipped |= self._near_misses(totals)
+        self._odd_names()
+        confusable = self._confusable_partners(totals, expected)
+        minimums = label_minimums(self.config, present)
+        labels = list(self.counts)
+        if expected is not None:
+            labels += [label for label in expected if label not in self.counts]
+        for label in sorted(labels):
+            if label in skipped:
+                continue
+            self._check_minimums(label, minimums, confusable.get(label))
+        self._imbalance(skipped)
+        return self.findings
+
+    def _row(self, label: str) -> list[int]:
+        return self.counts.get(label) or [0] * len(SPLIT_COLUMNS)
+
+    def _at_label_lines(self, rule_, label: str, message: str, key: str) -> None:
+        """One finding per kept line of `label` (keyed by the line's content, as the
+        baseline does for line findings), and one for the lines not kept."""
+        row = self._row(label)
+        kept = 0
+        for path, lines in self.lines.get(label, ()):
+            kept += len(lines)
+            for line in lines:
+                self.findings.append(rule_.at(path, line, message))
+        if sum(row) > kept:
+            self.findings.append(
+                rule_.at(
+                    dataset_location(self.ctx), None,
+                    f"{message} ({sum(row) - kept} more examples with this label are not listed.)",
+                    key=key,
+                )
+            )
+
+    def _missing_labels(self) -> None:
+        for path, (count, lines) in sorted(self.missing.items()):
+            info = next((f for f in self.ctx.files if f.path == path), None)
+            examples = info.examples if info is not None else count
+            if count == examples and examples > 1:
+                self.findings.append(
+                    MISSING_LABEL.at(
+                        path, None,
+                        f"None of the {examples} examples has a label at `{self.spec}`; check the `label` "
+                        "setting against one record.",
+                        key=finding_key("LBL001", path, "all"),
+                    )
+                )
+                continue
+            for line in lines:
+                self.findings.append(
+                    MISSING_LABEL.at(
+                        path, line,
+                        f"Example has no label at `{self.spec}` (missing, empty or not a single value); "
+                        "label it or remove it.",
+                    )
+                )
+            if count > len(lines):
+                self.findings.append(
+                    MISSING_LABEL.at(
+                        path, None,
+                        f"{count - len(lines)} more examples in this file have no label at `{self.spec}`.",
+                    )
+                )
+
+    def _unknown_labels(self, expected: list[str]) -> set[str]:
+        known = set(expected)
+        unknown = sorted(label for label in self.counts if label not in known)
+        for label in unknown:
+            match = process.extractOne(label, expected, score_cutoff=60) if expected else None
+            hint = f" (did you mean {show(match[0])}?)" if match else ""
+            counts = split_counts_text(self._row(label), self.present)
+            message = (
+                f"Label {show(label)} is not in the expected `labels`{hint}; {counts}. "
+                "Fix the label, or add it to `labels` if the class is new."
+            )
+            self._at_label_lines(UNKNOWN_LABEL, label, message, finding_key("LBL002", label))
+        return set(unknown)
+
+    def _near_misses(self, totals: dict[str, int]) -> set[str]:
+        variants = find_near_misses(totals)
+        for variant, (label, how) in sorted(variants.items()):
+            what = "differs only in case, separators or punctuation from" if how == "spelling" else "is a near-miss spelling of"
+            message = (
+                f"Label {show(variant)} ({plural(totals[variant], 'example')}) {what} {show(label)} "
+                f"({plural(totals[label], 'example')}); rename it to {show(label)}."
+            )
+            self._at_label_lines(NEAR_MISS_LABEL, variant, message, finding_key("LBL004", variant, label))
+        return set(variants)
+
+    def _odd_names(self) -> None:
+        for label in sorted(self.counts):
+            problem = label_name_problem(label)
+            if problem is None:
+                continue
+            path, lines = self.lines[label][0]
+            line = lines[0]
+            counts = split_counts_text(self._row(label), self.present)
+            self.findings.append(
+                ODD_LABEL_NAME.at(
+                    path, line,
+                    f"Label {show(label)} {problem} ({counts}); such names break tools that build names or "
+                    "patterns from labels. Rename it everywhere, or turn LBL005 off if it is intended.",
+                    key=finding_key("LBL005", label),
+                )
+            )
+
+    def _confusable_partners(self, totals: dict[str, int], expected: list[str] | None) -> dict[str, list[str]]:
+        partners: dict[str, list[str]] = {}
+        declared = set(expected or ())
+        known = sorted(set(totals) | declared)
+        reported: set[str] = set()
+        for group in self.config.confusable:
+            for label in group:
+                others = [other for other in group if other != label]
+                partners.setdefault(label, [])
+                partners[label] += [other for other in others if other not in partners[label]]
+                if label in totals or label in declared or label in reported:
+                    continue
+                reported.add(label)
+                match = process.extractOne(label, known, score_cutoff=60) if known else None
+                hint = f" (did you mean {show(match[0])}?)" if match else ""
+                self.findings.append(
+                    UNKNOWN_CONFUSABLE_LABEL.at(
+                        dataset_location(self.ctx), None,
+                        f"Confusable label {show(label)} (paired with {', '.join(show(o) for o in others)}) "
+                        f"occurs in no example{hint}; fix `confusable` so the pair is checked.",
+                        key=finding_key("LBL010", label),
+                    )
+                )
+        # A label named only in `confusable` and found nowhere was reported above.
+        return {label: others for label, others in partners.items() if label in totals or label in declared}
+
+    def _check_minimums(self, label: str, minimums: dict[str, int], partners: list[str] | None) -> None:
+        row = self._row(label)
+        total = sum(row)
+        counts = split_counts_text(row, self.present)
+        if total == 0:
+            self.findings.append(
+                EXPECTED_LABEL_ABSENT.at(
+                    dataset_location(self.ctx), None,
+                    f"Expected label {show(label)} (from `labels`) has no examples in any file; add examples "
+                    "of it, or remove it from `labels`.",
+                    key=finding_key("LBL003", label),
+                )
+            )
+            return
+        for split, minimum in minimums.items():
+            have = row[SPLIT_INDEX[split]]
+            if have >= minimum:
+                continue
+            where = location_of(self.ctx, split)
+            key = finding_key("LBL-min", label, split)
+            if partners:
+                partner_counts = "; ".join(
+                    f"{show(other)} has {self._row(other)[SPLIT_INDEX[split]]}" for other in partners
+                )
+                self.findings.append(
+                    CONFUSABLE_TOO_FEW.at(
+                        where, None,
+                        f"Confusable label {show(label)} has {plural(have, 'example')} in {split}, below the minimum of "
+                        f"{minimum} ({counts}; its partner {partner_counts}); add {minimum - have} or more "
+                        f"{split} examples of it, ideally near the boundary with its partner.",
+                        key=key,
+                    )
+                )
+            elif have == 0:
+                consequence = "the model never learns it" if split in ("train", "other") else "it is never measured"
+                self.findings.append(
+                    LABEL_MISSING_FROM_SPLIT.at(
+                        where, None,
+                        f"Label {show(label)} has no examples in {split} ({counts}), so {consequence}; add "
+                        f"{split} examples of it (at least {minimum}).",
+                        key=key,
+                    )
+                )
+            else:
+                self.findings.append(
+                    TOO_FEW_EXAMPLES.at(
+                        where, None,
+                        f"Label {show(label)} has {plural(have, 'example')} in {split}, below the minimum of {minimum} "
+                        f"({counts}); add at least {minimum - have} more.",
+                        key=key,
+                    )
+                )
+
+    def _imbalance(self, skipped: set[str]) -> None:
+        limit = self.config.max_label_imbalance
+        if limit is None:
+            return
+        for split in self.present:
+            column = SPLIT_INDEX[split]
+            counts = {
+                label: row[column] for label, row in self.counts.items() if row[column] > 0 and label not in skipped
+            }
+            if len(counts) < 2:
+                continue
+            most = max(counts, key=lambda label: (counts[label], label))
+            least = min(counts, key=lambda label: (counts[label], label))
+            ratio = counts[most] / counts[least]
+            if ratio <= limit:
+                continue
+            below = sum(1 for count in counts.values() if counts[most] / count > limit)
+            self.findings.append(
+                LABEL_IMBALANCE.at(
+                    location_of(self.ctx, split), None,
+                    f"Labels in {split} are imbalanced: {show(most)} has {plural(counts[most], 'example')} and "
+                    f"{show(least)} has {counts[least]} (ratio {ratio:.1f}, max_label_imbalance {limit:g}; "
+                    f"{below} of {len(counts)} labels are more than {limit:g} times rarer than {show(most)}); "
+                    "add examples of the rare labels or downsample the common ones.",
+                    key=finding_key("LBL008", split),
+                )
+            )

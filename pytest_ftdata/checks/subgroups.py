@@ -1,0 +1,558 @@
+"""`subgroups`: count the examples of every subgroup, per split, against a minimum.
+
+"If you cannot name the subgroups in your dataset, you do not know what behavior you
+are training. Split examples by intent, source, length, language, format, customer
+segment, and known failure mode before counting them."
+
+A *dimension* names one way of splitting the examples; each of its values is a
+*subgroup*. The user names dimensions by JSON Pointer in `[tool.ftdata.subgroups]`;
+every dataset also gets the built-in dimensions `label` (when `label` is set),
+`split`, `format`, `system_prompt`, `turns`, `input_length` and `target_length`.
+
+A *cell* is one subgroup in one split. A cell is *required* when its dimension has
+a minimum: `min_per_subgroup` applies to the training split (the files without a
+split when there is no train file), `min_subgroup_share` to the share of each split,
+and a subgroup with any minimum, or listed in `values`, must also be present in
+validation and test when they exist. The label dimension takes its minimums from
+`min_per_label` (see `labels.label_minimums`) and its findings come from the
+`::labels` item. The share of required cells that are met is the subgroup coverage
+of the run, printed like pytest-cov's line coverage.
+
+`summary()` returns the whole table as plain data; the terminal, JSON, Markdown and
+HTML reports are rendered from it on the xdist controller.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import SubgroupSpec
+from ..findings import Finding, rule
+from ..formats import Example
+from ..redact import redact
+from ..text import shorten
+from .base import DatasetCheck, DatasetContext, FileInfo
+from .labels import (
+    EVALUATED_SPLITS,
+    MAX_LABELS,
+    SPLIT_COLUMNS,
+    SPLIT_INDEX,
+    compile_value_getter,
+    dataset_location,
+    find_near_misses,
+    finding_key,
+    label_getter,
+    label_minimums,
+    location_of,
+    plural,
+    primary_split,
+    split_counts_text,
+    split_key,
+)
+
+# -- rules --------------------------------------------------------------------------------
+
+SUBGROUP_BELOW_MINIMUM = rule(
+    "SUB001", "subgroup-below-minimum", "subgroups", "error",
+    "A subgroup has fewer examples in a split than its minimum.",
+    """Coverage beats volume: a language, source, length range or customer segment with
+    a handful of examples is a behaviour the model barely sees. The minimum of a cell is
+    `min_per_subgroup` in the training split, the `min_subgroup_share` of each split's
+    examples (rounded up), and at least one example in validation and test (set globally,
+    per dimension, or in the dimension's table). The message names the subgroup, its
+    count in every split and the minimum it misses; add examples of that subgroup to the
+    split named.""",
+)
+SUBGROUP_MISSING = rule(
+    "SUB002", "subgroup-missing", "subgroups", "error",
+    "A required subgroup has no example in a split.",
+    """A subgroup listed in the dimension's `values`, or one that has a minimum, is absent
+    from a split: from train it is never learned, from validation or test it is never
+    measured. Add examples of it to the split named, or remove it from `values`.""",
+)
+SUBGROUP_VALUE_MISSING = rule(
+    "SUB003", "subgroup-value-missing", "subgroups", "warning",
+    "A subgroup pointer finds no value in some examples.",
+    """The JSON Pointer of a `[tool.ftdata.subgroups]` dimension resolves to nothing (or
+    to an empty string) in these examples; they are counted in a `(missing)` row that
+    has no minimum. When no example has the value, the pointer is probably misspelled.
+    Add the field to the examples or fix the pointer.""",
+)
+TOO_MANY_SUBGROUPS = rule(
+    "SUB004", "too-many-subgroups", "subgroups", "warning",
+    "A dimension has so many distinct values that it is not a subgroup.",
+    """More than 1,000 distinct values means the pointer names free text or an id, not a
+    subgroup; the rest are counted in an `(other values)` row. Point the dimension at a
+    categorical field, or bucket the values in the data (for example a `length_bucket`).""",
+)
+UNEXPECTED_SUBGROUP_VALUE = rule(
+    "SUB005", "unexpected-subgroup-value", "subgroups", "warning",
+    "A subgroup value is not among the dimension's declared `values`.",
+    """The dimension lists its expected values and an example uses another one, often a
+    spelling variant (`en-US` beside `en_us`) that splits one subgroup in two. Fix the
+    value in the data, or add it to `values`.""",
+)
+
+# -- dimensions ---------------------------------------------------------------------------
+
+MISSING_VALUE = "(missing)"
+OTHER_VALUES = "(other values)"
+NOT_SCALAR = "(not a single value)"
+#: Rows that never carry a minimum.
+SPECIAL_VALUES = (MISSING_VALUE, NOT_SCALAR, OTHER_VALUES)
+#: Distinct values counted per dimension before the rest go to OTHER_VALUES.
+MAX_SUBGROUPS = 1000
+
+#: Length buckets in characters: powers of four, so a log2 histogram gives them.
+LENGTH_BUCKETS = ("0-63 chars", "64-255 chars", "256-1023 chars", "1024-4095 chars", "4096-16383 chars", "16384+ chars")
+#: Bins of the length histograms: bin k holds lengths with k bits (0, 1, 2-3, 4-7, ...).
+HISTOGRAM_BINS = 32
+TURN_BUCKETS = ("0", "1", "2", "3", "4", "5-8", "9-16", "17+")
+_TURN_BUCKET_OF = [0, 1, 2, 3, 4, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7]
+
+
+def length_bucket_of_bits(bits: int) -> int:
+    """The LENGTH_BUCKETS index of a length with `bits` bits (len(text).bit_length())."""
+    return 0 if bits <= 6 else min((bits - 5) // 2, len(LENGTH_BUCKETS) - 1)
+
+
+def histogram_edges() -> list[int]:
+    """Lower edge of every histogram bin: 0, 1, 2, 4, 8, ..."""
+    return [0] + [1 << (bits - 1) for bits in range(1, HISTOGRAM_BINS)]
+
+
+def subgroup_value(value: Any) -> str:
+    """The subgroup a pointer's value names."""
+    if value is None:
+        return MISSING_VALUE
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value if value.strip() else MISSING_VALUE
+    if isinstance(value, (int, float)):
+        return str(value)
+    return NOT_SCALAR
+
+
+@dataclass
+class Dimension:
+    name: str
+    #: label | pointer | split | format | system_prompt | turns | input_length | target_length
+    kind: str
+    #: The label spec or JSON Pointer, or "built-in".
+    source: str
+    min_count: int = 0
+    min_share: float = 0.0
+    values: list[str] | None = None
+    #: value -> examples per split column
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    overflow: bool = False
+
+    @property
+    def has_minimum(self) -> bool:
+        return bool(self.min_count or self.min_share or self.values)
+
+    def add(self, value: str, column: int, count: int, cap: int) -> None:
+        row = self.counts.get(value)
+        if row is None:
+            if len(self.counts) >= cap and value not in SPECIAL_VALUES:
+                self.overflow = True
+                value = OTHER_VALUES
+                row = self.counts.get(value)
+            if row is None:
+                row = self.counts[value] = [0] * len(SPLIT_COLUMNS)
+        row[column] += count
+
+
+def _setting_for(setting: Any, name: str) -> Any:
+    if isinstance(setting, dict):
+        return setting.get(name)
+    return setting
+
+
+class SubgroupCheck(DatasetCheck):
+    family = "subgroups"
+
+    def __init__(self, ctx: DatasetContext) -> None:
+        super().__init__(ctx)
+        config = self.config
+        self.label_spec = config.label
+        self._label_of = label_getter(config.label) if config.label else None
+        self.dimensions: dict[str, Dimension] = {}
+        if self.label_spec:
+            self.dimensions["label"] = Dimension("label", "label", self.label_spec)
+        #: (name, spec, declared values or None) of the user's pointer dimensions
+        self.pointers: list[tuple[str, str, frozenset | None]] = []
+        for name, spec in config.subgroups.items():
+            pointer = spec.pointer if isinstance(spec, SubgroupSpec) else spec
+            declared = spec.values if isinstance(spec, SubgroupSpec) else None
+            count = spec.min_per_subgroup if isinstance(spec, SubgroupSpec) else None
+            share = spec.min_share if isinstance(spec, SubgroupSpec) else None
+            self.dimensions[name] = Dimension(name, "pointer", pointer, values=declared)
+            self.pointers.append((name, pointer, frozenset(declared) if declared is not None else None))
+            self._set_minimums(self.dimensions[name], count, share)
+        self._getters = [(name, compile_value_getter(spec), declared) for name, spec, declared in self.pointers]
+        for name in ("split", "format", "system_prompt", "turns", "input_length", "target_length"):
+            self.dimensions[name] = Dimension(name, name, "built-in")
+            self._set_minimums(self.dimensions[name], None, None)
+        self.split_totals = [0] * len(SPLIT_COLUMNS)
+        #: "input" / "target" -> per split column, HISTOGRAM_BINS counts
+        self.histograms = {kind: [[0] * HISTOGRAM_BINS for _ in SPLIT_COLUMNS] for kind in ("input", "target")}
+        #: pointer dimension -> (examples without a value, [(path, line)] of the first ones)
+        self.pointer_missing: dict[str, list] = {name: [0, []] for name, _, _ in self.pointers}
+        #: (dimension, value) -> (path, line) of the first example with an undeclared value
+        self.unexpected: dict[tuple[str, str], tuple[str, int]] = {}
+        self._summary: dict | None = None
+        self._begin()
+
+    def _set_minimums(self, dimension: Dimension, count: int | None, share: float | None) -> None:
+        if count is None:
+            count = _setting_for(self.config.min_per_subgroup, dimension.name)
+        if share is None:
+            share = _setting_for(self.config.min_subgroup_share, dimension.name)
+        dimension.min_count = count or 0
+        dimension.min_share = share or 0.0
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        self._labels: dict[str, int] = {}
+        #: (format, has system prompt, turns, input length bits, target length bits) -> examples:
+        #: one dict update per example for five built-in dimensions.
+        self._shapes: dict[tuple, int] = {}
+        self._pointer_counts: list[dict[str, int]] = [{} for _ in self.pointers]
+
+    def begin_file(self, file: FileInfo) -> None:
+        super().begin_file(file)
+        self._begin()
+
+    def visit(self, example: Example) -> None:
+        label_of = self._label_of
+        if label_of is not None:
+            label = label_of(example)
+            if label is None:
+                label = MISSING_VALUE
+            labels = self._labels
+            seen = labels.get(label)
+            if seen is None:
+                if len(labels) >= MAX_LABELS:
+                    label = OTHER_VALUES
+                    seen = labels.get(label, 0)
+                else:
+                    seen = 0
+            labels[label] = seen + 1
+        fmt = example.format
+        has_system = example.system is not None
+        if fmt == "chat":
+            messages = example.record.get("messages")
+            turns = len(messages) if type(messages) is list else 0
+        else:
+            turns = len(example.turns)
+        turns -= has_system
+        key = (fmt, has_system, turns if turns < 17 else 17, len(example.input_text).bit_length(),
+               len(example.target_text).bit_length())
+        shapes = self._shapes
+        shapes[key] = shapes.get(key, 0) + 1
+        if self.pointers:
+            self._visit_pointers(example)
+
+    def _visit_pointers(self, example: Example) -> None:
+        for index, (name, value_of, declared) in enumerate(self._getters):
+            value = subgroup_value(value_of(example))
+            if value == MISSING_VALUE:
+                missing = self.pointer_missing[name]
+                missing[0] += 1
+                if len(missing[1]) < 8:
+                    missing[1].append((example.path, example.line))
+            elif declared is not None and value not in declared and (name, value) not in self.unexpected:
+                if len(self.unexpected) < MAX_SUBGROUPS:
+                    self.unexpected[(name, value)] = (example.path, example.line)
+            counts = self._pointer_counts[index]
+            seen = counts.get(value)
+            if seen is None:
+                if len(counts) >= MAX_SUBGROUPS and value not in SPECIAL_VALUES:
+                    value = OTHER_VALUES
+                    self.dimensions[name].overflow = True
+                seen = counts.get(value, 0)
+            counts[value] = seen + 1
+
+    def end_file(self, file: FileInfo) -> None:
+        split = split_key(file.split)
+        column = SPLIT_INDEX[split]
+        self.split_totals[column] += file.examples
+        dims = self.dimensions
+        if file.examples:
+            dims["split"].add(split, column, file.examples, MAX_SUBGROUPS)
+        if "label" in dims:
+            for value, count in self._labels.items():
+                dims["label"].add(value, column, count, MAX_LABELS)
+        last_bin = HISTOGRAM_BINS - 1
+        input_histogram = self.histograms["input"][column]
+        target_histogram = self.histograms["target"][column]
+        for (fmt, has_system, turns, input_bits, target_bits), count in self._shapes.items():
+            dims["format"].add(fmt, column, count, MAX_SUBGROUPS)
+            dims["system_prompt"].add("yes" if has_system else "no", column, count, MAX_SUBGROUPS)
+            dims["turns"].add(TURN_BUCKETS[_TURN_BUCKET_OF[turns]], column, count, MAX_SUBGROUPS)
+            input_histogram[min(input_bits, last_bin)] += count
+            target_histogram[min(target_bits, last_bin)] += count
+            dims["input_length"].add(LENGTH_BUCKETS[length_bucket_of_bits(input_bits)], column, count, MAX_SUBGROUPS)
+            dims["target_length"].add(LENGTH_BUCKETS[length_bucket_of_bits(target_bits)], column, count, MAX_SUBGROUPS)
+        for (name, _, _), counts in zip(self.pointers, self._pointer_counts):
+            for value, count in counts.items():
+                dims[name].add(value, column, count, MAX_SUBGROUPS)
+        self._begin()
+
+    # -- finish ------------------------------------------------------------------------------
+
+    def finish(self) -> list[Finding]:
+        findings: list[Finding] = []
+        present = [split for split in SPLIT_COLUMNS if self.split_totals[SPLIT_INDEX[split]] > 0]
+        self.present = present
+        dimensions = []
+        required = met = 0
+        for dimension in self.dimensions.values():
+            table = self._table(dimension, present)
+            required += table["required"]
+            met += table["met"]
+            dimensions.append(table)
+            if dimension.kind != "label":
+                findings.extend(self._row_findings(dimension, table))
+        findings.extend(self._data_findings())
+        examples = {split: self.split_totals[SPLIT_INDEX[split]] for split in present}
+        self._summary = {
+            "dataset": self.ctx.path,
+            "splits": present,
+            "examples": examples,
+            "required": required,
+            "met": met,
+            "dimensions": dimensions,
+            "histograms": self._histograms(present),
+        }
+        return findings
+
+    def summary(self) -> dict | None:
+        return self._summary
+
+    def _ordered_values(self, dimension: Dimension) -> list[str]:
+        values = set(dimension.counts)
+        if dimension.values:
+            values |= set(dimension.values)
+        if dimension.kind == "label" and self.config.labels:
+            values |= set(self.config.labels)
+        if dimension.kind in ("input_length", "target_length"):
+            order = {bucket: index for index, bucket in enumerate(LENGTH_BUCKETS)}
+            return sorted(values, key=order.__getitem__)
+        if dimension.kind == "turns":
+            order = {bucket: index for index, bucket in enumerate(TURN_BUCKETS)}
+            return sorted(values, key=order.__getitem__)
+        if dimension.kind == "split":
+            return sorted(values, key=SPLIT_INDEX.__getitem__)
+        special = [value for value in SPECIAL_VALUES if value in values]
+        return sorted(values - set(special), key=lambda value: (value.casefold(), value)) + special
+
+    def _exempt_labels(self, dimension: Dimension) -> set[str]:
+        """Labels the `::labels` item reports as mistakes: they carry no minimum."""
+        if self.config.labels is not None:
+            declared = set(self.config.labels)
+            return {value for value in dimension.counts if value not in declared}
+        totals = {value: sum(row) for value, row in dimension.counts.items() if value not in SPECIAL_VALUES}
+        if len(totals) >= MAX_LABELS:
+            return set(totals)
+        return set(find_near_misses(totals))
+
+    def _cell_minimums(self, dimension: Dimension, value: str, present: list[str], label_mins: dict) -> dict[str, int]:
+        if value in SPECIAL_VALUES:
+            return {}
+        if dimension.kind == "label":
+            return label_mins
+        if dimension.values is not None and value not in dimension.values:
+            return {}  # an undeclared value is reported by SUB005, not required
+        if not dimension.has_minimum:
+            return {}
+        total = sum(self.split_totals)
+        if dimension.kind == "split":
+            minimum = max(1, dimension.min_count, _share_count(dimension.min_share, total))
+            return {value: minimum}
+        primary = primary_split(present)
+        minimums = {}
+        for split in present:
+            if split not in EVALUATED_SPLITS and split != primary:
+                continue
+            minimum = 1
+            if split == primary:
+                minimum = max(minimum, dimension.min_count)
+            if dimension.min_share:
+                minimum = max(minimum, _share_count(dimension.min_share, self.split_totals[SPLIT_INDEX[split]]))
+            minimums[split] = minimum
+        return minimums
+
+    def _table(self, dimension: Dimension, present: list[str]) -> dict:
+        redacted = dimension.kind in ("label", "pointer")
+        exempt = self._exempt_labels(dimension) if dimension.kind == "label" else set()
+        label_mins = label_minimums(self.config, present) if dimension.kind == "label" else {}
+        grand_total = sum(self.split_totals)
+        rows = []
+        required = met = 0
+        for value in self._ordered_values(dimension):
+            counts = dimension.counts.get(value) or [0] * len(SPLIT_COLUMNS)
+            minimums = {} if value in exempt else self._cell_minimums(dimension, value, present, label_mins)
+            status = None
+            if minimums:
+                shortfalls = [split for split, minimum in minimums.items() if counts[SPLIT_INDEX[split]] < minimum]
+                required += len(minimums)
+                met += len(minimums) - len(shortfalls)
+                if any(counts[SPLIT_INDEX[split]] == 0 for split in shortfalls):
+                    status = "MISSING"
+                elif shortfalls:
+                    status = "LOW"
+                else:
+                    status = "ok"
+            total = sum(counts)
+            rows.append(
+                {
+                    "subgroup": shorten(redact(value), 80) if redacted and value not in SPECIAL_VALUES else value,
+                    "counts": {split: counts[SPLIT_INDEX[split]] for split in present},
+                    "total": total,
+                    "share": round(total / grand_total, 6) if grand_total else 0.0,
+                    "minimum": minimums,
+                    "status": status,
+                }
+            )
+        table = {
+            "name": dimension.name,
+            "kind": dimension.kind,
+            "source": dimension.source,
+            "rows": rows,
+            "required": required,
+            "met": met,
+        }
+        if dimension.kind == "label":
+            table["settings"] = {"min_per_label": self.config.min_per_label}
+        else:
+            table["settings"] = {
+                "min_per_subgroup": dimension.min_count or None,
+                "min_share": dimension.min_share or None,
+                "values": dimension.values,
+            }
+        table["truncated"] = dimension.overflow
+        return table
+
+    def _row_findings(self, dimension: Dimension, table: dict) -> list[Finding]:
+        findings = []
+        present = self.present
+        for row in table["rows"]:
+            if row["status"] not in ("LOW", "MISSING"):
+                continue
+            counts = row["counts"]
+            shortfalls = [(split, counts[split], minimum) for split, minimum in row["minimum"].items() if counts[split] < minimum]
+            empty = [split for split, have, _ in shortfalls if have == 0]
+            details = "; ".join(
+                f"{split} has {have} of {minimum}{self._share_note(dimension, split, minimum)}" for split, have, minimum in shortfalls
+            )
+            name = f"`{dimension.name}` = {row['subgroup']!r}"
+            counts_text = split_counts_text(counts, present)
+            if empty:
+                where = " and ".join(empty)
+                message = (
+                    f"Subgroup {name} has no examples in {where} ({details}; counts: {counts_text}); "
+                    f"add {where} examples of it so it is {'learned' if 'train' in empty or 'other' in empty else 'measured'}."
+                )
+                rule_ = SUBGROUP_MISSING
+            else:
+                where = " and ".join(split for split, _, _ in shortfalls)
+                message = (
+                    f"Subgroup {name} is below its minimum in {where} ({details}; counts: {counts_text}); "
+                    f"add at least {plural(sum(minimum - have for _, have, minimum in shortfalls), 'example')} of it there."
+                )
+                rule_ = SUBGROUP_BELOW_MINIMUM
+            findings.append(
+                rule_.at(
+                    location_of(self.ctx, empty[0] if empty else shortfalls[0][0]), None, message,
+                    key=finding_key(rule_.code, dimension.name, row["subgroup"]),
+                )
+            )
+        return findings
+
+    def _share_note(self, dimension: Dimension, split: str, minimum: int) -> str:
+        if dimension.kind == "split":
+            total = sum(self.split_totals)
+        else:
+            total = self.split_totals[SPLIT_INDEX[split]]
+        if dimension.min_share and minimum == _share_count(dimension.min_share, total) and minimum > 1:
+            return f" ({dimension.min_share:.0%} of {total})"
+        return ""
+
+    def _data_findings(self) -> list[Finding]:
+        findings = []
+        total = sum(self.split_totals)
+        for name, pointer, _ in self.pointers:
+            missing, firsts = self.pointer_missing[name]
+            if not missing:
+                continue
+            if missing == total:
+                findings.append(
+                    SUBGROUP_VALUE_MISSING.at(
+                        dataset_location(self.ctx), None,
+                        f"Subgroup dimension `{name}` finds no value at `{pointer}` in any of the {total} examples; "
+                        "check the pointer against one record.",
+                        key=finding_key("SUB003", name, "all"),
+                    )
+                )
+                continue
+            path, line = firsts[0]
+            findings.append(
+                SUBGROUP_VALUE_MISSING.at(
+                    path, line,
+                    f"Subgroup dimension `{name}` finds no value at `{pointer}` in {missing} of {total} examples; "
+                    f"they are counted as {MISSING_VALUE}. Add the field to them.",
+                    related=firsts[1:],
+                    key=finding_key("SUB003", name),
+                )
+            )
+        for name, dimension in self.dimensions.items():
+            if dimension.overflow and dimension.kind != "label":
+                findings.append(
+                    TOO_MANY_SUBGROUPS.at(
+                        dataset_location(self.ctx), None,
+                        f"Subgroup dimension `{name}` (`{dimension.source}`) has more than {MAX_SUBGROUPS} distinct "
+                        f"values; the rest are counted as {OTHER_VALUES}. Point it at a categorical field.",
+                        key=finding_key("SUB004", name),
+                    )
+                )
+        for (name, value), (path, line) in sorted(self.unexpected.items()):
+            declared = self.dimensions[name].values or []
+            count = sum(self.dimensions[name].counts.get(value, ()))
+            findings.append(
+                UNEXPECTED_SUBGROUP_VALUE.at(
+                    path, line,
+                    f"Subgroup `{name}` = {shorten(redact(value), 60)!r} ({plural(count, 'example')}) is not among its declared "
+                    f"values ({', '.join(repr(shorten(redact(v), 30)) for v in declared[:8])}"
+                    f"{', ...' if len(declared) > 8 else ''}); fix the value or add it to `values`.",
+                    key=finding_key("SUB005", name, value),
+                )
+            )
+        return findings
+
+    def _histograms(self, present: list[str]) -> dict:
+        edges = histogram_edges()
+        out = {}
+        for kind, per_split in self.histograms.items():
+            used = [bits for bits in range(HISTOGRAM_BINS) if any(per_split[SPLIT_INDEX[s]][bits] for s in present)]
+            if not used:
+                out[f"{kind}_chars"] = {"edges": [], "counts": {split: [] for split in present}}
+                continue
+            low, high = used[0], used[-1] + 1
+            out[f"{kind}_chars"] = {
+                "edges": edges[low : high + 1] if high < HISTOGRAM_BINS else edges[low:high] + [None],
+                "counts": {split: per_split[SPLIT_INDEX[split]][low:high] for split in present},
+            }
+        return out
+
+
+def _share_count(share: float, total: int) -> int:
+    """The count a share of `total` asks for, rounded up (without float noise)."""
+    if not share:
+        return 0
+    return math.ceil(round(share * total, 9))

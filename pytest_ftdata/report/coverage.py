@@ -1,0 +1,171 @@
+"""The subgroup coverage model the report renderers share.
+
+Every renderer (terminal, Markdown, HTML, JSON) reads the same gathered data: the
+`summary()` of each dataset's `::subgroups` item, which reached the controller on
+its test report (`state.summaries["<dataset node id>::subgroups"]`). Nothing here
+reads data files or config, so a `-n 2` run renders exactly what a serial run does.
+
+A *cell* is one subgroup in one split; a cell with a minimum is *required*, and the
+coverage of a run is the share of required cells that are met.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+SUBGROUPS_SUFFIX = "::subgroups"
+STATUS_ORDER = ("MISSING", "LOW", "ok")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    required: int
+    met: int
+
+    @property
+    def percent(self) -> float:
+        """Met cells in percent, rounded *down* to one decimal (99.96 is not 100.0);
+        100.0 when nothing is required."""
+        if not self.required:
+            return 100.0
+        return math.floor(self.met * 1000 / self.required) / 10
+
+    def text(self) -> str:
+        if not self.required:
+            return "subgroup coverage: no minimums are configured, so no cell is required (see min_per_label, min_per_subgroup)"
+        return f"subgroup coverage: {self.percent:.1f}% of required cells met ({self.met} of {self.required})"
+
+    def to_dict(self) -> dict:
+        return {"required": self.required, "met": self.met, "percent": self.percent}
+
+
+def coverage_summaries(state) -> list[tuple[str, dict]]:
+    """`(dataset node id, summary)` of every dataset with a subgroups table, sorted by
+    dataset path (so the order never depends on which xdist worker finished first)."""
+    found = [
+        (key[: -len(SUBGROUPS_SUFFIX)], summary)
+        for key, summary in state.summaries.items()
+        if key.endswith(SUBGROUPS_SUFFIX) and summary
+    ]
+    return sorted(found, key=lambda item: (item[1].get("dataset", ""), item[0]))
+
+
+def total_coverage(state) -> Coverage | None:
+    """Coverage over every dataset of the run; None when no subgroups item reported."""
+    summaries = coverage_summaries(state)
+    if not summaries:
+        return None
+    return Coverage(
+        required=sum(summary["required"] for _, summary in summaries),
+        met=sum(summary["met"] for _, summary in summaries),
+    )
+
+
+def dataset_title(summary: dict) -> str:
+    path = summary.get("dataset") or "."
+    return "./" if path in ("", ".") else f"{path.rstrip('/')}/"
+
+
+def dimension_title(dimension: dict) -> str:
+    source = dimension["source"]
+    return dimension["name"] if source == "built-in" else f"{dimension['name']} ({source})"
+
+
+def dimension_note(dimension: dict) -> str:
+    rows = len(dimension["rows"])
+    text = f"{rows} subgroup{'s' if rows != 1 else ''}"
+    if dimension["required"]:
+        text += f", {dimension['met']} of {dimension['required']} required cells met"
+    else:
+        text += ", no minimum"
+    if dimension.get("truncated"):
+        text += ", too many values (the rest are counted as '(other values)')"
+    return text
+
+
+def single_subgroup_line(dimension: dict) -> str | None:
+    """One line instead of a table for a dimension with one subgroup and no minimum
+    (`format: all 61 examples are 'chat'`); None otherwise."""
+    rows = dimension["rows"]
+    if dimension["required"] or len(rows) != 1:
+        return None
+    return f"{dimension_title(dimension)}: all {rows[0]['total']} examples are {rows[0]['subgroup']!r}, no minimum"
+
+
+def share_text(share: float) -> str:
+    percent = share * 100
+    if percent == 0:
+        return "0%"
+    if percent < 0.1:
+        return "<0.1%"
+    if percent >= 99.95 and share < 1:
+        return ">99.9%"
+    return f"{percent:.1f}%" if percent < 100 else "100%"
+
+
+def minimum_text(row: dict, splits: list[str]) -> str:
+    """The minimum of a row, per split in column order (`20/1/1`), or `-`."""
+    minimums = row.get("minimum") or {}
+    if not minimums:
+        return "-"
+    if len(splits) == 1:
+        return str(minimums.get(splits[0], "-"))
+    return "/".join(str(minimums[split]) if split in minimums else "-" for split in splits)
+
+
+def status_text(row: dict) -> str:
+    return row.get("status") or "-"
+
+
+def is_short(row: dict) -> bool:
+    return row.get("status") in ("LOW", "MISSING")
+
+
+def table_rows(dimension: dict, splits: list[str], missing_only: bool = False) -> list[list]:
+    """Body rows: subgroup, one count per split, total, share, minimum, status."""
+    out = []
+    for row in dimension["rows"]:
+        if missing_only and not is_short(row):
+            continue
+        out.append(
+            [row["subgroup"], *(row["counts"].get(split, 0) for split in splits), row["total"],
+             share_text(row["share"]), minimum_text(row, splits), status_text(row)]
+        )
+    return out
+
+
+def total_row(summary: dict, dimension: dict) -> list:
+    splits = summary["splits"]
+    examples = summary["examples"]
+    met = f"{dimension['met']}/{dimension['required']} met" if dimension["required"] else "-"
+    return ["TOTAL", *(examples.get(split, 0) for split in splits), sum(examples.values()), "100%", "", met]
+
+
+def headers(splits: list[str], compact: bool = False) -> list[str]:
+    names = {"validation": "val"} if compact else {}
+    return ["subgroup", *(names.get(split, split) for split in splits), "total", "share",
+            "min" if compact else "minimum", "status"]
+
+
+def histogram_labels(edges: list) -> list[str]:
+    """Bin labels of a log2 length histogram: `0`, `1`, `2-3`, `1k-2k`, ..."""
+
+    def short(value: int) -> str:
+        if value >= 1 << 20:
+            return f"{value >> 20}M"
+        if value >= 1024:
+            return f"{value >> 10}k"
+        return str(value)
+
+    labels = []
+    for low, high in zip(edges, edges[1:]):
+        if high is None:
+            labels.append(f"{short(low)}+")
+        elif high - low <= 1:
+            labels.append(short(low))
+        elif high >= 2048:
+            labels.append(f"{short(low)}-{short(high)}")
+        else:
+            labels.append(f"{short(low)}-{short(high - 1)}")
+    return labels

@@ -1,0 +1,120 @@
+"""`--ftdata-report md:PATH`: a Markdown summary for a CI job page.
+
+`render_markdown(state)` returns GitHub-flavoured Markdown (it can be appended to
+`$GITHUB_STEP_SUMMARY` as is): the finding counts per rule, the first errors, and
+the subgroup coverage tables, long ones folded in `<details>`. Every value that
+comes from the data is already redacted in the gathered summaries; here it is also
+escaped so that a label cannot break the table or inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from tabulate import tabulate
+
+from ..findings import FindingCounts
+from .coverage import (
+    coverage_summaries,
+    dataset_title,
+    dimension_note,
+    dimension_title,
+    headers,
+    single_subgroup_line,
+    table_rows,
+    total_coverage,
+    total_row,
+)
+
+#: Dimensions with more rows than this are folded.
+FOLD_ROWS = 25
+#: Errors listed before "and N more".
+MAX_ERRORS = 20
+
+
+def _cell(value) -> str:
+    text = html.escape(str(value), quote=False).replace("|", "\\|")
+    return re.sub(r"[\r\n]+", " ", text)
+
+
+def _status(value: str) -> str:
+    return f"**{value}**" if value in ("LOW", "MISSING") else value
+
+
+def _table(summary: dict, dimension: dict) -> str:
+    splits = summary["splits"]
+    body = table_rows(dimension, splits) + [total_row(summary, dimension)]
+    cells = []
+    for row in body:
+        row = [_cell(value) for value in row]
+        row[-1] = _status(row[-1])
+        cells.append(row)
+    cells[-1] = [f"**{value}**" if value not in ("", "-") else value for value in cells[-1]]
+    align = ["left"] + ["right"] * (len(splits) + 3) + ["left"]
+    return tabulate(cells, headers=headers(splits), tablefmt="pipe", colalign=align, disable_numparse=True)
+
+
+def _fence(lines: list[str]) -> str:
+    # A run of backticks inside a message must not close the fence.
+    safe = [re.sub(r"`{3,}", lambda m: "'" * len(m.group()), line) for line in lines]
+    return "\n".join(["```text", *safe, "```"])
+
+
+def render_markdown(state) -> str:
+    findings = state.all_findings()
+    counts = FindingCounts()
+    for finding in findings:
+        counts.add(finding)
+    files = len(state.files)
+    examples = sum(info.get("examples", 0) for info in state.files.values())
+    out = ["## pytest-ftdata", ""]
+    line = (
+        f"**{examples}** examples in **{files}** file{'s' if files != 1 else ''}: "
+        f"**{counts.errors}** error{'s' if counts.errors != 1 else ''}, "
+        f"**{counts.warnings}** warning{'s' if counts.warnings != 1 else ''}."
+    )
+    coverage = total_coverage(state)
+    if coverage is not None:
+        line += f" {coverage.text()[0].upper()}{coverage.text()[1:]}."
+    out += [line, ""]
+
+    if counts.by_rule:
+        names = {finding.rule: (finding.name, finding.severity) for finding in findings}
+        rows = [
+            [f"`{code}`", names[code][0], names[code][1], count] for code, count in sorted(counts.by_rule.items())
+        ]
+        out += ["### Findings by rule", "", tabulate(rows, headers=["rule", "name", "severity", "count"],
+                                                      tablefmt="github", disable_numparse=True), ""]
+        errors = [finding for finding in findings if finding.severity == "error"]
+        if errors:
+            shown = [re.sub(r"[\r\n]+", " ", finding.render()) for finding in errors[:MAX_ERRORS]]
+            if len(errors) > MAX_ERRORS:
+                shown.append(f"... and {len(errors) - MAX_ERRORS} more errors")
+            out += [f"<details><summary>{len(errors)} error{'s' if len(errors) != 1 else ''}</summary>", "",
+                    _fence(shown), "", "</details>", ""]
+
+    for _, summary in coverage_summaries(state):
+        out += [f"### Subgroup coverage: `{dataset_title(summary)}`", ""]
+        singles = []
+        for dimension in summary["dimensions"]:
+            single = single_subgroup_line(dimension)
+            if single is not None:
+                singles.append(f"- {_cell(single)}")
+                continue
+            title = f"{_cell(dimension_title(dimension))}: {dimension_note(dimension)}"
+            table = _table(summary, dimension)
+            short = sum(1 for row in dimension["rows"] if row.get("status") in ("LOW", "MISSING"))
+            if len(dimension["rows"]) > FOLD_ROWS:
+                flag = f" ({short} under the minimum)" if short else ""
+                out += [f"<details><summary>{title}{flag}</summary>", "", table, "", "</details>", ""]
+            else:
+                out += [f"**{title}**", "", table, ""]
+        if singles:
+            out += [*singles, ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_markdown(state, destination: Path) -> None:
+    destination.write_text(render_markdown(state), encoding="utf-8")

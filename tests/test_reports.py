@@ -1,0 +1,318 @@
+"""The end-of-run coverage report: terminal tables, JSON, Markdown, HTML, --ftdata-fail-under.
+
+Reports are built on the xdist controller from what the items' test reports carried,
+so every scenario that matters runs serially and with `-n 2` and must print the same.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import chat, write_jsonl
+from pytest_ftdata.config import validate
+from pytest_ftdata.engine import analyze_dataset, dataset_files
+from pytest_ftdata.findings import sort_key
+from pytest_ftdata.report.coverage import Coverage
+from pytest_ftdata.report.html import SPLIT_COLORS, render_html
+from pytest_ftdata.report.markdown import render_markdown
+from pytest_ftdata.report.terminal import render_coverage
+
+QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
+XDIST = [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist")]
+
+CONFIG = """
+[tool.ftdata]
+label = "target:/intent"
+min_per_label = {train = 4, test = 1}
+min_per_subgroup = {language = 3}
+
+[tool.ftdata.subgroups]
+language = "/metadata/language"
+"""
+
+
+def ticket(text: str, label: str, language: str = "en") -> dict:
+    return chat(text, json.dumps({"intent": label}), metadata={"language": language})
+
+
+BILLING = ["I was charged twice this month", "Why is my invoice higher than usual?", "The card fee looks wrong",
+           "Please explain the extra line on my statement", "My plan price changed without notice",
+           "Can I get a copy of last year's receipts"]
+
+
+def support_rows():
+    """train: billing 6 (en), refund 2 (de); test: billing 1 (en), refund 1 (en), cancel 1 (de)."""
+    train = [ticket(text, "billing") for text in BILLING]
+    train += [ticket("Ich möchte mein Geld zurück", "refund", "de"), ticket("Bitte erstatten Sie den Betrag", "refund", "de")]
+    test = [ticket("A duplicate payment shows up", "billing"), ticket("Return the money for the broken order", "refund"),
+            ticket("Kündigen Sie bitte mein Abo", "cancel", "de")]
+    return train, test
+
+
+def make_project(pytester, config: str = CONFIG) -> None:
+    train, test = support_rows()
+    write_jsonl(pytester.path / "data" / "train.jsonl", train)
+    write_jsonl(pytester.path / "data" / "test.jsonl", test)
+    pytester.makepyprojecttoml(config)
+
+
+def section(output: str) -> str:
+    """The pytest-ftdata terminal section, without the timing line."""
+    match = re.search(r"^=+ pytest-ftdata =+$(.*?)(?=^=+ (short test summary|\d+ (passed|failed)))", output, re.M | re.S)
+    assert match, output
+    return match.group(1)
+
+
+class FakeState:
+    """What the renderers read from the run state, built from pure analyses."""
+
+    def __init__(self, results: dict) -> None:
+        self.summaries, self.findings, self.files, self.verbose = {}, {}, {}, 0
+        for nodeid, result in results.items():
+            self.summaries[f"{nodeid}::subgroups"] = result.summaries["subgroups"]
+            self.findings[nodeid] = result.all_findings()
+            for file_result in result.files.values():
+                self.files[file_result.info.path] = file_result.info.to_dict()
+
+    def all_findings(self):
+        return sorted((f for fs in self.findings.values() for f in fs), key=sort_key)
+
+
+def fake_state(root: Path, **settings) -> FakeState:
+    config = validate(settings, "test settings", None)
+    result = analyze_dataset(root, dataset_files(root), config, root.parent, families=("labels", "subgroups"))
+    return FakeState({f"{result.path}/dataset": result})
+
+
+# -- terminal ---------------------------------------------------------------------------------
+
+
+REPORTS = ("--ftdata-report", "term", "--ftdata-report", "json:out/ftdata.json",
+           "--ftdata-report", "md:out/ftdata.md", "--ftdata-report", "html:out/ftdata.html")
+
+
+@pytest.mark.parametrize("xdist", XDIST)
+def test_end_of_run_report(pytester, xdist):
+    """The coverage table, every report type at once, and the fail-under gate; under
+    `-n 2` all of it must be what a serial run gives, printed once."""
+    make_project(pytester)
+    result = pytester.runpytest("--ftdata", "data", *REPORTS, "--ftdata-fail-under=90", *xdist, *QUIET_PLUGINS)
+    assert result.ret == 1
+    output = result.stdout.str()
+    assert len(re.findall(r"^-+ subgroup coverage: data/ -+$", output, re.M)) == 1
+    assert len(re.findall(r"^subgroup coverage: \d", output, re.M)) == 1
+    text = section(output)
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("label (target:/intent)"))
+    # label: refund has 2 of 4 in train (LOW), cancel 0 of 4 (MISSING), every test cell is met
+    assert lines[header] == "label (target:/intent): 3 subgroups, 4 of 6 required cells met"
+    assert lines[header + 1].split() == ["subgroup", "train", "test", "total", "share", "minimum", "status"]
+    table = {line.split()[0]: line.split()[1:] for line in lines[header + 3 : header + 7]}
+    share = lambda count: f"{100 * count / 11:.1f}%"  # noqa: E731 - 11 examples in all
+    assert table["billing"] == ["6", "1", "7", share(7), "4/1", "ok"]
+    assert table["refund"] == ["2", "1", "3", share(3), "4/1", "LOW"]
+    assert table["cancel"] == ["0", "1", "1", share(1), "4/1", "MISSING"]
+    assert table["TOTAL"] == ["8", "3", "11", "100%", "4/6", "met"]
+    # language: de has 2 of 3 in train, 1 of 1 in test; en is ok: 3 of 4; 7 of 10 overall
+    assert "language (/metadata/language): 2 subgroups, 3 of 4 required cells met" in lines
+    assert "subgroup coverage: 70.0% of required cells met (7 of 10)" in lines
+    for kind in ("json", "md", "html"):
+        assert f"pytest-ftdata {kind} report written to out/ftdata.{kind}" in lines
+    assert lines[-1] == "FAIL Required subgroup coverage of 90% not reached. Total subgroup coverage: 70.0%"
+
+    report = json.loads((pytester.path / "out" / "ftdata.json").read_text(encoding="utf-8"))
+    assert {"version", "files", "findings"} <= set(report) and report["version"] == 1
+    subgroups = report["subgroups"]
+    [data] = subgroups["datasets"]
+    assert data["nodeid"] == "data/dataset" and data["dataset"] == "data"
+    assert data["splits"] == ["train", "test"] and data["examples"] == {"train": 8, "test": 3}
+    assert subgroups["coverage"] == {"required": 10, "met": 7, "percent": 70.0}
+    assert (data["required"], data["met"]) == (10, 7)
+    for dimension in data["dimensions"]:
+        # every dimension partitions the examples of every split
+        for split, count in data["examples"].items():
+            assert sum(row["counts"][split] for row in dimension["rows"]) == count, dimension["name"]
+        assert dimension["required"] == sum(len(row["minimum"]) for row in dimension["rows"])
+    assert set(data["histograms"]) == {"input_chars", "target_chars"}
+    md = (pytester.path / "out" / "ftdata.md").read_text(encoding="utf-8")
+    assert "### Subgroup coverage: `data/`" in md and "Subgroup coverage: 70.0% of required cells met" in md
+    cancel = next(line for line in md.splitlines() if line.startswith("| cancel"))
+    assert [cell.strip() for cell in cancel.strip("|").split("|")] == ["cancel", "0", "1", "1", share(1), "4/1", "**MISSING**"]
+    page = (pytester.path / "out" / "ftdata.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and ">MISSING<" in page
+
+    if xdist:
+        serial = pytester.runpytest("--ftdata", "data", *REPORTS, "--ftdata-fail-under=90", *QUIET_PLUGINS)
+        assert section(serial.stdout.str()) == text
+        serial_report = json.loads((pytester.path / "out" / "ftdata.json").read_text(encoding="utf-8"))
+        assert serial_report["subgroups"] == subgroups and serial_report["findings"] == report["findings"]
+        assert (pytester.path / "out" / "ftdata.md").read_text(encoding="utf-8") == md
+        assert (pytester.path / "out" / "ftdata.html").read_text(encoding="utf-8") == page
+
+
+def test_term_missing_shows_only_rows_under_their_minimum(pytester):
+    make_project(pytester)
+    result = pytester.runpytest("--ftdata", "data", "--ftdata-report", "term-missing", *QUIET_PLUGINS)
+    text = section(result.stdout.str()).split(" subgroup coverage: data/ ")[1]
+    rows = [line.split()[0] for line in text.splitlines() if re.match(r"^\S+\s+\d+\s+\d+\s+\d+\s", line)]
+    assert rows == ["cancel", "refund", "TOTAL", "de", "TOTAL"]
+    assert "billing" not in text and "split:" not in text
+    assert "subgroup coverage: 70.0% of required cells met (7 of 10)" in text
+
+
+def test_term_missing_when_everything_is_met(dataset):
+    root = dataset(train=[ticket("a", "billing")] * 3, test=[ticket("b", "billing")])
+    state = fake_state(root, label="target:/intent", min_per_label=2)
+    lines = render_coverage(state, missing_only=True)
+    assert "every required subgroup cell is met" in lines
+    assert lines[-1] == "subgroup coverage: 100.0% of required cells met (2 of 2)"
+
+
+def test_tables_fit_the_terminal_width(dataset):
+    long_names = [f"customer_account_{i}_{'x' * 30}_closure_request" for i in range(3)]
+    root = dataset(train=[ticket(f"t{i}", name) for i, name in enumerate(long_names) for _ in range(2)])
+    state = fake_state(root, label="target:/intent", min_per_label=3)
+    for width in (60, 80, 120):
+        lines = render_coverage(state, width=width)
+        table_lines = [line for line in lines if re.match(r"^(customer|subgroup|TOTAL|-{3,}\s)", line)]
+        assert table_lines and all(len(line) <= width for line in table_lines), (width, lines)
+    assert any("\N{HORIZONTAL ELLIPSIS}" in line for line in render_coverage(state, width=60))
+    assert not any("\N{HORIZONTAL ELLIPSIS}" in line for line in render_coverage(state, width=200))
+
+
+def test_coverage_percent_is_rounded_down():
+    assert Coverage(required=3, met=2).percent == 66.6
+    assert Coverage(required=10000, met=9999).percent == 99.9
+    assert Coverage(required=0, met=0).percent == 100.0
+    assert "no minimums are configured" in Coverage(0, 0).text()
+
+
+# -- fail-under -------------------------------------------------------------------------------
+
+
+def test_fail_under_decides_the_exit_code(pytester):
+    # Downgraded rules: the items pass, so only --ftdata-fail-under decides the exit code.
+    make_project(pytester, CONFIG.replace("[tool.ftdata.subgroups]", 'rules = {labels = "warning", subgroups = "warning"}\n\n[tool.ftdata.subgroups]'))
+    low = pytester.runpytest("--ftdata", "data", "--ftdata-fail-under=70.1", *QUIET_PLUGINS)
+    assert low.ret == 1 and low.parseoutcomes().get("failed", 0) == 0
+    low.stdout.fnmatch_lines(["FAIL Required subgroup coverage of 70.1% not reached. Total subgroup coverage: 70.0%"])
+    enough = pytester.runpytest("--ftdata", "data", "--ftdata-fail-under", "70", *QUIET_PLUGINS)
+    assert enough.ret == 0
+    enough.stdout.fnmatch_lines(["Required subgroup coverage of 70% reached. Total subgroup coverage: 70.0%"])
+    # only file reports: no table, but the total line and the gate
+    quiet = pytester.runpytest("--ftdata", "data", "--ftdata-report", "json:r.json", "--ftdata-fail-under=70", *QUIET_PLUGINS)
+    assert "subgroup coverage: data/" not in quiet.stdout.str()
+    quiet.stdout.fnmatch_lines(["subgroup coverage: 70.0% of required cells met (7 of 10)", "Required subgroup coverage of 70% reached.*"])
+
+
+def test_fail_under_rejects_a_bad_value(pytester):
+    make_project(pytester)
+    result = pytester.runpytest("--ftdata", "data", "--ftdata-fail-under=120", *QUIET_PLUGINS)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*expected a percentage between 0 and 100, got '120'*"])
+
+
+# -- file reports -----------------------------------------------------------------------------
+
+
+def test_markdown_escapes_and_folds(dataset):
+    rows = [ticket(f"t{i}", "a|b <b>bold</b>") for i in range(2)] + [ticket(f"x{i}", f"label_{i:02d}") for i in range(30)]
+    root = dataset(train=rows)
+    text = render_markdown(fake_state(root, label="target:/intent", min_per_label=2))
+    assert text.startswith("## pytest-ftdata\n")
+    assert "a\\|b &lt;b&gt;bold&lt;/b&gt;" in text and "<b>bold" not in text
+    assert "<details><summary>label (target:/intent): 31 subgroups, 1 of 31 required cells met (30 under the minimum)</summary>" in text
+    assert "- split: all 32 examples are 'train', no minimum" in text
+    table = [line for line in text.splitlines() if line.startswith("| label_00")]
+    assert table and table[0].split("|")[-2].strip() == "**LOW**"
+
+
+def test_html_is_self_contained_and_escaped(dataset):
+    rows = [ticket(f"t{i}", "<script>alert(1)</script>") for i in range(3)] + [ticket("u", "jane@corp-mail.com")]
+    root = dataset(train=rows, test=[ticket("v", "refund")])
+    page = render_html(fake_state(root, label="target:/intent"))
+    assert "<script" not in page.lower().replace("&lt;script", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "jane@corp-mail.com" not in page
+    for pattern in (r"\bsrc\s*=", r"\bhref\s*=", r"url\(", r"@import", r"https?:"):
+        assert not re.search(pattern, page), pattern
+    assert page.count("<svg") == 2 and "input length" in page and "target length" in page
+
+
+def _decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
+    """A minimal PNG decoder (8-bit RGB/RGBA, not interlaced): enough to read a screenshot."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat = 8, b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+    assert depth == 8 and interlace == 0 and color in (2, 6)
+    bpp = 3 if color == 2 else 4
+    raw, stride = zlib.decompress(idat), width * bpp
+    rows, prior, index = [], bytearray(stride), 0
+    for _ in range(height):
+        kind, row = raw[index], bytearray(raw[index + 1 : index + 1 + stride])
+        index += 1 + stride
+        for x in range(stride):
+            a = row[x - bpp] if x >= bpp else 0
+            if kind == 1:
+                row[x] = (row[x] + a) & 255
+            elif kind == 2:
+                row[x] = (row[x] + prior[x]) & 255
+            elif kind == 3:
+                row[x] = (row[x] + (a + prior[x]) // 2) & 255
+            elif kind == 4:
+                b, c = prior[x], prior[x - bpp] if x >= bpp else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                row[x] = (row[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(row))
+        prior = row
+    return width, height, bpp, rows
+
+
+def test_html_renders_in_headless_chromium(dataset, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium) to render the HTML report")
+    train, test = support_rows()
+    root = dataset(train=train, test=test)
+    page = tmp_path / "ftdata.html"
+    page.write_text(render_html(fake_state(root, label="target:/intent", min_per_label=4)), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
+             "--force-device-scale-factor=0.5", f"--screenshot={shot}", "--window-size=1280,1200", page.as_uri()],
+            capture_output=True, timeout=90, check=False,
+        )
+    assert shot.is_file(), "chromium wrote no screenshot"
+    width, height, bpp, rows = _decode_png(shot.read_bytes())
+    assert (width, height) == (640, 600)
+
+    painted = Counter(row[x : x + 3] for row in rows for x in range(0, len(row), bpp))
+
+    def pixels(hex_color: str) -> int:
+        return painted[bytes.fromhex(hex_color.lstrip("#"))]
+
+    # the split colours of the bar charts and histograms, and the coverage meter, are painted
+    assert pixels(SPLIT_COLORS["train"]) > 300
+    assert pixels(SPLIT_COLORS["test"]) > 300
+    assert pixels("#2da44e") > 50
+    assert pixels(SPLIT_COLORS["validation"]) == 0  # no validation split in this dataset
