@@ -1,0 +1,395 @@
+"""`length`: examples and turns too long to train on, odd lengths, blank answers.
+
+A fine-tuning job truncates or rejects examples over the model's context, and one
+runaway example (a pasted log, a looping answer) can dominate a batch. The limits
+are `max_chars` and `max_tokens` per example and `max_turn_chars` and
+`max_turn_tokens` per turn; tokens come from `pytest_ftdata.tokens` (tiktoken, a
+local `tokenizer.json`, or an estimate that the messages call an estimate).
+
+Without limits the check still reports examples whose length is far from the rest
+of their file (a warning), blank answers the schema cannot see, and preference
+conversations that end on a user turn.
+
+Where `schema` already reports a defect, this family does not report it again:
+empty or whitespace-only targets are SCH104 (empty-content) and chat or ShareGPT
+conversations ending on a user or tool turn are SCH106 (last-turn-not-target).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+from ..findings import Finding, rule
+from ..formats import Example
+from ..tokens import TokenCounter, get_counter
+from .base import FileCheck, FileContext
+from .turns import scoped_texts, turn_label
+
+EXAMPLE_TOO_LONG = rule(
+    "LEN001", "example-too-long", "length", "error",
+    "An example has more characters than `max_chars`.",
+    """The characters of all turns of the example (for preference pairs: the prompt and
+    the longer of the two answers) exceed `max_chars`. Shorten the example, split the
+    conversation, or drop it.""",
+)
+EXAMPLE_TOO_MANY_TOKENS = rule(
+    "LEN002", "example-too-many-tokens", "length", "error",
+    "An example has more tokens than `max_tokens`.",
+    """The tokens of all turns (content only, without the few tokens a chat template
+    adds per message) exceed `max_tokens`, so the trainer would truncate or reject
+    the example. Tokens are counted with `tokenizer` (tiktoken, a `tokenizer.json`, or
+    the estimate, which the message calls an estimate). Set `max_tokens` a little
+    below the context length of the model you tune.""",
+)
+TURN_TOO_LONG = rule(
+    "LEN003", "turn-too-long", "length", "error",
+    "A turn has more characters than `max_turn_chars`.",
+    """One turn (a pasted document, a looping answer) is longer than `max_turn_chars`.
+    Long single turns are usually export mistakes; trim them.""",
+)
+TURN_TOO_MANY_TOKENS = rule(
+    "LEN004", "turn-too-many-tokens", "length", "error",
+    "A turn has more tokens than `max_turn_tokens`.",
+    """Like LEN002 for a single turn: useful to cap answer length (the model learns
+    to produce answers as long as its targets).""",
+)
+BLANK_ANSWER = rule(
+    "LEN005", "blank-answer", "length", "error",
+    "An answer has no visible text that the schema check would see as empty.",
+    """A target made only of invisible characters (zero-width spaces, byte order marks,
+    other format characters), or an empty or blank rejected answer of a preference
+    pair. Plain empty and whitespace-only targets are reported by the schema check as
+    SCH104 and not again here.""",
+)
+ENDS_ON_USER_TURN = rule(
+    "LEN006", "ends-on-user-turn", "length", "error",
+    "A preference pair's chosen conversation ends on a user turn.",
+    """A preference record whose `chosen` (or `rejected`) message list ends with a user
+    turn: the answer being judged is missing, so the pair teaches nothing about it.
+    Chat and ShareGPT conversations that end on a user or tool turn are reported by
+    the schema check as SCH106, and transcripts with an empty final answer as SCH104.""",
+)
+LENGTH_OUTLIER = rule(
+    "LEN007", "length-outlier", "length", "warning",
+    "An example is far longer or shorter than the rest of its file.",
+    """Lengths (in characters) are compared on a log scale with the median and the
+    median absolute deviation of the file: an example more than 3.5 robust standard
+    deviations away and at least 4 times longer (or shorter) than the median is
+    reported. Such examples are often pasted logs, looping generations or truncated
+    exports. Needs at least 20 examples in the file. A warning: it does not fail the run.""",
+)
+TOKENIZER_UNAVAILABLE = rule(
+    "LEN008", "tokenizer-unavailable", "length", "warning",
+    "The configured tokenizer cannot be used; token counts are estimates.",
+    """`tokenizer` names tiktoken or a `tokenizer.json` that cannot be loaded offline
+    (not installed, the encoding not in tiktoken's cache, a missing file). Token limits
+    are then checked with the estimate. Install the tokenizer, cache its encoding, or
+    set `tokenizer = "estimate"` to make the choice explicit.""",
+)
+
+#: Findings listed one by one per rule and file; the rest are summed up in one finding.
+MAX_LISTED = 1000
+_BLANK_TARGET = (
+    "The target contains only invisible characters (zero-width spaces or other format characters); write the "
+    "answer or drop the example."
+)
+#: Fewer examples than this say nothing about the length distribution of a file.
+MIN_EXAMPLES_FOR_OUTLIERS = 20
+OUTLIER_Z = 3.5
+OUTLIER_RATIO = 4.0
+
+
+def _has_visible(text: str) -> bool:
+    for char in text:
+        if not char.isspace() and char.isprintable():
+            return True
+    return False
+
+
+class LengthCheck(FileCheck):
+    family = "length"
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        config = self.config
+        self.findings: list[Finding] = []
+        self.max_chars = config.max_chars
+        self.max_tokens = config.max_tokens
+        self.max_turn_chars = config.max_turn_chars
+        self.max_turn_tokens = config.max_turn_tokens
+        self.counter: TokenCounter | None = None
+        if self.max_tokens is not None or self.max_turn_tokens is not None:
+            self.counter, problem = get_counter(self._tokenizer_spec())
+            if problem:
+                self.findings.append(
+                    TOKENIZER_UNAVAILABLE.at(
+                        self.path, None,
+                        f"The tokenizer {config.tokenizer!r} cannot be used: {problem}; token limits are checked "
+                        "with the estimate instead.",
+                    )
+                )
+        #: The smallest token limit: examples whose token bound stays below it are not counted.
+        limits = [limit for limit in (self.max_tokens, self.max_turn_tokens) if limit is not None]
+        self.token_floor = min(limits) if limits else 0
+        #: A plain chat example of at most this many characters can break no limit: a turn
+        #: is never longer than the example, and a character is at most `per_char` tokens.
+        quick = [limit for limit in (self.max_chars, self.max_turn_chars) if limit is not None]
+        if self.counter is not None:
+            quick.append(-1 if self.counter.per_text else self.token_floor // self.counter.per_char)
+        self.quick_chars = min(quick) if quick else 1 << 62
+        self.listed: dict[str, int] = {}
+        self.overflow: dict[str, array] = {}
+        #: Example lengths in characters and their lines, for the outlier statistics.
+        self.lengths = array("I")
+        self.lines = array("I")
+        self.lengths_append = self.lengths.append
+        self.lines_append = self.lines.append
+
+    def _tokenizer_spec(self) -> str | None:
+        spec = self.config.tokenizer
+        if spec is None or spec == "estimate" or spec.startswith("tiktoken:"):
+            return spec
+        resolved = self.config.resolve(spec)
+        return str(resolved) if resolved is not None else spec
+
+    # -- per example -------------------------------------------------------------------
+
+    def visit(self, example: Example) -> None:
+        if example.plain:
+            # Plain chat (the common case): system prompt, input (its turns joined by
+            # newlines) and target hold all the text. Measure them, and look closer only
+            # when the total could break a limit.
+            system = example.system
+            target = example.target_text
+            turns = len(example.record["messages"])
+            if system:
+                total = len(system) + len(example.input_text) + len(target) - (turns - 3 if turns > 3 else 0)
+            else:
+                total = len(example.input_text) + len(target) - (turns - 2 if turns > 2 else 0)
+            if total <= self.quick_chars:
+                self.lengths_append(total)
+                self.lines_append(example.line)
+                if not target.isprintable() and target.strip() and not _has_visible(target):
+                    self._add(BLANK_ANSWER, example, _BLANK_TARGET)
+                return
+        self._visit(example)
+
+    def _visit(self, example: Example) -> None:
+        rejected = example.rejected_text
+        max_turn_chars = self.max_turn_chars
+        if example.plain:
+            # Plain chat: system prompt, input (its turns joined by newlines) and target
+            # hold all of the text; the turns are built only when one may be too long.
+            turn_count = len(example.record["messages"])
+            system = example.system
+            input_size = len(example.input_text)
+            target_size = len(example.target_text)
+            if system:
+                system_size = len(system)
+                joined = turn_count - 2
+            else:
+                system_size = 0
+                joined = turn_count - 1
+            total = system_size + input_size + target_size - (joined - 1 if joined > 1 else 0)
+            longest = max(system_size, input_size, target_size)
+        else:
+            sizes = [len(turn.text) for turn in example.turns]
+            total = sum(sizes)
+            longest = max(sizes, default=0)
+            turn_count = len(sizes)
+        if max_turn_chars is not None:
+            if longest > max_turn_chars:
+                turns = example.turns
+                sizes = [len(turn.text) for turn in turns]
+                for index, size in enumerate(sizes):
+                    if size > max_turn_chars:
+                        self._add(
+                            TURN_TOO_LONG, example,
+                            f"{self._where(example, index, turns[index].role)} has {size:,} characters, over "
+                            f"max_turn_chars = {max_turn_chars:,}; trim it or split the conversation.",
+                        )
+            if rejected is not None and len(rejected) > max_turn_chars:
+                self._add(
+                    TURN_TOO_LONG, example,
+                    f"{self._where(example, -1, 'assistant')} has {len(rejected):,} characters, over "
+                    f"max_turn_chars = {max_turn_chars:,}; trim it.",
+                )
+        if rejected is not None:
+            # The longest sequence a preference trainer builds is the prompt plus the longer answer.
+            total += max(0, len(rejected) - len(example.target_text))
+        self.lengths_append(total if total < 0xFFFFFFFF else 0xFFFFFFFF)
+        self.lines_append(example.line)
+        if self.max_chars is not None and total > self.max_chars:
+            self._add(
+                EXAMPLE_TOO_LONG, example,
+                f"Example has {total:,} characters, over max_chars = {self.max_chars:,}; shorten it, split the "
+                "conversation or drop it.",
+            )
+        # Bound the token count from the characters first; count only examples the bound
+        # cannot clear (a few long ones), so token limits cost almost nothing.
+        counter = self.counter
+        if counter is not None:
+            chars = total + len(rejected or "")
+            if counter.per_char * chars + counter.per_text * (turn_count + 1) > self.token_floor and (
+                not self._ascii_under_floor(example, chars, turn_count)
+            ):
+                self._check_tokens(example)
+        if example.format == "preference":
+            self._check_preference(example)
+        else:
+            target = example.target_text
+            if target and not target.isprintable() and target.strip() and not example.target_is_tool_call:
+                if not _has_visible(target):
+                    self._add(BLANK_ANSWER, example, _BLANK_TARGET)
+
+    def _ascii_under_floor(self, example: Example, chars: int, turn_count: int) -> bool:
+        """Whether all text is ASCII (one byte per character; `isascii()` is O(1)) and
+        that tighter bound already keeps the example under every token limit."""
+        counter = self.counter
+        if max(1, counter.per_char // 4) * chars + counter.per_text * (turn_count + 1) > self.token_floor:
+            return False
+        texts = [example.system or "", example.input_text, example.target_text, example.rejected_text or ""]
+        if not example.plain:
+            texts.extend(turn.text for turn in example.turns)
+        return all(text.isascii() for text in texts)
+
+    def _where(self, example: Example, index: int, role: str) -> str:
+        label = turn_label(example, index, role)
+        return label[0].upper() + label[1:]
+
+    def _check_tokens(self, example: Example) -> None:
+        counter = self.counter
+        bound = counter.upper_bound
+        max_tokens, max_turn_tokens = self.max_tokens, self.max_turn_tokens
+        texts = list(scoped_texts(example, None))
+        bounds = [bound(scoped.text) for scoped in texts]
+        # Skip counting when no bound can reach a limit (nearly always).
+        example_bound = sum(bounds)
+        need_example = max_tokens is not None and example_bound > max_tokens
+        need_turns = max_turn_tokens is not None and max(bounds, default=0) > max_turn_tokens
+        if not (need_example or need_turns):
+            return
+        counts = {}
+        for scoped, upper in zip(texts, bounds):
+            if need_example or upper > (max_turn_tokens or 0):
+                counts[scoped.index] = counter.count(scoped.text)
+        if need_turns:
+            for scoped in texts:
+                tokens = counts.get(scoped.index)
+                if tokens is not None and tokens > max_turn_tokens:
+                    self._add(
+                        TURN_TOO_MANY_TOKENS, example,
+                        f"{self._where(example, scoped.index, scoped.role)} has {counter.describe(tokens)}, over "
+                        f"max_turn_tokens = {max_turn_tokens:,}; trim it.",
+                    )
+        if need_example:
+            tokens = sum(count for index, count in counts.items() if index >= 0)
+            rejected = counts.get(-1)
+            if rejected is not None:
+                tokens += max(0, rejected - counts.get(len(example.turns) - 1, 0))
+            if tokens > max_tokens:
+                self._add(
+                    EXAMPLE_TOO_MANY_TOKENS, example,
+                    f"Example has {counter.describe(tokens)}, over max_tokens = {max_tokens:,}; shorten it, split "
+                    "the conversation or drop it.",
+                )
+
+    def _check_preference(self, example: Example) -> None:
+        record = example.record
+        rejected = example.rejected_text
+        if rejected is not None and not _has_visible(rejected):
+            self._add(
+                BLANK_ANSWER, example,
+                "The rejected answer is empty or blank; a pair needs a real unwanted answer to compare with.",
+            )
+        target = example.target_text
+        if target and target.strip() and not _has_visible(target):
+            self._add(
+                BLANK_ANSWER, example,
+                "The chosen answer contains only invisible characters; write the answer or drop the pair.",
+            )
+        for key in ("chosen", "rejected"):
+            messages = record.get(key)
+            if isinstance(messages, list) and messages:
+                last = messages[-1]
+                if isinstance(last, dict) and last.get("role") == "user":
+                    self._add(
+                        ENDS_ON_USER_TURN, example,
+                        f"The `{key}` conversation ends on a user turn (`{key}[{len(messages) - 1}]`); end it with "
+                        "the assistant answer being judged.",
+                    )
+
+    def _add(self, found, example: Example, message: str) -> None:
+        code = found.code
+        listed = self.listed.get(code, 0)
+        if listed >= MAX_LISTED:
+            self.overflow.setdefault(code, array("I")).append(example.line)
+            return
+        self.listed[code] = listed + 1
+        self.findings.append(found.at(self.path, example.line, message))
+
+    # -- per file ----------------------------------------------------------------------
+
+    def finish(self) -> list[Finding]:
+        self._outliers()
+        rules = {r.code: r for r in (
+            EXAMPLE_TOO_LONG, EXAMPLE_TOO_MANY_TOKENS, TURN_TOO_LONG, TURN_TOO_MANY_TOKENS, BLANK_ANSWER,
+            ENDS_ON_USER_TURN, LENGTH_OUTLIER,
+        )}
+        for code, lines in self.overflow.items():
+            found = rules[code]
+            self.findings.append(
+                found.at(
+                    self.path, lines[0],
+                    f"{len(lines)} more {found.name} findings in this file are not listed one by one "
+                    f"(the first {MAX_LISTED} are).",
+                    related=[(self.path, line) for line in lines[1:100]],
+                )
+            )
+        return self.findings
+
+    def _outliers(self) -> None:
+        n = len(self.lengths)
+        if n < MIN_EXAMPLES_FOR_OUTLIERS:
+            return
+        logs = sorted(math.log1p(size) for size in self.lengths)
+        median = _median(logs)
+        mad = _median(sorted(abs(value - median) for value in logs))
+        scale = 1.4826 * mad
+        if scale == 0:
+            scale = 1e-9
+        median_chars = math.expm1(median)
+        high = max(median + OUTLIER_Z * scale, math.log1p(OUTLIER_RATIO * median_chars))
+        low = min(median - OUTLIER_Z * scale, math.log1p(median_chars / OUTLIER_RATIO))
+        for size, line in zip(self.lengths, self.lines):
+            value = math.log1p(size)
+            if value > high or value < low:
+                ratio = size / median_chars if median_chars else float("inf")
+                if value > high:
+                    how = f"{ratio:.1f} times the median of this file ({median_chars:,.0f})"
+                    advice = "check for pasted logs or looping text"
+                else:
+                    how = f"1/{1 / ratio:.0f} of the median of this file ({median_chars:,.0f})" if ratio else (
+                        f"far below the median of this file ({median_chars:,.0f})"
+                    )
+                    advice = "check for a truncated or partial example"
+                self._add(
+                    LENGTH_OUTLIER, _Line(line),
+                    f"Example has {size:,} characters, {how}; {advice}.",
+                )
+
+
+class _Line:
+    """Stands in for an example when only its line is known (outliers are found at the end)."""
+
+    __slots__ = ("line",)
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _median(values: list[float]) -> float:
+    n = len(values)
+    middle = n // 2
+    return values[middle] if n % 2 else (values[middle - 1] + values[middle]) / 2

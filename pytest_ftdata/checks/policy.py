@@ -1,0 +1,365 @@
+"""`policy`: banned text and provenance.
+
+Transcripts and older datasets carry stale policy text, retired product names and
+boilerplate such as "As an AI language model"; a fine-tune repeats them.
+`[[tool.ftdata.banned]]` lists regular expressions that must not appear (each with
+the message to show and, optionally, the roles it applies to). `required_fields`
+lists JSON Pointers every record must carry, so that each example says where it
+came from and how it was made ("which examples taught it that?").
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+
+from ..config import BannedPattern
+from ..findings import Finding, rule
+from ..formats import Example
+from ..text import shorten
+from .base import FileCheck, FileContext
+from .turns import scoped_texts, turn_label
+
+BANNED_TEXT = rule(
+    "POL001", "banned-text", "policy", "error",
+    "A turn matches a `[[tool.ftdata.banned]]` pattern.",
+    """Each `[[tool.ftdata.banned]]` entry is a regular expression (Python syntax; start
+    it with `(?i)` to ignore case) with the `message` to show and optionally the
+    `roles` it applies to and its `severity`. Use it for stale policy text, retired
+    product names and model boilerplate such as "As an AI language model". One finding
+    is given per entry and example, at the first match. Rejected answers of preference
+    pairs are not searched: they are meant to show unwanted behaviour.""",
+)
+MISSING_PROVENANCE = rule(
+    "POL002", "missing-provenance", "policy", "error",
+    "A record lacks a field listed in `required_fields`.",
+    """`required_fields` lists JSON Pointers (for example `/metadata/source` and
+    `/metadata/generated_by`) that every record must carry with a non-empty value, so
+    that the source and generation method of every example can be traced. When no
+    example of a file has the field, one finding for the whole file is given instead of
+    one per line.""",
+)
+
+#: Findings listed one by one per rule and file; the rest are summed up in one finding.
+MAX_LISTED = 1000
+_MISSING = object()
+
+
+def _pointer_tokens(pointer: str) -> tuple[str, ...]:
+    return tuple(token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/"))
+
+
+def _lookup(record: dict, tokens: tuple[str, ...]):
+    current = record
+    for token in tokens:
+        if type(current) is dict:
+            current = current.get(token, _MISSING)
+            if current is _MISSING:
+                return _MISSING
+        elif type(current) is list:
+            if not token.isdigit() or int(token) >= len(current):
+                return _MISSING
+            current = current[int(token)]
+        else:
+            return _MISSING
+    return current
+
+
+def _fast_getter(tokens: tuple[str, ...]):
+    """`record[a][b]...` for the dict path of a pointer; raises where `_lookup` is needed."""
+    if len(tokens) == 1:
+        (a,) = tokens
+        return lambda record: record[a]
+    if len(tokens) == 2:
+        a, b = tokens
+        return lambda record: record[a][b]
+    if len(tokens) == 3:
+        a, b, c = tokens
+        return lambda record: record[a][b][c]
+
+    def deep(record):
+        value = _lookup(record, tokens)
+        if value is _MISSING:
+            raise KeyError(tokens[-1])
+        return value
+
+    return deep
+
+
+def _is_empty(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, dict)):
+        return not value
+    return False
+
+
+try:  # the regex parser, to find the literal text a pattern cannot match without
+    from re import _constants as _sre_constants
+    from re import _parser as _sre_parse
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre_constants  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+#: Literals shorter than this are too common to be worth a gate.
+MIN_GATE_LITERAL = 3
+
+
+def _sequence_literals(items) -> list[str] | None:
+    """Alternative strings one of which every match of `items` contains, or None."""
+    best: list[str] | None = None
+    run: list[str] = []
+
+    def consider(candidate: list[str] | None) -> None:
+        nonlocal best
+        if candidate and min(map(len, candidate)) >= MIN_GATE_LITERAL:
+            if best is None or min(map(len, candidate)) > min(map(len, best)):
+                best = candidate
+
+    for op, av in list(items) + [(None, None)]:
+        if op is _sre_constants.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            consider(["".join(run)])
+            run = []
+        if op is _sre_constants.SUBPATTERN:
+            _, add_flags, del_flags, sub = av
+            if not (add_flags | del_flags) & re.IGNORECASE:
+                consider(_sequence_literals(sub))
+        elif op is _sre_constants.BRANCH:
+            alternatives = [_sequence_literals(branch) for branch in av[1]]
+            if all(alternatives):
+                consider([literal for found in alternatives for literal in found])
+    return best
+
+
+def required_literals(pattern: str) -> tuple[tuple[str, ...], bool] | None:
+    """(strings one of which any match contains, whether to compare lower-cased), or None.
+
+    A substring test is much cheaper than a regex search, so text that contains none
+    of a pattern's required strings is never searched with it (the way grep tools
+    pick a literal to scan for).
+    """
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except Exception:  # private API: any surprise means no gate, never a wrong answer
+        return None
+    ignore_case = bool(parsed.state.flags & re.IGNORECASE)
+    literals = _sequence_literals(parsed)
+    if not literals:
+        return None
+    if ignore_case:
+        if not all(literal.isascii() for literal in literals):
+            return None
+        literals = [literal.lower() for literal in literals]
+    return tuple(dict.fromkeys(literals)), ignore_case
+
+
+class _Banned:
+    __slots__ = ("entry", "regex", "index", "roles", "literals", "ignore_case")
+
+    def __init__(self, index: int, entry: BannedPattern) -> None:
+        self.index = index
+        self.entry = entry
+        self.regex = re.compile(entry.pattern)
+        self.roles = frozenset(entry.roles) if entry.roles is not None else None
+        gate = required_literals(entry.pattern)
+        self.literals, self.ignore_case = gate if gate else (None, False)
+
+
+class PolicyCheck(FileCheck):
+    family = "policy"
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self.findings: list[Finding] = []
+        self.banned = [_Banned(index, entry) for index, entry in enumerate(self.config.banned)]
+        roles: set[str] = set()
+        for item in self.banned:
+            roles.update(item.roles or ("system", "user", "assistant", "tool"))
+        self.search_roles = frozenset(roles)
+        #: One bit per entry; entries with required literals are "gated" by substring tests.
+        self.bits = [(1 << item.index, item) for item in self.banned]
+        self.gated = [(bit, item) for bit, item in self.bits if item.literals is not None]
+        self.ungated_bits = sum(bit for bit, item in self.bits if item.literals is None)
+        self.ignore_case_bits = sum(bit for bit, item in self.gated if item.ignore_case)
+        self.case_literals = [(bit, lit) for bit, item in self.gated if not item.ignore_case for lit in item.literals]
+        self.folded_literals = [(bit, lit) for bit, item in self.gated if item.ignore_case for lit in item.literals]
+        self.repeat_hits: dict[str, int] = {}
+        self.banned_listed = [0] * len(self.banned)
+        self.banned_overflow: list[array] = [array("I") for _ in self.banned]
+
+        self.required = [(pointer, _pointer_tokens(pointer)) for pointer in self.config.required_fields]
+        self.missing: list[array] = [array("I") for _ in self.required]
+        self.empty: list[array] = [array("I") for _ in self.required]
+        self.lookups = [
+            (_fast_getter(tokens), tokens, missing.append, empty.append)
+            for (_, tokens), missing, empty in zip(self.required, self.missing, self.empty)
+        ]
+
+    def visit(self, example: Example) -> None:
+        if self.lookups:
+            record = example.record
+            for get, tokens, add_missing, add_empty in self.lookups:
+                try:
+                    value = get(record)
+                except (KeyError, TypeError, IndexError):  # a list on the way, or missing
+                    value = _lookup(record, tokens)
+                    if value is _MISSING:
+                        add_missing(example.line)
+                        continue
+                if type(value) is str:
+                    if not value or value.isspace():
+                        add_empty(example.line)
+                elif _is_empty(value):
+                    add_empty(example.line)
+        if not self.bits:
+            return
+        if example.plain:
+            # A plain chat record's system prompt, input and target hold all of its text:
+            # test the literals on those (system prompts and targets repeat, so their
+            # results are remembered) and build the turns only on a hit.
+            repeat_hits = self.repeat_hits
+            target = example.target_text
+            hits = repeat_hits.get(target)
+            if hits is None:
+                hits = self._repeated_hits(target)
+            system = example.system
+            if system:
+                system_hits = repeat_hits.get(system)
+                hits |= self._repeated_hits(system) if system_hits is None else system_hits
+            text = example.input_text
+            for bit, literal in self.case_literals:
+                if literal in text:
+                    hits |= bit
+            if self.folded_literals:
+                if text.isascii():
+                    lowered = text.lower()
+                    for bit, literal in self.folded_literals:
+                        if literal in lowered:
+                            hits |= bit
+                else:  # case folding beyond ASCII: let the regex decide
+                    hits |= self.ignore_case_bits
+            hits |= self.ungated_bits
+            if hits:
+                self._search(example, hits, None)
+            return
+        texts = list(scoped_texts(example, self.search_roles, rejected=False))
+        hits = self.ungated_bits
+        for scoped in texts:
+            hits |= self._literal_hits(scoped.text)
+        if hits and texts:
+            self._search(example, hits, texts)
+
+    def _literal_hits(self, text: str) -> int:
+        """Bit mask of the gated entries whose required literals occur in `text`."""
+        hits = 0
+        for bit, literal in self.case_literals:
+            if literal in text:
+                hits |= bit
+        if self.folded_literals:
+            if text.isascii():
+                lowered = text.lower()
+                for bit, literal in self.folded_literals:
+                    if literal in lowered:
+                        hits |= bit
+            else:  # case folding beyond ASCII: let the regex decide
+                hits |= self.ignore_case_bits
+        return hits
+
+    def _repeated_hits(self, text: str) -> int:
+        """`_literal_hits` of a text that repeats across examples (system prompt, target)."""
+        hits = self.repeat_hits.get(text)
+        if hits is None:
+            hits = self._literal_hits(text)
+            if len(self.repeat_hits) < 4096:
+                self.repeat_hits[text] = hits
+        return hits
+
+    def _search(self, example: Example, hits: int, texts: list | None) -> None:
+        """Run the regexes of the entries in `hits` on the turns, report the first match."""
+        candidates = [item for bit, item in self.bits if hits & bit]
+        if texts is None:
+            texts = list(scoped_texts(example, self.search_roles, rejected=False))
+        reported: set[int] = set()
+        for scoped in texts:
+            for item in candidates:
+                if item.index in reported or (item.roles is not None and scoped.role not in item.roles):
+                    continue
+                match = item.regex.search(scoped.text)
+                if match is None:
+                    continue
+                reported.add(item.index)
+                self._report_banned(example, scoped, item, match)
+
+    def _report_banned(self, example: Example, scoped, item: _Banned, match: re.Match) -> None:
+        index = item.index
+        if self.banned_listed[index] >= MAX_LISTED:
+            self.banned_overflow[index].append(example.line)
+            return
+        self.banned_listed[index] += 1
+        entry = item.entry
+        where = turn_label(example, scoped.index, scoped.role)
+        where = where[0].upper() + where[1:]
+        count = sum(1 for _ in item.regex.finditer(scoped.text))
+        times = f" ({count} times)" if count > 1 else ""
+        found = shorten(match.group(), 60) or "an empty match"
+        message = entry.message.strip().rstrip(".")
+        finding = BANNED_TEXT.at(
+            self.path, example.line,
+            f"{where} contains {found!r}{times} at character {match.start() + 1}, which matches the banned "
+            f"pattern {entry.pattern!r}: {message}.",
+        )
+        if entry.severity != finding.severity:
+            finding = finding.with_severity(entry.severity)
+        self.findings.append(finding)
+
+    def finish(self) -> list[Finding]:
+        for item, lines in zip(self.banned, self.banned_overflow):
+            if lines:
+                finding = BANNED_TEXT.at(
+                    self.path, lines[0],
+                    f"{len(lines)} more examples match the banned pattern {item.entry.pattern!r} and are not "
+                    f"listed one by one (the first {MAX_LISTED} are); {item.entry.message.strip().rstrip('.')}.",
+                    related=[(self.path, line) for line in lines[1:100]],
+                )
+                self.findings.append(finding.with_severity(item.entry.severity))
+        for (pointer, _), missing, empty in zip(self.required, self.missing, self.empty):
+            self._report_missing(pointer, missing, "lacks")
+            self._report_missing(pointer, empty, "has an empty")
+        return self.findings
+
+    def _report_missing(self, pointer: str, lines: array, how: str) -> None:
+        if not lines:
+            return
+        advice = "record where each example came from and how it was made"
+        examples = self.ctx.file.examples
+        if len(lines) == examples and examples > 1:
+            self.findings.append(
+                MISSING_PROVENANCE.at(
+                    self.path, None,
+                    f"None of the {examples} examples of this file has a non-empty `{pointer}` "
+                    f"(required_fields); {advice}.",
+                )
+            )
+            return
+        for line in lines[:MAX_LISTED]:
+            self.findings.append(
+                MISSING_PROVENANCE.at(
+                    self.path, line,
+                    f"Record {how} `{pointer}` (required_fields); {advice}.",
+                )
+            )
+        if len(lines) > MAX_LISTED:
+            rest = lines[MAX_LISTED:]
+            self.findings.append(
+                MISSING_PROVENANCE.at(
+                    self.path, rest[0],
+                    f"{len(rest)} more records {how} `{pointer}` and are not listed one by one "
+                    f"(the first {MAX_LISTED} are); {advice}.",
+                    related=[(self.path, line) for line in rest[1:100]],
+                )
+            )
