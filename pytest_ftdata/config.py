@@ -2,7 +2,9 @@
 
 The project table applies everywhere; an `ftdata.toml` applies to the files in its
 directory and below, and the nearest one wins key by key (top-level keys replace,
-they are not deep-merged). Paths inside a config file are relative to that file.
+they are not deep-merged, except `rules`, merged rule by rule so a directory can
+relax or tighten one rule and keep the rest). Paths inside a config file are
+relative to that file.
 
 Everything is validated by the pydantic model `FtdataConfig`. A mistake is reported
 once, at startup, as a `ConfigError` naming the file, the key, what is wrong and
@@ -17,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidationInfo, field_validator
 from rapidfuzz import process
 
 try:  # Python 3.11+
@@ -42,14 +44,34 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: Turn roles, as `roles = [...]` settings name them (a typo would silently match nothing).
+Role = Literal["system", "user", "assistant", "tool"]
+#: What `checks/pii.find_sensitive` reports (kept in step with `checks.pii.KINDS`).
+PiiKind = Literal[
+    "email", "phone", "payment-card", "iban", "ssn", "ip-address", "aws-access-key", "aws-secret-key",
+    "github-token", "openai-key", "anthropic-key", "slack-token", "google-api-key", "stripe-key", "jwt",
+    "private-key", "url-credentials", "high-entropy",
+]
+
+
+def _check_regexes(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+    return values
+
+
 class PiiConfig(_Strict):
     """`[tool.ftdata.pii]`."""
 
     enabled: bool = True
-    #: Only look in turns with these roles (default: every role).
-    roles: list[str] | None = None
-    #: Kinds to look for (default: all); see the `PII` rules.
-    kinds: list[str] | None = None
+    #: Only look in turns with these roles (default: every role; a preference pair's
+    #: rejected answer counts as an assistant turn).
+    roles: list[Role] | None = None
+    #: Kinds to look for (default: all but `high-entropy`); see the `PII` rules.
+    kinds: list[PiiKind] | None = None
     #: Exact values that are allowed (placeholders, public support addresses).
     allow: list[str] = []
     #: Regular expressions: a match that fully matches one of them is allowed.
@@ -61,13 +83,18 @@ class PiiConfig(_Strict):
     #: Also flag long high-entropy strings (more false positives).
     high_entropy: bool = False
 
+    @field_validator("allow_patterns")
+    @classmethod
+    def _patterns_compile(cls, values: list[str]) -> list[str]:
+        return _check_regexes(values)
+
 
 class BannedPattern(_Strict):
     """One `[[tool.ftdata.banned]]` entry."""
 
     pattern: str
     message: str
-    roles: list[str] | None = None
+    roles: list[Role] | None = None
     severity: Literal["error", "warning"] = "error"
 
     @field_validator("pattern")
@@ -88,6 +115,37 @@ class SubgroupSpec(_Strict):
     min_share: Fraction | None = None
     #: Expected values: a value listed here with no example is MISSING.
     values: list[str] | None = None
+
+    @field_validator("pointer")
+    @classmethod
+    def _pointer(cls, value: str) -> str:
+        return _check_value_spec(value)
+
+
+#: Subgroup dimensions every dataset gets; user dimensions may not reuse these names.
+BUILTIN_SUBGROUPS = ("label", "split", "format", "system_prompt", "turns", "input_length", "target_length")
+
+
+def _check_value_spec(value: str) -> str:
+    """A `label`/subgroup spec: a JSON Pointer, `target:` plus a pointer, or `target`."""
+    if value == "target":
+        return value
+    pointer = value[len("target:") :] if value.startswith("target:") else value
+    if pointer and not pointer.startswith("/"):
+        raise ValueError("must be a JSON Pointer starting with '/', `target:/pointer` or `target`")
+    return value
+
+
+# A subgroup dimension is a bare pointer or a table. The tags are named after the
+# types so that error locations read `subgroups.<name>[.pointer]` (see `_describe`),
+# and only the branch the value's type selects reports errors.
+SubgroupDimension = Annotated[
+    Union[
+        Annotated[str, AfterValidator(_check_value_spec), Tag("str")],
+        Annotated[SubgroupSpec, Tag("SubgroupSpec")],
+    ],
+    Discriminator(lambda value: "str" if isinstance(value, str) else "SubgroupSpec"),
+]
 
 
 class FtdataConfig(_Strict):
@@ -111,14 +169,20 @@ class FtdataConfig(_Strict):
     # -- duplicates, leakage and splits
     splits: dict[Split, list[str]] | None = None
     group_by: str | None = None
-    near_duplicate_threshold: Annotated[float, Field(gt=0.0, le=100.0)] = 90.0
+    #: rapidfuzz ratio (0-100) on normalized inputs. 92: one typo is found from 13 characters
+    #: up (97.5 at 40); on CLINC150 pairs at 90-91 are mostly paraphrases ("how do you say"
+    #: / "how do i say"), from 92 up one-word, one-number and typo variants (README, Benchmarks).
+    near_duplicate_threshold: Annotated[float, Field(gt=0.0, le=100.0)] = 92.0
     ignore_punctuation: bool = False
-    split_ratios: dict[Split, Fraction] | None = None
+    #: The lesson's "practical starting point" (80/10/10); `{}` turns the ratio check off.
+    split_ratios: dict[Split, Fraction] = {"train": 0.8, "validation": 0.1, "test": 0.1}
     split_tolerance: Fraction = 0.05
-    min_split_size: dict[Split, PositiveInt] = {}
+    #: 100 examples put a 95% interval of about +-10 points on an accuracy; below that an
+    #: evaluation split is noise ("use a larger validation set than feels comfortable").
+    min_split_size: dict[Split, PositiveInt] = {"validation": 100, "test": 100}
 
     # -- subgroups
-    subgroups: dict[str, Union[str, SubgroupSpec]] = {}
+    subgroups: dict[str, SubgroupDimension] = {}
     min_per_subgroup: PositiveInt | dict[str, PositiveInt] | None = None
     min_subgroup_share: Fraction | dict[str, Fraction] | None = None
 
@@ -151,6 +215,46 @@ class FtdataConfig(_Strict):
             raise ValueError(f"must be a JSON Pointer starting with '/' (got {value!r})")
         return value
 
+    @field_validator("subgroups")
+    @classmethod
+    def _subgroup_dimensions(cls, value: dict) -> dict:
+        # Built-in dimensions are computed by the subgroups check; a user pointer under
+        # the same name would silently shadow one of them.
+        for name in value:
+            if name in BUILTIN_SUBGROUPS:
+                raise ValueError(f"uses the built-in dimension name `{name}`; give the pointer another name")
+        return value
+
+    @field_validator("min_per_subgroup", "min_subgroup_share")
+    @classmethod
+    def _per_dimension_minimums(cls, value: Any, info: ValidationInfo) -> Any:
+        # The dict forms are keyed by dimension: a typo there would silently require
+        # nothing, so an unknown name is an error.
+        if isinstance(value, dict):
+            known = BUILTIN_SUBGROUPS + tuple(info.data.get("subgroups") or {})
+            for name in value:
+                if name == "label":
+                    raise ValueError("names `label`: set the label minimum with `min_per_label`")
+                if name not in known:
+                    raise ValueError(
+                        f"names the unknown subgroup dimension `{name}`{_suggest(name, known)} "
+                        f"(known: {', '.join(known)})"
+                    )
+        return value
+
+    @field_validator("rules")
+    @classmethod
+    def _rule_selectors(cls, value: dict) -> dict:
+        # A typo here would silently gate nothing, as ruff refuses unknown codes.
+        known = known_rule_selectors()
+        for selector in value:
+            if selector not in known:
+                raise ValueError(
+                    f"names `{selector}`, which is no rule code, rule name or check family"
+                    f"{_suggest(selector, tuple(sorted(known)))}"
+                )
+        return value
+
     @field_validator("required_fields")
     @classmethod
     def _pointers(cls, values: list[str]) -> list[str]:
@@ -169,7 +273,28 @@ class FtdataConfig(_Strict):
         return path
 
 
-PATH_KEYS = ("target_schema", "record_schema")
+PATH_KEYS = ("target_schema", "record_schema", "tokenizer")
+
+
+#: Names of project checks (families without rules of their own) that `rules` may
+#: name; the plugin adds them once the project's conftest checks are discovered.
+_PROJECT_SELECTORS: set[str] = set()
+
+
+def register_rule_selectors(names) -> None:
+    _PROJECT_SELECTORS.update(names)
+
+
+def known_rule_selectors() -> set[str]:
+    """What `rules` may name: every registered rule's code and name, the families,
+    and the project's check names."""
+    from . import checks  # noqa: F401 - registers the built-in rules
+    from .findings import FAMILIES, RULES
+
+    known = set(FAMILIES) | _PROJECT_SELECTORS
+    for registered in RULES.values():
+        known.update((registered.code, registered.name, registered.check))
+    return known
 KNOWN_KEYS = tuple(name for name in FtdataConfig.model_fields if name != "base_dir")
 
 
@@ -208,7 +333,30 @@ def validate(data: dict, source: str, base_dir: str | None) -> FtdataConfig:
             line = _describe(error, source)
             if line not in seen:
                 seen.append(line)
-        raise ConfigError("invalid pytest-ftdata configuration:\n  " + "\n  ".join(seen)) from None
+        raise ConfigError("invalid pytest-ftdata configuration:\n  " + "\n  ".join(_merge_union_lines(seen))) from None
+
+
+_UNION_LINE = re.compile(r"^(?P<head>.*: setting `[^`]*`) input should be (?P<what>.*?)(?:, unable to [^(]*)? \(got (?P<got>.*)\)$")
+
+
+def _merge_union_lines(lines: list[str]) -> list[str]:
+    """One line per mistake: a value that fits no member of a union (`int | dict`) makes
+    pydantic report each member; say "should be a valid integer or a valid dictionary"."""
+    merged: dict[tuple, list[str]] = {}
+    out: list = []
+    for line in lines:
+        match = _UNION_LINE.match(line)
+        if match is None:
+            out.append(line)
+            continue
+        key = (match["head"], match["got"])
+        if key not in merged:
+            merged[key] = []
+            out.append(key)
+        merged[key].append(match["what"])
+    return [
+        item if isinstance(item, str) else f"{item[0]} should be {' or '.join(merged[item])} (got {item[1]})" for item in out
+    ]
 
 
 def _read_toml(path: Path) -> dict:
@@ -225,6 +373,8 @@ def _absolutize(data: dict, base_dir: Path) -> dict:
     out = dict(data)
     for key in PATH_KEYS:
         value = out.get(key)
+        if key == "tokenizer" and isinstance(value, str) and (value == "estimate" or value.startswith("tiktoken:")):
+            continue  # a named tokenizer, not a path to a tokenizer.json
         if isinstance(value, str) and not os.path.isabs(value):
             out[key] = str(base_dir / value)
     return out
@@ -277,7 +427,10 @@ class ConfigLoader:
         merged = dict(self.project_table)
         source = self.project_source
         for path, table in self._dir_tables(Path(directory)):
+            rules = {**merged.get("rules", {}), **table.get("rules", {})}
             merged.update(table)
+            if rules:
+                merged["rules"] = rules
             source = str(path)
         return validate(merged, source, None)
 
@@ -308,9 +461,13 @@ def load_config(directory: str | os.PathLike = ".", **overrides: Any) -> FtdataC
     while probe.parent != probe and not (probe / "pyproject.toml").is_file():
         probe = probe.parent
     loader = ConfigLoader.from_rootdir(probe if (probe / "pyproject.toml").is_file() else root)
-    base = loader.for_directory(folder)
+    return with_overrides(loader.for_directory(folder), overrides)
+
+
+def with_overrides(config: FtdataConfig, overrides: dict[str, Any]) -> FtdataConfig:
+    """`config` with keyword overrides (paths relative to the working directory), validated."""
     if not overrides:
-        return base
-    data = base.model_dump(exclude={"base_dir"}, exclude_unset=True)
+        return config
+    data = config.model_dump(exclude={"base_dir"}, exclude_unset=True)
     data.update(_absolutize(overrides, Path.cwd()))
     return validate(data, "load() arguments", None)

@@ -88,13 +88,14 @@ def display_path(path: Path, rootdir: Path) -> str:
 
 
 def apply_rule_settings(findings: Iterable[Finding], config: FtdataConfig) -> list[Finding]:
-    """Apply `[tool.ftdata.rules]`: per-code, then per-family severity or `off`."""
+    """Apply `[tool.ftdata.rules]`: per code, else per rule name, else per family,
+    a severity or `off`."""
     settings = config.rules
     if not settings:
         return list(findings)
     out = []
     for finding in findings:
-        setting = settings.get(finding.rule) or settings.get(finding.check)
+        setting = settings.get(finding.rule) or settings.get(finding.name) or settings.get(finding.check)
         if setting == "off":
             continue
         if setting is not None and setting != finding.severity:
@@ -132,8 +133,15 @@ def analyze_dataset(
     progress: Progress | None = None,
     extra_file_checks: dict | None = None,
     extra_dataset_checks: dict | None = None,
+    cached_files: dict[Path, dict[str, list[Finding]]] | None = None,
 ) -> DatasetResult:
-    """Read `files` (the dataset in `directory`) once and run the selected families."""
+    """Read `files` (the dataset in `directory`) once and run the selected families.
+
+    `cached_files` maps files whose per-file findings are already known (from the
+    result cache) to them: their per-file checks do not run again, and they are
+    streamed only for the dataset-level checks.
+    """
+    cached_files = cached_files or {}
     wanted = frozenset(families)
     file_checks = {**FILE_CHECKS, **(extra_file_checks or {})}
     dataset_checks = {**DATASET_CHECKS, **(extra_dataset_checks or {})}
@@ -149,13 +157,16 @@ def analyze_dataset(
 
     for info in infos:
         ctx = FileContext(file=info, config=config)
-        runs = [file_checks[name](ctx) for name in file_families]
+        known = cached_files.get(info.abspath)
+        runs = [] if known is not None else [file_checks[name](ctx) for name in file_families]
         for run in dataset_runs:
             run.begin_file(info)
         _read_file(info, config, runs, dataset_runs, progress)
         for run in dataset_runs:
             run.end_file(info)
         file_result = FileResult(info)
+        if known is not None:
+            file_result.findings = {name: known.get(name, []) for name in file_families}
         for name, run in zip(file_families, runs):
             file_result.findings[name] = sorted(apply_rule_settings(run.finish(), config), key=sort_key)
         dataset_ctx.file_findings[info.path] = [f for fs in file_result.findings.values() for f in fs]

@@ -19,8 +19,10 @@ Severity = Literal["error", "warning"]
 
 #: The check families, in the order their items are collected. These names are a
 #: contract: they are the `check` values of the JSON report.
-FILE_FAMILIES = ("schema", "format", "duplicates", "pii", "policy", "length")
-DATASET_FAMILIES = ("leakage", "splits", "labels", "subgroups")
+#: `duplicates` is dataset-level: a split may span several files, and it shares one
+#: fingerprint index with `leakage` (checks/fingerprints.py).
+FILE_FAMILIES = ("schema", "format", "pii", "policy", "length")
+DATASET_FAMILIES = ("duplicates", "leakage", "splits", "labels", "subgroups")
 FAMILIES = FILE_FAMILIES + DATASET_FAMILIES
 
 
@@ -65,9 +67,11 @@ def rule(code: str, name: str, check: str, severity: Severity, summary: str, doc
     """Register a rule. Codes and names are unique and never reused."""
     if check not in FAMILIES and not check.startswith("custom"):
         raise ValueError(f"unknown check family {check!r} for rule {code}")
-    if code in RULES:
-        raise ValueError(f"rule code {code} is registered twice")
     registered = Rule(code, name, check, severity, summary, " ".join(doc.split()))
+    # A module imported again (pytester's in-process runs drop the modules a run
+    # imported; importlib.reload) re-registers the same rule: that is not a clash.
+    if code in RULES and RULES[code] != registered:
+        raise ValueError(f"rule code {code} is registered twice")
     RULES[code] = registered
     return registered
 
@@ -95,6 +99,17 @@ class Finding:
     excerpt: str | None = None
     #: A content-derived key (hash of the examples involved), stable across line moves.
     key: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every output (failure text, JUnit XML, reports, xdist transfer) is made from
+        # findings, so masking personal data and secrets here keeps them out of all of
+        # them, whichever check wrote the text. `redact` is idempotent and cheap on
+        # text without trigger characters.
+        from .redact import redact
+
+        object.__setattr__(self, "message", redact(self.message))
+        if self.excerpt:
+            object.__setattr__(self, "excerpt", redact(self.excerpt))
 
     @property
     def location(self) -> str:

@@ -72,7 +72,8 @@ def diagnose(raw: bytes, line: int) -> ReadProblem:
     if nul >= 0:
         return ReadProblem("nul-byte", line, f"contains a NUL byte at column {nul + 1}", _excerpt(raw, nul))
     try:
-        text = raw.decode("utf-8")
+        # Without the line terminator, so an error at the end of a cut-off line gets its real column.
+        text = raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         bad = raw[exc.start : exc.start + 1].hex()
         return ReadProblem(
@@ -147,6 +148,8 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | ReadProble
         return
     number = 0
     records = 0
+    failed = False
+    first_raw = b""
     array_file = False
     array_lines = 0
     loads = orjson.loads
@@ -175,6 +178,7 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | ReadProble
                         continue
                     if number == 1 and raw.lstrip().startswith(b"["):
                         array_file = True
+                        first_raw = raw
                     if array_file:
                         array_lines += 1
                         continue
@@ -185,6 +189,7 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | ReadProble
                     yield number, value
                 elif number == 1 and type(value) is list:
                     array_file = True
+                    first_raw = raw
                     array_lines += 1
                 elif array_file:
                     array_lines += 1
@@ -192,17 +197,28 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | ReadProble
                     kind = _JSON_TYPE_NAMES.get(type(value), "null")
                     yield number, ReadProblem("not-object", number, f"is {kind}, not a JSON object", _excerpt(raw))
     except (EOFError, zlib.error) as exc:
+        failed = True
         yield number + 1, ReadProblem(
             "truncated-gzip", number + 1, f"ends early: the compressed stream is cut off after line {number} ({exc})"
         )
     except gzip.BadGzipFile:
+        failed = True
         yield 0, ReadProblem("not-gzip", None, "has a .gz name but is not gzip-compressed")
     except OSError as exc:
+        failed = True
         yield number + 1, ReadProblem("open-failed", number + 1, f"could not be read past line {number}: {exc}")
-    if array_file:
+    if array_file and records and array_lines == 1:
+        # Only line 1 was an array and JSON records follow: a stray line, not an array file.
+        try:
+            kind = _JSON_TYPE_NAMES.get(type(orjson.loads(first_raw)), "null")
+        except orjson.JSONDecodeError:
+            yield 1, diagnose(first_raw, 1)
+        else:
+            yield 1, ReadProblem("not-object", 1, f"is {kind}, not a JSON object", _excerpt(first_raw))
+    elif array_file:
         yield 0, ReadProblem(
             "json-array-file", None, f"is one JSON array, not JSON Lines ({array_lines} lines could not be read as records)"
         )
-    elif records == 0:
+    elif records == 0 and not failed:
         detail = "is empty" if number == 0 else f"has {number} lines but no JSON records"
         yield 0, ReadProblem("empty-file", None, detail)

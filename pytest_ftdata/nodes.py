@@ -21,6 +21,7 @@ import pytest
 
 from .engine import is_data_file
 from .findings import DATASET_FAMILIES, FILE_FAMILIES, Finding
+from .baseline import gate_title
 from .render import render_failure
 from .state import FtdataState
 
@@ -61,23 +62,33 @@ class _FtdataItem(pytest.Item):
     def runtest(self) -> None:
         findings = self._findings()
         self.ftdata_findings = findings
-        errors = [f for f in findings if f.severity == "error"]
-        if errors:
-            raise FtdataFailure(_title(self.family, errors, self._where()), findings)
+        # The gate decides: errors fail, warnings too under --ftdata-strict, and
+        # findings the baseline accepts never do (they are not shown either).
+        verdict = _state(self).gate.judge(findings)
+        if verdict.failing:
+            raise FtdataFailure(gate_title(self.family, verdict, self._where()), verdict.shown)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, FtdataFailure):
-            return render_failure(excinfo.value.title, excinfo.value.findings, verbose=self.config.get_verbosity())
+            failure = excinfo.value
+            text = render_failure(failure.title, failure.findings, verbose=self.config.get_verbosity())
+            return _failure_repr(failure.title, text, failure.findings, self.nodeid.split("::")[0])
         return super().repr_failure(excinfo, style=style)
 
 
-def _title(family: str, errors: list[Finding], where: str) -> str:
-    counts: dict[str, int] = {}
-    for finding in errors:
-        counts[finding.name] = counts.get(finding.name, 0) + 1
-    parts = ", ".join(f"{name} ({count})" for name, count in sorted(counts.items(), key=lambda kv: -kv[1]))
-    noun = "error" if len(errors) == 1 else "errors"
-    return f"{len(errors)} {family} {noun} in {where}: {parts}."
+def _failure_repr(title: str, text: str, findings: list[Finding], where: str):
+    """The failure as pytest's own exception repr, so that its `reprcrash.message`
+    (what JUnit's `message`, the short summary and `--tb=line` show) is the one-sentence
+    title, and so that it crosses from xdist workers intact (a plain string would
+    make the whole text the JUnit message)."""
+    from _pytest._code.code import ExceptionChainRepr, ReprEntryNative, ReprFileLocation, ReprTraceback
+
+    first = next((f for f in findings if f.severity == "error"), None)
+    crash = ReprFileLocation(first.path if first else where, (first.line or 0) if first else 0, title)
+    lines = [line + "\n" for line in text.splitlines()]
+    return ExceptionChainRepr([(ReprTraceback(reprentries=[ReprEntryNative(lines)], extraline=None, style="native"), crash, None)])
+
+
 
 
 class CheckItem(_FtdataItem):
@@ -140,7 +151,7 @@ class DatasetItem(_FtdataItem):
         return f"dataset {_state(self).display(self.parent.path)}/"
 
     def reportinfo(self):
-        return self.parent.path, None, f"{_state(self).display(self.parent.path)}/::{self.family}"
+        return self.parent.path, None, self.nodeid
 
 
 class DatasetNode(pytest.Collector):
@@ -164,14 +175,19 @@ class DatasetDir(pytest.Directory):
             path = Path(entry.path)
             if is_data_file(entry.name):
                 has_data = True
-            if entry.is_dir():
+            try:
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except OSError:  # a symlink loop raises ELOOP here
+                is_dir = is_file = False
+            if is_dir:
                 if not self.session.isinitpath(path, with_parents=True):
                     if ihook.pytest_ignore_collect(collection_path=path, config=config):
                         continue
                 col = ihook.pytest_collect_directory(path=path, parent=self)
                 if col is not None:
                     yield col
-            elif entry.is_file():
+            elif is_file:
                 if not self.session.isinitpath(path):
                     if ihook.pytest_ignore_collect(collection_path=path, config=config):
                         continue
@@ -180,7 +196,9 @@ class DatasetDir(pytest.Directory):
                 # A dangling symlink or symlink loop: pytest would skip it silently.
                 yield JsonlFile.from_parent(self, path=path)
         if has_data:
-            yield DatasetNode.from_parent(self, name=DATASET_NODE_NAME, path=self.path)
+            # Node id `data/dataset`, so items read `data/dataset::leakage` (not `data::dataset::...`).
+            nodeid = f"{self.nodeid}/{DATASET_NODE_NAME}" if self.nodeid else DATASET_NODE_NAME
+            yield DatasetNode.from_parent(self, name=DATASET_NODE_NAME, path=self.path, nodeid=nodeid)
 
 
 def has_data_entries(path: Path) -> bool:

@@ -31,6 +31,16 @@ def render_findings(findings: list[Finding], verbose: int = 0, limit: int = MAX_
     return lines
 
 
+def failure_title(family: str, errors: list[Finding], where: str) -> str:
+    """`3 format errors in data/train.jsonl: target-not-json (2), mixed-formats (1).`"""
+    counts: dict[str, int] = {}
+    for finding in errors:
+        counts[finding.name] = counts.get(finding.name, 0) + 1
+    parts = ", ".join(f"{name} ({count})" for name, count in sorted(counts.items(), key=lambda kv: -kv[1]))
+    noun = "error" if len(errors) == 1 else "errors"
+    return f"{len(errors)} {family} {noun} in {where}: {parts}."
+
+
 def render_failure(title: str, findings: list[Finding], verbose: int = 0) -> str:
     """The failure text of an item: a one-sentence title, then linter lines."""
     errors = [f for f in findings if f.severity == "error"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .baseline import Gate, GateOutcome, assign_keys
 from .config import ConfigLoader
 from .engine import DatasetResult, analyze_dataset, dataset_files, display_path
 from .findings import Finding
@@ -40,6 +41,10 @@ class FtdataState:
         self.findings: dict[str, list[Finding]] = {}  # nodeid -> findings
         self.files: dict[str, dict] = {}  # path -> files[] entry
         self.summaries: dict[str, dict] = {}  # "<dataset>::<family>" -> summary
+        # CI gates (see baseline.py and cache.py): set up by the plugin from its options.
+        self.gate = Gate()
+        self.gate_outcome: GateOutcome | None = None  # controller, at the end of the run
+        self.cache = None  # cache.ResultCache when results are cached
 
     # -- planning (collection) ---------------------------------------------------------
 
@@ -69,7 +74,8 @@ class FtdataState:
         else:
             files = sorted(plan.files)
         config = self.loader.for_directory(directory)
-        result = analyze_dataset(
+        analyze = self.cache.analyze if self.cache is not None else analyze_dataset
+        result = analyze(
             directory,
             files,
             config,
@@ -79,6 +85,10 @@ class FtdataState:
             extra_file_checks=self.extra_file_checks,
             extra_dataset_checks=self.extra_dataset_checks,
         )
+        if self.gate.needs_keys:
+            touched = assign_keys(result)
+            if self.cache is not None:
+                self.cache.mark_changed(result, touched)
         self.results[directory] = result
         return result
 

@@ -10,6 +10,28 @@ import pytest
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
+def _preload_modules() -> None:
+    """Import every pytest_ftdata module (and hypothesis, when installed) once, up front.
+
+    pytester's in-process runs drop every module a run imported; a module the plugin
+    (or hypothesis's pytest plugin, at the end of each run) imports lazily would be
+    imported and assertion-rewritten again in every run, about a second each time."""
+    import importlib
+    import pkgutil
+
+    import pytest_ftdata
+
+    names = [module.name for module in pkgutil.walk_packages(pytest_ftdata.__path__, "pytest_ftdata.")]
+    for name in ["hypothesis", *names]:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a missing optional package; a broken module fails its own tests
+            pass
+
+
+_preload_modules()
+
+
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
     """`../shared/datasets` (real public datasets); skips where the clone has none."""
@@ -47,3 +69,18 @@ def dataset(tmp_path: Path):
         return root
 
     return make
+
+
+@pytest.fixture
+def isolated_rules():
+    """Rules declared by a test (or by a conftest an in-process pytester run imports)
+    are forgotten afterwards, so the registry the README table is built from stays
+    the plugin's own."""
+    from pytest_ftdata import api, findings
+
+    rules, origins = dict(findings.RULES), dict(api._RULE_ORIGINS)
+    yield
+    findings.RULES.clear()
+    findings.RULES.update(rules)
+    api._RULE_ORIGINS.clear()
+    api._RULE_ORIGINS.update(origins)

@@ -58,6 +58,9 @@ class DatasetContext:
     config: FtdataConfig
     #: Findings each file check already produced, for checks that build on them.
     file_findings: dict[str, list[Finding]] = field(default_factory=dict)
+    #: State that several families of this run build once and share (duplicates and
+    #: leakage share one fingerprint index), keyed by a name the owner chooses.
+    shared: dict[str, object] = field(default_factory=dict)
 
     def split_files(self, split: str) -> list[FileInfo]:
         return [info for info in self.files if info.split == split]

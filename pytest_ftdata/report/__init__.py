@@ -41,9 +41,12 @@ def parse_report_spec(value: str) -> ReportSpec:
 
 
 def _writers() -> dict[str, Callable]:
+    from .html import write_html
     from .json_report import write_json
+    from .markdown import write_markdown
+    from .sarif import write_sarif
 
-    writers: dict[str, Callable] = {"json": write_json}
+    writers: dict[str, Callable] = {"json": write_json, "sarif": write_sarif, "md": write_markdown, "html": write_html}
     return writers
 
 
