@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
 
-    folder = dataset(args.examples, args.data_root, args.seed)
+    folder = dataset(args.examples, args.data_root.resolve(), args.seed)
     files = [str(folder / "data" / name) for name in FILES]
     size_mb = sum(os.path.getsize(name) for name in files) / 1e6
 

@@ -220,5 +220,5 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | ReadProble
             "json-array-file", None, f"is one JSON array, not JSON Lines ({array_lines} lines could not be read as records)"
         )
     elif records == 0 and not failed:
-        detail = "is empty" if number == 0 else f"has {number} lines but no JSON records"
+        detail = "is empty" if number == 0 else f"has {number} line{'s' if number != 1 else ''} but no JSON records"
         yield 0, ReadProblem("empty-file", None, detail)

@@ -19,7 +19,7 @@ from typing import Iterable
 
 import pytest
 
-from .engine import is_data_file
+from .engine import display_path, is_data_file
 from .findings import DATASET_FAMILIES, FILE_FAMILIES, Finding
 from .baseline import gate_title
 from .render import render_failure
@@ -49,6 +49,11 @@ class _FtdataItem(pytest.Item):
         super().__init__(**kwargs)
         self.family = family
         self.add_marker(pytest.mark.ftdata)
+        if self.config.pluginmanager.hasplugin("xdist"):
+            # With `--dist loadgroup` every item of one dataset runs on one worker, which
+            # then reads the dataset once; other distribution modes ignore the group.
+            directory = self.path if self.path.is_dir() else self.path.parent
+            self.add_marker(pytest.mark.xdist_group(name=display_path(directory, self.config.rootpath)))
         self.ftdata_findings: list[Finding] = []
         self.ftdata_files: list[dict] = []
         self.ftdata_summary: dict | None = None
@@ -110,7 +115,9 @@ class CheckItem(_FtdataItem):
         return _state(self).display(self.path)
 
     def reportinfo(self):
-        return self.path, None, f"{_state(self).display(self.path)}::{self.family}"
+        # The domain heads the failure section. It must not end the node id: pytest then
+        # rewrites its dots as "::" in verbose lines, mangling `train.jsonl`.
+        return self.path, None, f"{self.family} check of {self._where()}"
 
 
 class JsonlFile(pytest.File):
@@ -151,7 +158,7 @@ class DatasetItem(_FtdataItem):
         return f"dataset {_state(self).display(self.parent.path)}/"
 
     def reportinfo(self):
-        return self.parent.path, None, self.nodeid
+        return self.parent.path, None, f"{self.family} check of {self._where()}"
 
 
 class DatasetNode(pytest.Collector):

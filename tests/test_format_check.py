@@ -78,7 +78,8 @@ def test_target_schema_names_the_json_path(tmp_path):
 
 def test_unusable_target_schema(tmp_path):
     findings = analyze(tmp_path, [chat(answer())], target_schema="missing.schema.json")
-    assert codes(findings) == [("SCH114", None)]
+    assert codes(findings) == [("FMT011", None)]
+    assert findings[0].check == "format"
     assert "missing.schema.json" in findings[0].message
 
 
@@ -171,3 +172,11 @@ def test_tool_call_targets_are_not_format_checked(tmp_path):
     }
     records = [chat("Plain answer.")] * 5 + [tool_record] * 5
     assert analyze(tmp_path, records, target_format="text") == []
+
+
+def test_whitespace_shared_by_most_targets_is_one_file_finding_naming_its_lines(tmp_path):
+    records = [chat("The answer is " + str(i) + " ") for i in range(30)] + [chat("The answer is 9")] * 10
+    findings = [f for f in analyze(tmp_path, records) if f.rule == "FMT008"]
+    assert [(f.rule, f.line) for f in findings] == [("FMT008", None)]
+    assert findings[0].message.startswith("30 of 40 targets end with whitespace (lines 1, 2, 3, 4, 5, ...)")
+    assert [loc.line for loc in findings[0].related] == list(range(1, 21))

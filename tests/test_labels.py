@@ -200,7 +200,7 @@ def test_labels_item_fails_like_a_linter(pytester):
     result = pytester.runpytest("--ftdata", "data", *QUIET_PLUGINS)
     assert result.ret == 1 and result.parseoutcomes()["failed"] == 1
     result.stdout.fnmatch_lines([
-        "*data/dataset::labels*",
+        "*labels check of dataset data/*",
         "1 labels error in dataset data/: too-few-examples (1).",
         "data/train.jsonl: LBL006 Label 'refund' has 1 example in train, below the minimum of 3 (train 1); add at least 2 more.",
         "FAILED data/dataset::labels - 1 labels error in dataset data/*",

@@ -204,7 +204,7 @@ def test_subgroups_item_with_a_user_config(pytester):
     result = pytester.runpytest("--ftdata", "data", *QUIET_PLUGINS)
     assert result.ret == 1
     result.stdout.fnmatch_lines([
-        "*data/dataset::subgroups*",
+        "*subgroups check of dataset data/*",
         "1 subgroups error in dataset data/: subgroup-below-minimum (1).",
         "data/train.jsonl: SUB001 Subgroup `language` = 'de' is below its minimum in train (train has 2 of 3; "
         "counts: train 2, test 1); add at least 1 example of it there.",

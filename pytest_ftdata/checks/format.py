@@ -17,7 +17,7 @@ from ..findings import Finding, rule
 from ..formats import Example
 from ..text import shorten
 from .base import FileCheck, FileContext
-from .schema import SCHEMA_FILE_UNUSABLE, load_json_schema, schema_error_text
+from .schema import load_json_schema, schema_error_text
 
 MIXED_FORMATS = rule(
     "FMT001", "mixed-formats", "format", "error",
@@ -68,12 +68,21 @@ TARGET_WHITESPACE = rule(
     "FMT008", "target-whitespace", "format", "warning",
     "A target starts or ends with whitespace.",
     """Leading or trailing spaces and newlines in answers are learned and emitted.
-    When every target shares it, one finding is given for the whole file.""",
+    When every target shares it, or more than 20 targets and at least half of them do,
+    one finding is given for the whole file (naming the first lines); otherwise each
+    target is flagged at its line.""",
 )
 TARGET_LINE_ENDINGS = rule(
     "FMT009", "target-line-endings", "format", "warning",
     "A target contains Windows (CRLF) or bare CR line endings.",
     """Mixed line endings become different tokens; normalise to `\\n`.""",
+)
+TARGET_SCHEMA_UNUSABLE = rule(
+    "FMT011", "target-schema-unusable", "format", "error",
+    "The configured `target_schema` file cannot be used.",
+    """`target_schema` names a file that is missing, is not JSON, or is not a valid JSON
+    Schema, so no target was checked against it. Fix the path (relative to the config
+    file that sets it) or the schema.""",
 )
 SHARED_TARGET_SUFFIX = rule(
     "FMT010", "shared-target-suffix", "format", "warning",
@@ -85,6 +94,8 @@ SHARED_TARGET_SUFFIX = rule(
 
 #: A variant used by at most this share of a file (and not the most common) is rare.
 RARE_SHARE = 0.10
+#: Lines listed in `related` by a file-level finding that stands for many lines.
+MAX_RELATED = 20
 #: Fewer targets than this say nothing about a shared suffix.
 MIN_TARGETS_FOR_SUFFIX = 10
 
@@ -116,7 +127,7 @@ class FormatCheck(FileCheck):
                 self.target_validator = load_json_schema(self.config.resolve(self.config.target_schema))
             except ValueError as exc:
                 self.findings.append(
-                    SCHEMA_FILE_UNUSABLE.at(self.path, None, f"target_schema is unusable: {exc}; no target was checked against it.")
+                    TARGET_SCHEMA_UNUSABLE.at(self.path, None, f"target_schema is unusable: {exc}; no target was checked against it.")
                 )
 
     def visit(self, example: Example) -> None:
@@ -245,6 +256,18 @@ class FormatCheck(FileCheck):
             if len(lines) == targets and targets > 1:
                 self.findings.append(
                     TARGET_WHITESPACE.at(self.path, None, f"All {targets} targets {what[:-1]} with whitespace; strip it unless the model must emit it.")
+                )
+                continue
+            if len(lines) > MAX_RELATED and len(lines) * 2 >= targets:
+                # A habit of the file rather than stray examples: one finding, not thousands.
+                shown = ", ".join(str(line) for line in lines[:5])
+                self.findings.append(
+                    TARGET_WHITESPACE.at(
+                        self.path, None,
+                        f"{len(lines)} of {targets} targets {what[:-1]} with whitespace (lines {shown}, ...); "
+                        "strip it unless the model must emit it.",
+                        related=[(self.path, line) for line in lines[:MAX_RELATED]],
+                    )
                 )
                 continue
             for line in lines:

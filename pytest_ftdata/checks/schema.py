@@ -161,9 +161,10 @@ RECORD_SCHEMA = rule(
 )
 SCHEMA_FILE_UNUSABLE = rule(
     "SCH114", "schema-file-unusable", "schema", "error",
-    "A configured JSON Schema file cannot be used.",
-    """`record_schema` or `target_schema` names a file that is missing, is not JSON, or
-    is not a valid JSON Schema. Fix the path (relative to the config file) or the schema.""",
+    "The configured `record_schema` file cannot be used.",
+    """`record_schema` names a file that is missing, is not JSON, or is not a valid JSON
+    Schema, so no line was checked against it. Fix the path (relative to the config
+    file that sets it) or the schema. (`target_schema` problems are FMT011.)""",
 )
 IDENTICAL_PREFERENCE = rule(
     "SCH115", "identical-preference", "schema", "error",
