@@ -231,18 +231,7 @@ class PolicyCheck(FileCheck):
             if system:
                 system_hits = repeat_hits.get(system)
                 hits |= self._repeated_hits(system) if system_hits is None else system_hits
-            text = example.input_text
-            for bit, literal in self.case_literals:
-                if literal in text:
-                    hits |= bit
-            if self.folded_literals:
-                if text.isascii():
-                    lowered = text.lower()
-                    for bit, literal in self.folded_literals:
-                        if literal in lowered:
-                            hits |= bit
-                else:  # case folding beyond ASCII: let the regex decide
-                    hits |= self.ignore_case_bits
+            hits |= self._literal_hits(example.input_text)
             hits |= self.ungated_bits
             if hits:
                 self._search(example, hits, None)
