@@ -101,13 +101,9 @@ class CheckItem(_FtdataItem):
 
     def _findings(self) -> list[Finding]:
         state = _state(self)
-        result = state.result(self.path.parent, self.family)
+        result = state.result(self.path.parent, self.family, file=self.path)
         display = state.display(self.path)
-        file_result = result.files.get(display)
-        if file_result is None:  # not planned at collection (e.g. run through a plugin's API)
-            state.want_file(self.path, self.family)
-            state.results.pop(self.path.parent, None)
-            file_result = state.result(self.path.parent, self.family).files[display]
+        file_result = result.files[display]
         self.ftdata_files = [file_result.info.to_dict()]
         return file_result.findings.get(self.family, [])
 

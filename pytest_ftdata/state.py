@@ -63,14 +63,24 @@ class FtdataState:
 
     # -- running -----------------------------------------------------------------------
 
-    def result(self, directory: Path, family: str) -> DatasetResult:
-        cached = self.results.get(directory)
+    def result(self, directory: Path, family: str, file: Path | None = None) -> DatasetResult:
+        """The analysis that answers an item of `family`, computed on first use.
+
+        When dataset-level items of the directory are selected, its whole dataset is
+        read once for all of them. Otherwise only the item's own `file` is read (a
+        `-k schema` run, a single file on the command line): a process then reads
+        only the files whose items it runs, which lets xdist workers share the work.
+        """
+        plan = self.plans.setdefault(directory, Plan())
+        key = file if file is not None and not plan.whole_dataset else directory
+        cached = self.results.get(key)
         if cached is not None and family in cached.families:
             return cached
-        plan = self.plans.setdefault(directory, Plan())
         plan.families.add(family)
         if plan.whole_dataset:
             files = dataset_files(directory)
+        elif file is not None:
+            files = [file]
         else:
             files = sorted(plan.files)
         config = self.loader.for_directory(directory)
@@ -89,7 +99,7 @@ class FtdataState:
             touched = assign_keys(result)
             if self.cache is not None:
                 self.cache.mark_changed(result, touched)
-        self.results[directory] = result
+        self.results[key] = result
         return result
 
     # -- gathering (controller) --------------------------------------------------------
