@@ -10,7 +10,7 @@ fresh subprocess so that its wall time and peak RSS are its own:
 
 - `parse loop`: `for line in open(path, "rb"): orjson.loads(line)` over the same
   three files: the floor any JSON Lines checker pays;
-- `pytest --ftdata`: `python -m pytest --ftdata data -k "schema or format" -p
+- `pytest --ftdata`: `PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 python -m pytest -p pytest_ftdata.plugin --ftdata data -k "schema or format" -p
   no:cacheprovider -q`, the whole run a user waits for (interpreter and pytest
   start-up, collection, reading, the example view, both check families, reporting).
 
@@ -73,11 +73,11 @@ def dataset(examples: int, root: Path, seed: int) -> Path:
     return folder
 
 
-def measure(command: list[str], cwd: Path) -> dict:
+def measure(command: list[str], cwd: Path, env: dict | None = None) -> dict:
     """Run `command`; return its wall time, peak RSS (MB), exit status and output."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -112,12 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     size_mb = sum(os.path.getsize(name) for name in files) / 1e6
 
     parse_runs, pytest_runs = [], []
+    # pytest with this plugin only: other plugins installed in the environment (hypothesis
+    # imports itself at session end, ~2 s here) are not what this benchmark measures.
     pytest_command = [
-        sys.executable, "-m", "pytest", "--ftdata", "data", "-k", "schema or format", "-p", "no:cacheprovider", "-q",
+        sys.executable, "-m", "pytest", "-p", "pytest_ftdata.plugin", "--ftdata", "data",
+        "-k", "schema or format", "-p", "no:cacheprovider", "-q",
     ]
+    pytest_env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     for _ in range(args.repeat):
         parse_runs.append(measure([sys.executable, "-c", PARSE_LOOP, *files], folder))
-        pytest_runs.append(measure(pytest_command, folder))
+        pytest_runs.append(measure(pytest_command, folder, env=pytest_env))
     parse, run = best_of(parse_runs), best_of(pytest_runs)
 
     if parse["returncode"] != 0 or int(parse["stdout"].split()[-1]) != args.examples:

@@ -10,8 +10,10 @@ all findings grouped by file and family. It knows nothing of pytest: the plugin,
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -161,7 +163,8 @@ def analyze_dataset(
         runs = [] if known is not None else [file_checks[name](ctx) for name in file_families]
         for run in dataset_runs:
             run.begin_file(info)
-        _read_file(info, config, runs, dataset_runs, progress)
+        with _cyclic_gc_paused():
+            _read_file(info, config, runs, dataset_runs, progress)
         for run in dataset_runs:
             run.end_file(info)
         file_result = FileResult(info)
@@ -178,6 +181,24 @@ def analyze_dataset(
         if summary is not None:
             result.summaries[name] = summary
     return result
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector while a file streams through the checks.
+
+    The loop allocates a few containers per line and frees them at once (records
+    are trees, not cycles, and reference counting frees them), yet every allocation
+    counts toward the collector's thresholds, and its passes rescan everything
+    pytest and the checks hold. Cycles made meanwhile are collected after.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _read_file(info: FileInfo, config: FtdataConfig, runs: list, dataset_runs: list, progress: Progress | None) -> None:

@@ -258,3 +258,34 @@ def test_malformed_records_give_an_empty_view_not_an_exception(record, fmt):
     assert isinstance(example.input_text, str)
     assert isinstance(example.target_text, str)
     assert all(isinstance(turn.text, str) and isinstance(turn.role, str) for turn in example.turns)
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}, {"role": "assistant", "content": "A"}],
+        [{"role": "user", "content": "U"}, {"role": "assistant", "content": "A"}],
+        [{"role": "system", "content": " "}, {"role": "user", "content": "U"}, {"role": "assistant", "content": "A"}],
+        [{"role": "user", "content": ""}, {"role": "assistant", "content": "A"}],
+        [{"role": "user", "content": "U", "name": "n"}, {"role": "assistant", "content": "A"}],
+        [{"role": "user", "content": "U"}, {"role": "assistant", "content": "A", "weight": 0}],
+        [{"role": "assistant", "content": "A"}, {"role": "user", "content": "U"}],
+        [{"role": "user", "content": "U"}, {"role": "user", "content": "A"}],
+        [{"role": "system", "content": "S"}, {"role": "assistant", "content": "A"}, {"role": "assistant", "content": "B"}],
+        [{"role": "user", "content": ["part"]}, {"role": "assistant", "content": "A"}],
+        [{"role": "user", "content": "U"}, "not a message"],
+    ],
+)
+@pytest.mark.parametrize("tools", [False, True])
+def test_fast_chat_view_agrees_with_the_general_one(messages, tools):
+    """The unrolled view of common shapes gives what the general loop gives."""
+    from pytest_ftdata.formats import _common_chat, _plain_chat
+
+    record = {"messages": messages, **({"tools": []} if tools else {})}
+    fast = _common_chat("p", 1, record, messages)
+    general = _plain_chat("p", 1, record, messages)
+    if fast is None:
+        return  # not a common shape: the general path alone decides
+    assert general is not None
+    view = lambda ex: (ex.system, ex.input_text, ex.target_text, ex.plain)  # noqa: E731
+    assert view(fast) == view(general)

@@ -94,6 +94,8 @@ SHARED_TARGET_SUFFIX = rule(
 
 #: A variant used by at most this share of a file (and not the most common) is rare.
 RARE_SHARE = 0.10
+#: Distinct target texts whose traits are remembered per file (bounded memory).
+MAX_REMEMBERED_TARGETS = 20_000
 #: Lines listed in `related` by a file-level finding that stands for many lines.
 MAX_RELATED = 20
 #: Fewer targets than this say nothing about a shared suffix.
@@ -115,6 +117,7 @@ class FormatCheck(FileCheck):
         self.json_lines = 0
         self.non_json: array = array("I")
         self.shapes: dict[tuple, array] = {}
+        self.traits: dict[str, tuple] = {}
         self.systems: dict[str | None, array] = {}
         self.leading_ws: array = array("I")
         self.trailing_ws: array = array("I")
@@ -146,46 +149,57 @@ class FormatCheck(FileCheck):
         target = example.target_text
         if not target or example.target_is_tool_call:
             return
-        first = target[0]
-        if first.isspace():
+        traits = self.traits.get(target)
+        if traits is None:
+            traits = self._traits(target)
+            if len(self.traits) < MAX_REMEMBERED_TARGETS:
+                self.traits[target] = traits
+        leading, trailing, carriage_return, parsed, shape, problems = traits
+        if leading:
             self.leading_ws.append(line)
-            first = target.lstrip()[:1]
-        if target[-1].isspace():
+        if trailing:
             self.trailing_ws.append(line)
-        if "\r" in target:
+        if carriage_return:
             self.carriage_returns.append(line)
-
-        value = None
-        parsed = False
-        if first == "{" or first == "[" or self.target_format == "json":
-            try:
-                value = orjson.loads(target)  # orjson ignores surrounding whitespace
-                parsed = True
-            except orjson.JSONDecodeError as exc:
-                if self.target_format == "json":
-                    self.findings.append(
-                        TARGET_NOT_JSON.at(self.path, line, f"Target is not valid JSON ({exc}); fix the answer so it parses.", excerpt=repr(shorten(target)))
-                    )
+        for found, message in problems:
+            self.findings.append(found.at(self.path, line, message, excerpt=repr(shorten(target))))
         if parsed:
             self.json_lines += 1
-            if type(value) is dict:
-                shape = tuple(value)
+            if shape is not None:
                 shape_lines = self.shapes.get(shape)
                 if shape_lines is None:
                     shape_lines = self.shapes[shape] = array("I")
                 shape_lines.append(line)
-            if self.target_validator is not None:
-                errors = sorted(self.target_validator.iter_errors(value), key=lambda e: e.json_path)
-                for error in errors[:3]:
-                    self.findings.append(
-                        TARGET_SCHEMA.at(self.path, line, f"Target fails target_schema {schema_error_text(error)}.", excerpt=repr(shorten(target)))
-                    )
         else:
             self.non_json.append(line)
             if self.suffix is None:
                 self.suffix = target
             elif not target.endswith(self.suffix):
                 self.suffix = _common_suffix(self.suffix, target)
+
+    def _traits(self, target: str) -> tuple:
+        """What the rules need to know of one target text (remembered per distinct text:
+        classification targets repeat, and parsing them once is enough)."""
+        first = target[0]
+        leading = first.isspace()
+        if leading:
+            first = target.lstrip()[:1]
+        value = None
+        parsed = False
+        problems: list[tuple] = []
+        if first == "{" or first == "[" or self.target_format == "json":
+            try:
+                value = orjson.loads(target)  # orjson ignores surrounding whitespace
+                parsed = True
+            except orjson.JSONDecodeError as exc:
+                if self.target_format == "json":
+                    problems.append((TARGET_NOT_JSON, f"Target is not valid JSON ({exc}); fix the answer so it parses."))
+        if parsed and self.target_validator is not None:
+            errors = sorted(self.target_validator.iter_errors(value), key=lambda e: e.json_path)
+            for error in errors[:3]:
+                problems.append((TARGET_SCHEMA, f"Target fails target_schema {schema_error_text(error)}."))
+        shape = tuple(value) if type(value) is dict else None
+        return leading, target[-1].isspace(), "\r" in target, parsed, shape, tuple(problems)
 
     def finish(self) -> list[Finding]:
         add = self.findings.append
