@@ -19,9 +19,9 @@ from typing import Iterable
 
 import pytest
 
+from .baseline import gate_title
 from .engine import display_path, is_data_file
 from .findings import DATASET_FAMILIES, FILE_FAMILIES, Finding
-from .baseline import gate_title
 from .render import render_failure
 from .state import FtdataState
 
@@ -92,8 +92,6 @@ def _failure_repr(title: str, text: str, findings: list[Finding], where: str):
     crash = ReprFileLocation(first.path if first else where, (first.line or 0) if first else 0, title)
     lines = [line + "\n" for line in text.splitlines()]
     return ExceptionChainRepr([(ReprTraceback(reprentries=[ReprEntryNative(lines)], extraline=None, style="native"), crash, None)])
-
-
 
 
 class CheckItem(_FtdataItem):

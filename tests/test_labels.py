@@ -18,7 +18,6 @@ import pytest
 
 from conftest import chat, write_jsonl
 from pytest_ftdata.checks.labels import (
-    compile_value_getter,
     find_near_misses,
     label_minimums,
     label_name_problem,
@@ -26,7 +25,7 @@ from pytest_ftdata.checks.labels import (
 from pytest_ftdata.config import validate
 from pytest_ftdata.engine import analyze_dataset, dataset_files
 from pytest_ftdata.formats import make_example
-from pytest_ftdata.text import example_value
+from pytest_ftdata.text import compile_value_getter, example_value
 
 #: Plugins an in-process run would pay for on every run (hypothesis is re-imported each time).
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
@@ -290,3 +289,14 @@ def test_banking77_odd_label_and_imbalance(shared_datasets, tmp_path):
     assert {f.rule for f in findings} == {"LBL005", "LBL008"}
     relaxed = analyze(root, label="/metadata/intent", max_label_imbalance=ratio + 0.05)
     assert [f.rule for f in labels_findings(relaxed)] == ["LBL005"] * len(odd)
+
+
+def test_user_facing_label_is_the_label_the_checks_count():
+    """`Example.label` in user tests (text.example_label) and the labels check agree,
+    including on blank and non-scalar values, which count as no label."""
+    from pytest_ftdata.checks.labels import compile_label_getter
+    from pytest_ftdata.text import example_label
+
+    for value in ["billing", " ", "", 3, None, ["a"], {"a": 1}, True]:
+        example = make_example("p", 1, chat("q", "a", metadata={"intent": value}), "chat")
+        assert example_label(example, "/metadata/intent") == compile_label_getter("/metadata/intent")(example), value

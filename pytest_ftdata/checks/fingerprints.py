@@ -33,7 +33,7 @@ import orjson
 
 from ..formats import Example
 from ..neardup import NearDuplicateIndex, normalize
-from .labels import compile_value_getter
+from ..text import compile_value_getter
 from .base import DatasetContext, FileInfo
 
 SPLIT_ORDER = ("train", "validation", "test")

@@ -9,7 +9,6 @@ every example shares) so the file teaches one interface.
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 
 import orjson
 

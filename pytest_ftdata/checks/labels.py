@@ -21,9 +21,8 @@ import hashlib
 import re
 from array import array
 from bisect import bisect_right
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
-import orjson
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -31,7 +30,7 @@ from ..config import FtdataConfig
 from ..findings import Finding, rule
 from ..formats import Example
 from ..redact import redact
-from ..text import resolve_pointer, shorten
+from ..text import compile_value_getter, label_text, shorten
 from .base import DatasetCheck, DatasetContext, FileInfo
 
 # -- rules --------------------------------------------------------------------------------
@@ -151,59 +150,6 @@ MAX_LABELS_FOR_EDIT_DISTANCE = 3_000
 RARE_VARIANT_SHARE = 0.2
 
 
-def compile_value_getter(spec: str) -> Callable[[Example], Any]:
-    """A fast `text.example_value(example, spec)`: the spec is parsed once, not per
-    example (this runs for every example of the dataset, in two checks)."""
-    if spec == "target":
-        return lambda example: example.target_text.strip() or None
-    if spec.startswith("target:"):
-        inner = _compile_pointer(spec[len("target:") :])
-        loads = orjson.loads
-        error = orjson.JSONDecodeError
-
-        def from_target(example: Example) -> Any:
-            try:
-                parsed = loads(example.target_text)
-            except error:
-                return None
-            return inner(parsed)
-
-        return from_target
-    inner = _compile_pointer(spec)
-    return lambda example: inner(example.record)
-
-
-def _compile_pointer(pointer: str) -> Callable[[Any], Any]:
-    if pointer == "":
-        return lambda document: document
-    tokens = [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
-    if any(token.isdigit() for token in tokens):
-        return lambda document: resolve_pointer(document, pointer)  # list indexes: the general path
-    if len(tokens) == 1:
-        (first,) = tokens
-        return lambda document: document.get(first) if type(document) is dict else None
-    if len(tokens) == 2:
-        first, second = tokens
-
-        def two(document: Any) -> Any:
-            if type(document) is dict:
-                document = document.get(first)
-                if type(document) is dict:
-                    return document.get(second)
-            return None
-
-        return two
-
-    def walk(document: Any) -> Any:
-        for token in tokens:
-            if type(document) is not dict:
-                return None
-            document = document.get(token)
-        return document
-
-    return walk
-
-
 def compile_label_getter(spec: str) -> Callable[[Example], str | None]:
     """`text.example_label` for one spec, compiled, and remembered for the last example:
     the labels and the subgroups checks both ask for the label of every example, and
@@ -214,13 +160,7 @@ def compile_label_getter(spec: str) -> Callable[[Example], str | None]:
     def label_of(example: Example) -> str | None:
         if memo[0] is example:
             return memo[1]
-        value = value_of(example)
-        if value is None or isinstance(value, (dict, list)):
-            label = None
-        else:
-            label = value if type(value) is str else str(value)
-            if not label or label.isspace():
-                label = None
+        label = label_text(value_of(example))
         memo[0] = example
         memo[1] = label
         return label

@@ -32,14 +32,13 @@ from ..config import SubgroupSpec
 from ..findings import Finding, rule
 from ..formats import Example
 from ..redact import redact
-from ..text import shorten
+from ..text import compile_value_getter, shorten
 from .base import DatasetCheck, DatasetContext, FileInfo
 from .labels import (
     EVALUATED_SPLITS,
     MAX_LABELS,
     SPLIT_COLUMNS,
     SPLIT_INDEX,
-    compile_value_getter,
     dataset_location,
     find_near_misses,
     finding_key,
