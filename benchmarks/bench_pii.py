@@ -35,7 +35,7 @@ from tabulate import tabulate
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pytest_ftdata.checks.pii import find_sensitive  # noqa: E402
+from pytest_ftdata.detectors import find_sensitive  # noqa: E402
 from pytest_ftdata.config import validate  # noqa: E402
 from pytest_ftdata.engine import analyze_dataset  # noqa: E402
 

@@ -35,8 +35,8 @@ from .findings import FAMILIES, Finding, Rule
 from .formats import Example as _View
 from .formats import detect_format, make_example
 from .io import read_jsonl
-from .redact import redact
-from .text import example_label, example_value, excerpt, resolve_pointer, shorten
+from .redact import display
+from .text import example_label, example_value, excerpt, resolve_pointer
 
 __all__ = [
     "CheckSpec",
@@ -659,7 +659,7 @@ class CheckSet:
 def _crash(family: str, exc: BaseException, path: str, line: int | None, when: str) -> Finding:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
-    detail = shorten(redact(str(exc)), 80)
+    detail = display(str(exc), 80)
     text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
     finding = CHECK_CRASHED.at(
         path, line, f"Check `{family}` raised {text}{where} {when}; it checked nothing after this, fix the check."

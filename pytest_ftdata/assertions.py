@@ -20,9 +20,8 @@ from typing import Any, Callable, Iterable
 
 from .api import CheckNotAvailable, run_check
 from .findings import Finding, Rule
-from .redact import redact
+from .redact import display
 from .render import MAX_SHOWN, failure_title, render_failure, render_findings
-from .text import shorten
 
 __all__ = [
     "DatasetAssertionError",
@@ -101,7 +100,7 @@ def assert_all(
             message = why
         except Exception as exc:  # the predicate's own error is a finding about this example
             ok = False
-            detail = shorten(redact(str(exc)), 60)
+            detail = display(str(exc), 60)
             message = f"{why} (the check raised {type(exc).__name__}{': ' + detail if detail else ''})"
         if ok:
             continue

@@ -191,11 +191,18 @@ class FtdataConfig(_Strict):
     banned: list[BannedPattern] = []
     required_fields: list[str] = []
 
+    # -- reading
+    #: Lines longer than this many bytes are reported (SCH010) and skipped without
+    #: being held in memory; it bounds the memory one line can take.
+    max_line_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024 * 1024
+
     # -- length
     max_chars: PositiveInt | None = None
     max_tokens: PositiveInt | None = None
     max_turn_chars: PositiveInt | None = None
     max_turn_tokens: PositiveInt | None = None
+    #: The safety net of LEN009 when `max_chars` is not set.
+    huge_example_chars: Annotated[int, Field(ge=1000)] = 1_000_000
     #: `tiktoken:<encoding>`, a path to a Hugging Face `tokenizer.json`, or `estimate`.
     tokenizer: str | None = None
 

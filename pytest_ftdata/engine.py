@@ -14,17 +14,27 @@ import gc
 import os
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
 from .checks import DATASET_CHECKS, FILE_CHECKS, DatasetContext, FileContext, FileInfo
 from .config import FtdataConfig
-from .findings import FAMILIES, Finding, sort_key
+from .findings import FAMILIES, Finding, FindingList, rule, sort_key
 from .formats import detect_format, make_example
-from .io import read_jsonl
+from .io import JsonlReader, ReadProblem
 
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz")
+
+EXAMPLE_NOT_CHECKED = rule(
+    "CHK002", "example-not-checked", "custom", "error",
+    "A built-in check could not process one example or one file.",
+    """A check family raised an error on this example (a value nested too deeply to
+    serialise, a schema that fails while validating it, or a bug in pytest-ftdata). The
+    example was skipped by that family only; every other example, and every other
+    family, was still checked. The message names the family and the kind of error (never
+    the data). Fix the record if the message points at it; otherwise please report it.""",
+)
 
 #: Words in a file name that name its split (matched as whole words of the stem).
 SPLIT_WORDS = {
@@ -156,6 +166,7 @@ def analyze_dataset(
     result = DatasetResult(path=display_path(directory, rootdir), families=wanted)
     dataset_ctx = DatasetContext(path=result.path, files=infos, config=config)
     dataset_runs = [dataset_checks[name](dataset_ctx) for name in dataset_families]
+    pending_crashes: dict[str, list[Finding]] = {}
 
     for info in infos:
         ctx = FileContext(file=info, config=config)
@@ -163,24 +174,77 @@ def analyze_dataset(
         runs = [] if known is not None else [file_checks[name](ctx) for name in file_families]
         for run in dataset_runs:
             run.begin_file(info)
+        guard = _Guard([run.family for run in runs] + [run.family for run in dataset_runs], info.path)
         with _cyclic_gc_paused():
-            _read_file(info, config, runs, dataset_runs, progress)
+            _read_file(info, config, runs, dataset_runs, progress, guard=guard)
         for run in dataset_runs:
-            run.end_file(info)
+            guard.call(run.family, None, "at the end of the file", run.end_file, info)
         file_result = FileResult(info)
         if known is not None:
             file_result.findings = {name: known.get(name, []) for name in file_families}
         for name, run in zip(file_families, runs):
-            file_result.findings[name] = sorted(apply_rule_settings(run.finish(), config), key=sort_key)
+            produced = guard.call(name, None, "while finishing the file", run.finish) or []
+            file_result.findings[name] = sorted(apply_rule_settings([*produced, *guard.findings(name)], config), key=sort_key)
+        dataset_crashes = {name: guard.findings(name) for name in dataset_families}
         dataset_ctx.file_findings[info.path] = [f for fs in file_result.findings.values() for f in fs]
         result.files[info.path] = file_result
 
+        for name, crashes in dataset_crashes.items():
+            pending_crashes.setdefault(name, []).extend(crashes)
+
+    finishing = _Guard(dataset_families, result.path)
     for name, run in zip(dataset_families, dataset_runs):
-        result.findings[name] = sorted(apply_rule_settings(run.finish(), config), key=sort_key)
-        summary = run.summary()
+        produced = finishing.call(name, None, "while finishing the dataset", run.finish) or []
+        found = [*produced, *pending_crashes.get(name, ()), *finishing.findings(name)]
+        result.findings[name] = sorted(apply_rule_settings(found, config), key=sort_key)
+        summary = finishing.call(name, None, "while summarising the dataset", run.summary)
         if summary is not None:
             result.summaries[name] = summary
     return result
+
+
+class _Guard:
+    """Turns an exception inside one family into one finding of that family, so one
+    bad example (or one family's bug) never costs the rest of the file or the other
+    families their results."""
+
+    def __init__(self, families: list[str], path: str) -> None:
+        self.families = families
+        self.path = path
+        self._found: dict[str, FindingList] = {}
+
+    def record(self, family: str, line: int | None, when: str, exc: BaseException) -> None:
+        found = self._found.get(family)
+        if found is None:
+            found = self._found[family] = FindingList(self.path)
+        if not found.room(EXAMPLE_NOT_CHECKED, line):
+            return
+        what = f"Line {line}" if line is not None else "The file"
+        reason = _error_kind(exc)
+        finding = EXAMPLE_NOT_CHECKED.at(
+            self.path, line,
+            f"{what} could not be checked by the `{family}` check {when} ({reason}); that check skipped it and "
+            "checked the rest. Fix the record if the reason points at it, or report the problem.",
+        )
+        found.append(replace(finding, check=family))
+
+    def call(self, family: str, line: int | None, when: str, function, *args):
+        try:
+            return function(*args)
+        except Exception as exc:  # one family's failure is reported, never propagated
+            self.record(family, line, when, exc)
+            return None
+
+    def findings(self, family: str) -> list[Finding]:
+        found = self._found.get(family)
+        return found.finish() if found is not None else []
+
+
+def _error_kind(exc: BaseException) -> str:
+    """What went wrong, in words that never quote the data (exception texts can)."""
+    if isinstance(exc, RecursionError) or "recursion" in str(exc).lower():
+        return "a value is nested too deeply to process"
+    return f"{type(exc).__name__} inside the check"
 
 
 @contextmanager
@@ -201,39 +265,79 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def _read_file(info: FileInfo, config: FtdataConfig, runs: list, dataset_runs: list, progress: Progress | None) -> None:
+def _read_file(
+    info: FileInfo,
+    config: FtdataConfig,
+    runs: list,
+    dataset_runs: list,
+    progress: Progress | None,
+    checksum: bool = False,
+    guard: "_Guard | None" = None,
+) -> None:
     """Stream one file through the checks. This loop runs once per example of the
     whole dataset, so it binds everything it calls to locals first."""
     path = info.path
     configured = config.format
     formats: dict[str, int] = {}
-    problem_handlers = [run.problem for run in runs]
+    guard = guard or _Guard([run.family for run in runs] + [run.family for run in dataset_runs], path)
+    problem_handlers = [(run.family, run.problem) for run in runs]
     visitors = [run.visit for run in runs] + [run.visit for run in dataset_runs]
-    unknown_visitors = [run.visit for run in runs if run.sees_unknown_format]
+    families = [run.family for run in runs] + [run.family for run in dataset_runs]
+    unknown_visitors = [(run.family, run.visit) for run in runs if run.sees_unknown_format]
+    first_family = families[0] if families else "schema"
     build = make_example
     detect = detect_format
     count = 0
-    lines = 0
-    for number, record in read_jsonl(info.abspath):
-        if number > lines:
-            lines = number
+    reader = JsonlReader(info.abspath, max_line_bytes=config.max_line_bytes, checksum=checksum)
+    for number, record in reader:
         if type(record) is not dict:
-            for handle in problem_handlers:
-                handle(record)
+            for family, handle in problem_handlers:
+                guard.call(family, number or None, "while reporting an unreadable line", handle, record)
             continue
         fmt = detect(record) or configured
-        if fmt is None:
-            example = build(path, number, record, "unknown")
-            for visit in unknown_visitors:
-                visit(example)
+        try:
+            example = build(path, number, record, fmt or "unknown")
+        except Exception as exc:  # the view itself failed: no family can see this example
+            guard.record(first_family, number, "while reading the record", exc)
             continue
-        example = build(path, number, record, fmt)
+        if fmt is None:
+            for family, visit in unknown_visitors:
+                guard.call(family, number, "on this example", visit, example)
+            continue
         formats[fmt] = formats.get(fmt, 0) + 1
         count += 1
-        for visit in visitors:
-            visit(example)
+        try:
+            for visit in visitors:
+                visit(example)
+        except Exception as exc:  # rare: find the family that failed and let the others see the example
+            _visit_after_failure(example, visitors, families, exc, guard)
         if progress is not None and count % 100_000 == 0:
             progress(path, count)
     info.examples = count
-    info.lines = lines
+    info.lines = reader.lines
+    info.crc32 = reader.crc32
+    info.changed = reader.changed
+    info.line_index = reader.line_index
+    if reader.changed:
+        changed = ReadProblem("changed-while-read", None, "changed while it was read; its results were not cached", recoverable=True)
+        for family, handle in problem_handlers:
+            guard.call(family, None, "while reporting an unreadable line", handle, changed)
     info.format = configured or (max(formats, key=formats.get) if formats else None)
+
+
+def _visit_after_failure(example, visitors: list, families: list[str], exc: Exception, guard: _Guard) -> None:
+    """A visitor raised on `example` inside the fast loop: record it for its family and
+    hand the example to the visitors after it, each guarded on its own.
+
+    The failing visitor is found from the traceback (its first frame is the visitor's
+    code), which keeps the fast loop free of any per-visitor bookkeeping."""
+    callee = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+    code = callee.tb_frame.f_code if callee is not None else None
+    failed = 0
+    for index, visit in enumerate(visitors):
+        if getattr(getattr(visit, "__func__", visit), "__code__", None) is code:
+            failed = index
+            break
+    guard.record(families[failed], example.line, "on this example", exc)
+    for index in range(failed + 1, len(visitors)):
+        guard.call(families[index], example.line, "on this example", visitors[index], example)

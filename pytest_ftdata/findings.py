@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Literal
 
+from .redact import redact
+
 Severity = Literal["error", "warning"]
 
 #: The check families, in the order their items are collected. These names are a
@@ -105,8 +107,6 @@ class Finding:
         # findings, so masking personal data and secrets here keeps them out of all of
         # them, whichever check wrote the text. `redact` is idempotent and cheap on
         # text without trigger characters.
-        from .redact import redact
-
         object.__setattr__(self, "message", redact(self.message))
         if self.excerpt:
             object.__setattr__(self, "excerpt", redact(self.excerpt))
@@ -171,3 +171,76 @@ class FindingCounts:
         else:
             self.warnings += 1
         self.by_rule[finding.rule] = self.by_rule.get(finding.rule, 0) + 1
+
+
+#: Findings of one rule kept one by one per file (or per dataset); the rest are counted.
+MAX_LISTED = 1000
+#: Lines the summary of the unlisted findings names in `related`.
+MAX_UNLISTED_RELATED = 100
+
+
+class FindingList:
+    """The findings a family collects for one file, bounded in memory.
+
+    A file of a million broken lines must not keep a million findings: the first
+    `MAX_LISTED` of each rule are kept, the others only counted (with their first
+    lines), and `finish()` adds one finding per rule that says how many were not
+    listed. `room(rule)` lets a family skip building a finding (and its excerpt)
+    that would not be kept.
+    """
+
+    def __init__(self, path: str, limit: int = MAX_LISTED) -> None:
+        self.path = path
+        self.limit = limit
+        self._items: list[Finding] = []
+        self._kept: dict[str, int] = {}
+        self._unlisted: dict[str, tuple[Rule, list[int]]] = {}
+
+    def room(self, rule: Rule, line: int | None = None) -> bool:
+        """Whether a finding of `rule` would be kept; counts it as unlisted when not."""
+        if self._kept.get(rule.code, 0) < self.limit:
+            return True
+        self._count_unlisted(rule, line)
+        return False
+
+    def _count_unlisted(self, rule: Rule, line: int | None) -> None:
+        entry = self._unlisted.get(rule.code)
+        if entry is None:
+            entry = self._unlisted[rule.code] = (rule, [0])
+        entry[1][0] += 1
+        if line is not None and len(entry[1]) <= MAX_UNLISTED_RELATED:
+            entry[1].append(line)
+
+    def append(self, finding: Finding) -> None:
+        kept = self._kept.get(finding.rule, 0)
+        if kept < self.limit:
+            self._kept[finding.rule] = kept + 1
+            self._items.append(finding)
+            return
+        registered = RULES.get(finding.rule) or Rule(finding.rule, finding.name, finding.check, finding.severity, "")
+        self._count_unlisted(registered, finding.line)
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        for finding in findings:
+            self.append(finding)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def finish(self) -> list[Finding]:
+        out = list(self._items)
+        for rule, counts in self._unlisted.values():
+            count, lines = counts[0], counts[1:]
+            out.append(
+                rule.at(
+                    self.path, lines[0] if lines else None,
+                    f"{count:,} more {rule.name} finding{'s' if count != 1 else ''} in this file "
+                    f"{'are' if count != 1 else 'is'} not listed one by one (the first {self.limit:,} are); "
+                    "fix those and run again.",
+                    related=[(self.path, line) for line in lines[1:]],
+                )
+            )
+        return out

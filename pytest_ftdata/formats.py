@@ -91,7 +91,12 @@ def _tool_calls_text(calls: Any) -> str:
             function = call.get("function")
             if isinstance(function, dict):
                 out.append({"name": function.get("name"), "arguments": function.get("arguments")})
-    return orjson.dumps(out).decode() if out else ""
+    if not out:
+        return ""
+    try:
+        return orjson.dumps(out).decode()
+    except (orjson.JSONEncodeError, TypeError):  # arguments nested too deeply to serialise
+        return orjson.dumps([{"name": str(call["name"])} for call in out]).decode()
 
 
 def _chat_turns(messages: Any) -> list[Turn]:

@@ -1,21 +1,36 @@
-"""Masking of private data and secrets in everything the plugin prints.
+"""Masking of private data and secrets: the one place text from the data becomes text a person sees.
 
-Every excerpt, message and report field that may carry dataset text passes
-through `redact()` (findings redact their message and excerpt when they are made,
-see `findings.Finding`). A found value is never shown in full: it becomes its kind
-and a masked form such as ``[openai-key: sk-p...b8, 51 chars]``.
+Every excerpt, quoted value, message and report field that may carry dataset text is
+made with `display()` (or passes through `redact()`): a found value is never shown in
+full; it becomes its kind and a masked form such as ``[openai-key: sk-p...b8, 51 chars]``.
 
-Redaction masks everything any detector can find, whatever `[tool.ftdata.pii]`
-says: allowed values, out-of-scope roles and high-entropy strings are masked too.
-Masking a value that did not need it costs a little readability; printing one that
-did cannot be undone.
+Three rules make this hold by construction rather than by care:
+
+- Redaction runs on the whole decoded text, *before* anything is cut or normalized:
+  `display()` redacts, collapses whitespace, redacts again (collapsing can join the
+  groups of a card number), cuts, and redacts the cut piece once more. Text is never
+  shown from raw line bytes or from the normalized keys duplicates are compared on.
+- `redact()` is idempotent: it masks until no detector finds anything (a mask can
+  give the text beside it a new boundary, and so a new match), and a text that has
+  not settled after a few passes is withheld whole. So `redact(redact(t)) == redact(t)`
+  for every `t`, and a second guard anywhere downstream is harmless.
+- Redaction masks everything any detector can find, whatever `[tool.ftdata.pii]`
+  says: allowed values, out-of-scope roles and high-entropy strings are masked too.
+  Masking a value that did not need it costs a little readability; printing one that
+  did cannot be undone.
 """
 
 from __future__ import annotations
 
 import re
 
+from .detectors import find_sensitive
+
 _DIGIT = re.compile(r"\d")
+#: Passes `redact` makes before it withholds a text that keeps revealing new matches.
+MAX_PASSES = 4
+#: What a text that never settles becomes (no detector matches it).
+WITHHELD = "[text withheld: {size} chars that kept matching private-data patterns]"
 
 
 def _keep_last_digits(value: str, keep: int) -> str:
@@ -56,7 +71,7 @@ def mask(value: str, kind: str | None = None) -> str:
         return f"{value.split(':', 1)[0]}:*, {size}"
     if kind == "private-key":
         header = value.split("-----", 2)[1] if value.startswith("-----") else value.split(":", 1)[0]
-        return f"{header}..., {size}"
+        return f"{header[:40]}..., {size}"
     if kind == "url-credentials":
         user = value.split(":", 1)[0]
         return f"{user[:1]}***:***, {size}"
@@ -67,22 +82,70 @@ def mask(value: str, kind: str | None = None) -> str:
     return f"***, {size}"
 
 
-def redact(text: str) -> str:
-    """`text` with every detected secret or personal value replaced by its mask."""
-    if not text:
-        return text
-    from .checks.pii import find_sensitive  # late import: checks import findings, which imports this
-
-    spans = find_sensitive(text, high_entropy=True)
-    if not spans:
-        return text
+def _mask_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
     out = []
     last = 0
     for start, end, kind in spans:
-        if start < last:
-            continue
         out.append(text[last:start])
         out.append(f"[{kind}: {mask(text[start:end], kind)}]")
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+def redact(text: str) -> str:
+    """`text` with every detected secret or personal value replaced by its mask."""
+    if not text:
+        return text
+    original_size = len(text)
+    for _ in range(MAX_PASSES):
+        spans = find_sensitive(text, high_entropy=True)
+        if not spans:
+            return text
+        text = _mask_spans(text, spans)
+    if not find_sensitive(text, high_entropy=True):
+        return text
+    return WITHHELD.format(size=original_size)
+
+
+def collapse(text: str) -> str:
+    """One line: every run of whitespace becomes one space, ends trimmed."""
+    return " ".join(text.split())
+
+
+def cut(text: str, width: int) -> str:
+    """At most `width` characters, with an ellipsis when cut (no redaction: see `display`)."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "\N{HORIZONTAL ELLIPSIS}"
+
+
+#: Characters of a text that `display` redacts and shows from. A longer text (a 30 MB
+#: line) is shown from its head: only its first `width` characters are shown anyway,
+#: and scanning all of it for each message would cost seconds.
+DISPLAY_SCAN_LIMIT = 1_000_000
+
+
+def display(text: str, width: int = 60) -> str:
+    """Dataset text as a person may see it: redacted whole, on one line, at most `width` characters."""
+    if not text:
+        return ""
+    if len(text) > DISPLAY_SCAN_LIMIT:
+        text = text.lstrip()[:DISPLAY_SCAN_LIMIT]
+    return redact(cut(redact(collapse(redact(text))), width))
+
+
+def display_repr(text: str, width: int = 60) -> str:
+    """`display(text)` quoted like `repr`, for messages that quote a value."""
+    return repr(display(text, width))
+
+
+def display_value(value: object, width: int = 40) -> str:
+    """A JSON value of the data, quoted for a message: its repr redacted whole, then cut."""
+    if isinstance(value, (dict, list)):
+        return type(value).__name__
+    try:
+        shown = repr(value)
+    except Exception:  # a repr that fails is not the data's problem to explain
+        shown = f"<{type(value).__name__}>"
+    if len(shown) > 100_000:
+        return f"<{type(value).__name__} of {len(shown):,} characters>"
+    return display(shown, width)

@@ -1,6 +1,10 @@
-"""Small text helpers shared by checks and renderers: excerpts, JSON Pointers and the
+"""Small helpers shared by checks and renderers: excerpts, JSON Pointers and the
 `label` / `group_by` specs (`example_value` reads a spec; `compile_value_getter` is
-its fast twin for the per-example loop, kept equal by tests/test_labels.py)."""
+its fast twin for the per-example loop, kept equal by tests/test_labels.py).
+
+There is deliberately no helper here that shortens dataset text: cutting before
+redacting can cut a secret out of the reach of its detector, so every piece of data
+text shown to a person goes through `redact.display`."""
 
 from __future__ import annotations
 
@@ -9,22 +13,15 @@ from typing import Any, Callable
 import orjson
 
 from .formats import Example
+from .redact import display_repr
 
 _MISSING = object()
 
 
-def shorten(text: str, width: int = 60) -> str:
-    """One line, at most `width` characters, with an ellipsis when cut."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "\N{HORIZONTAL ELLIPSIS}"
-
-
 def excerpt(example: Example, width: int = 60) -> str:
-    """`input -> target`, shortened and with private data masked."""
-    from .redact import redact
-
+    """`'input' -> 'target'` of the decoded example, redacted whole, then shortened."""
     source = example.input_text or (example.system or "")
-    return f"{shorten(redact(source), width)!r} -> {shorten(redact(example.target_text), width)!r}"
+    return f"{display_repr(source, width)} -> {display_repr(example.target_text, width)}"
 
 
 def resolve_pointer(document: Any, pointer: str, default: Any = None) -> Any:

@@ -183,6 +183,9 @@ def test_banking77_whitespace_and_case_twins(shared_datasets, tmp_path):
     twins = [f for f in leaks(result) if f.rule in ("LEAK001", "LEAK004")]
     assert len(twins) == 7
     assert all(f.rule == "LEAK001" and "identical after normalizing" in f.message for f in twins)
-    assert "how do i unblock my pin?" in {input_of(f) for f in twins}
+    # Excerpts quote the decoded example as written (redacted), never the lower-cased comparison key.
+    shown = {input_of(f) for f in twins}
+    assert "How do I unblock my PIN?" in shown
+    assert "how do i unblock my pin?" not in shown
     punctuated = [f for f in leaks(analyze(root, label="target", ignore_punctuation=True)) if f.rule in ("LEAK001", "LEAK004")]
     assert 10 <= len(punctuated) <= 14

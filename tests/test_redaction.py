@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import chat, write_jsonl
 
-from pytest_ftdata.checks.pii import find_sensitive
+from pytest_ftdata.detectors import find_sensitive
 from pytest_ftdata.findings import Finding, Location
 from pytest_ftdata.redact import mask, redact
 

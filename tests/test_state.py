@@ -15,15 +15,15 @@ from conftest import chat, write_jsonl
 
 @pytest.fixture
 def reads(monkeypatch):
-    """The paths `read_jsonl` opens during the test, in order."""
+    """The paths the engine's reader opens during the test, in order."""
     opened: list[str] = []
-    original = engine.read_jsonl
+    original = engine.JsonlReader
 
-    def recording(path):
+    def recording(path, **options):
         opened.append(Path(path).name)
-        return original(path)
+        return original(path, **options)
 
-    monkeypatch.setattr(engine, "read_jsonl", recording)
+    monkeypatch.setattr(engine, "JsonlReader", recording)
     return opened
 
 

@@ -13,6 +13,7 @@ million-example dataset fits in memory. Nothing here imports pytest.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -35,6 +36,12 @@ class FileInfo:
     lines: int = 0
     #: sha256 of the file's bytes, filled in by the engine (used by caching and baselines).
     digest: str | None = None
+    #: CRC-32 of exactly the bytes the analysis read (when the cache asked for it).
+    crc32: int | None = None
+    #: The file was modified while it was read: its results must not be cached.
+    changed: bool = False
+    #: Offsets of every `io.INDEX_STRIDE`-th line, to read a quoted example again.
+    line_index: array | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         return {"path": self.path, "format": self.format, "split": self.split, "examples": self.examples}

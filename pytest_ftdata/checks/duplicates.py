@@ -27,6 +27,7 @@ from .fingerprints import (
     UnionFind,
     cluster_key,
     describe_targets,
+    display_members,
     excerpt_of,
     keep_choice,
     locations,
@@ -189,10 +190,11 @@ def find_duplicates(index: Fingerprints) -> list[Finding]:
             contexts[first] = groups
         return groups
 
+    identical: list[tuple[str, list[Member]]] = []
     for first in index.identical:
         for (scope, _system), eids in by_context(first).items():
             if len(eids) >= 2:
-                findings.append(_identical_finding(index, scope, [index.member(e) for e in eids]))
+                identical.append((scope, [index.member(e) for e in eids]))
 
     # Near-duplicates: inputs joined by verified pairs, within one scope and system prompt.
     components = UnionFind()
@@ -207,11 +209,20 @@ def find_duplicates(index: Fingerprints) -> list[Finding]:
         root = components.find(node)
         low, high = scores.get(root, (score, score))
         scores[root] = (min(low, score), max(high, score))
+    near: list[tuple[str, list[Member], float, float]] = []
     for nodes in components.components():
         context = nodes[0][1]
         eids = sorted(eid for first, _ in nodes for eid in by_context(first)[context])
         low, high = scores[components.find(nodes[0])]
-        findings.append(_near_finding(index, context[0], [index.member(e) for e in eids], low, high))
+        near.append((context[0], [index.member(e) for e in eids], low, high))
+
+    # The messages quote a few members of each cluster: read those examples again, in one pass per file.
+    index.prefetch(
+        {eid for _, members in identical for eid in display_members(index, members)}
+        | {eid for _, members, _, _ in near for eid in display_members(index, members)}
+    )
+    findings.extend(_identical_finding(index, scope, members) for scope, members in identical)
+    findings.extend(_near_finding(index, scope, members, low, high) for scope, members, low, high in near)
     return findings
 
 

@@ -12,7 +12,10 @@ input; never the parsed record):
 - file number, line number, and hashes of the system prompt, of the whole example
   (every turn, tools, rejected answer) and of the target (or of its label, when
   `label` is set), in typed arrays;
-- the first 80 characters of the target or label, for messages;
+- no text of the target at all: the few examples a message quotes are read again
+  from their file at the end (`prefetch`), so what a message shows is made from the
+  decoded example, redacted whole before it is cut (`redact.display`), and the index
+  never holds a cut piece of text that could carry half a secret;
 - whether the raw input is tidy (no leading, trailing or doubled whitespace), to say
   which copy to keep;
 - with `group_by`, a hash of the group id and its bytes (for the message); groups
@@ -21,6 +24,8 @@ input; never the parsed record):
 Identical inputs (after `neardup.normalize`) are grouped by a dict from the hash of
 the normalized input to the example that first had it; only that first example's
 text goes into the `NearDuplicateIndex`, so copies cost no near-duplicate search.
+The normalized texts are compared and hashed, never shown: lower-casing hides a
+lower-case AWS key id or IBAN from the detectors.
 """
 
 from __future__ import annotations
@@ -31,14 +36,18 @@ from functools import lru_cache
 
 import orjson
 
-from ..formats import Example
+from ..formats import Example, detect_format, make_example
+from ..io import fetch_records
 from ..neardup import NearDuplicateIndex, normalize
-from ..text import compile_value_getter
+from ..redact import display_repr
+from ..text import compile_value_getter, label_text
 from .base import DatasetContext, FileInfo
 
 SPLIT_ORDER = ("train", "validation", "test")
-#: Characters of each target (or label) kept to show conflicting answers.
-TARGET_CHARS = 80
+#: What a message shows for an example whose file can no longer be read.
+UNAVAILABLE = "(text unavailable: the file changed during the run)"
+#: Group ids longer than this are not kept; messages describe them by their length.
+MAX_GROUP_CHARS = 512
 #: XORed into label hashes so that a label never equals a target text's hash.
 _LABEL_SALT = 0x3C6EF372FE94F82B
 
@@ -56,7 +65,10 @@ def _whole_hash(example: Example, raw_input: str) -> int:
         if example.plain and len(messages) <= 3:
             return hash((example.system, raw_input, example.target_text))
         tools = record.get("tools")
-        return hash(orjson.dumps([messages, tools]))
+        try:
+            return hash(orjson.dumps([messages, tools]))
+        except (orjson.JSONEncodeError, TypeError, RecursionError):
+            pass  # nested too deeply to serialise: the texts still identify it
     return hash((example.format, example.system, raw_input, example.target_text, example.rejected_text))
 
 
@@ -107,8 +119,8 @@ class Fingerprints:
         self.tidy = bytearray()
         self.raw_input = array("q")
         self.text_pos = array("i")  # position of the normalized input in `near` (-1: empty input)
-        self._target_blob = bytearray()
-        self._target_offsets = array("Q", [0])
+        #: eid -> (input, target or label) of the examples messages quote (see `prefetch`)
+        self._texts: dict[int, tuple[str, str]] = {}
         # identical normalized inputs: first example -> later ones, as two parallel arrays
         self._first: dict[int, int] = {}
         self._copy_of = array("I")
@@ -143,7 +155,6 @@ class Fingerprints:
         self._add_system = self.system.append
         self._add_whole = self.whole.append
         self._add_target = self.target.append
-        self._add_target_end = self._target_offsets.append
         self._add_text_pos = self.text_pos.append
         self._add_copy_of = self._copy_of.append
         self._add_copy = self._copy.append
@@ -173,14 +184,9 @@ class Fingerprints:
         if label is not None and type(label) is not str:
             label = None if isinstance(label, (dict, list)) else str(label)
         if label:
-            shown = label
             self._add_target(hash(label) ^ _LABEL_SALT)
         else:
-            shown = example.target_text
-            self._add_target(hash(shown.strip()))
-        blob = self._target_blob
-        blob += shown[:TARGET_CHARS].encode("utf-8", "surrogatepass")
-        self._add_target_end(len(blob))
+            self._add_target(hash(example.target_text.strip()))
 
         if self._group_of is not None:
             value = self._group_of(example)
@@ -191,7 +197,8 @@ class Fingerprints:
             group_blob = self._group_blob
             if value:
                 self._add_group(hash(value) or 1)
-                group_blob += value.encode("utf-8", "surrogatepass")
+                if len(value) <= MAX_GROUP_CHARS:
+                    group_blob += value.encode("utf-8", "surrogatepass")
             else:
                 self._add_group(0)
             self._add_group_end(len(group_blob))
@@ -227,14 +234,40 @@ class Fingerprints:
         return info.split if info.split else "file:" + info.path
 
     def input_text(self, eid: int) -> str:
-        """The normalized input (what duplicates are compared on)."""
+        """The normalized input (what duplicates are compared and keyed on; never shown)."""
         position = self.text_pos[eid]
         return "" if position < 0 else self.near.text(position)
 
+    def prefetch(self, eids) -> None:
+        """Read the examples `eids` again from their files, for the messages that quote them.
+
+        One pass per file, seeking by the reader's line index, and only for the few
+        examples a message shows (see `display_members`)."""
+        by_file: dict[int, list[int]] = {}
+        for eid in eids:
+            if eid not in self._texts:
+                by_file.setdefault(self.file_of[eid], []).append(eid)
+        configured = self.ctx.config.format
+        for file_no, members in by_file.items():
+            info = self.files[file_no]
+            records = fetch_records(info.abspath, [self.line[eid] for eid in members], info.line_index)
+            for eid in members:
+                record = records.get(self.line[eid])
+                fmt = detect_format(record) or configured if record is not None else None
+                if record is None or fmt is None:
+                    self._texts[eid] = (UNAVAILABLE, UNAVAILABLE)
+                    continue
+                example = make_example(info.path, self.line[eid], record, fmt)
+                label = label_text(self._label_of(example)) if self._label_of is not None else None
+                self._texts[eid] = (example.input_text or (example.system or ""), label or example.target_text)
+
+    def input_shown(self, eid: int) -> str:
+        """The decoded input of `eid` (prefetched), for `redact.display`."""
+        return self._texts.get(eid, (UNAVAILABLE, UNAVAILABLE))[0]
+
     def target_shown(self, eid: int) -> str:
-        return self._target_blob[self._target_offsets[eid] : self._target_offsets[eid + 1]].decode(
-            "utf-8", "surrogatepass"
-        )
+        """The decoded target (or label) of `eid` (prefetched), for `redact.display`."""
+        return self._texts.get(eid, (UNAVAILABLE, UNAVAILABLE))[1]
 
     # -- clusters -------------------------------------------------------------------------
 
@@ -286,9 +319,10 @@ class Fingerprints:
         return out
 
     def group_name(self, eid: int) -> str:
-        return self._group_blob[self._group_offsets[eid] : self._group_offsets[eid + 1]].decode(
+        name = self._group_blob[self._group_offsets[eid] : self._group_offsets[eid + 1]].decode(
             "utf-8", "surrogatepass"
         )
+        return name or f"(a group id of more than {MAX_GROUP_CHARS} characters)"
 
 
 class UnionFind:
@@ -349,15 +383,30 @@ def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
 def quoted(text: str, width: int = 40) -> str:
     """A short, redacted, quoted rendering of dataset text for a message (cached: the
     same labels and targets recur in many findings, and redaction is not free)."""
-    from ..redact import redact
-    from ..text import shorten
-
-    return repr(shorten(redact(text), width))
+    return display_repr(text, width)
 
 
 def excerpt_of(index: Fingerprints, eid: int) -> str:
-    """`'normalized input' -> 'target'`, shortened and redacted."""
-    return f"{quoted(index.input_text(eid), 60)} -> {quoted(index.target_shown(eid), 60)}"
+    """`'input' -> 'target'` of the decoded example, redacted whole, then shortened."""
+    return f"{quoted(index.input_shown(eid), 60)} -> {quoted(index.target_shown(eid), 60)}"
+
+
+def display_members(index: Fingerprints, members: list[Member]) -> set[int]:
+    """The members of a cluster whose texts a message can quote: per split and distinct
+    target, the first member and the first tidy one (what `keep_choice`,
+    `targets_by_value` and the leakage messages pick from)."""
+    chosen: set[int] = set()
+    seen: set[tuple] = set()
+    tidy_seen: set[tuple] = set()
+    for member in members:
+        key = (member.split, index.target[member.eid])
+        if key not in seen:
+            seen.add(key)
+            chosen.add(member.eid)
+        if key not in tidy_seen and index.tidy[member.eid]:
+            tidy_seen.add(key)
+            chosen.add(member.eid)
+    return chosen
 
 
 def keep_choice(index: Fingerprints, members: list[Member]) -> Member:

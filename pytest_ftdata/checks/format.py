@@ -12,9 +12,9 @@ from array import array
 
 import orjson
 
-from ..findings import Finding, rule
+from ..findings import Finding, FindingList, rule
 from ..formats import Example
-from ..text import shorten
+from ..redact import display_repr
 from .base import FileCheck, FileContext
 from .schema import load_json_schema, schema_error_text
 
@@ -110,7 +110,7 @@ class FormatCheck(FileCheck):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self.findings: list[Finding] = []
+        self.findings = FindingList(self.path)
         self.count = 0
         self.lines_by_format: dict[str, array] = {}
         self.json_lines = 0
@@ -161,7 +161,7 @@ class FormatCheck(FileCheck):
         if carriage_return:
             self.carriage_returns.append(line)
         for found, message in problems:
-            self.findings.append(found.at(self.path, line, message, excerpt=repr(shorten(target))))
+            self.findings.append(found.at(self.path, line, message, excerpt=display_repr(target)))
         if parsed:
             self.json_lines += 1
             if shape is not None:
@@ -224,8 +224,8 @@ class FormatCheck(FileCheck):
             and not suffix.strip().isalnum()
             and len(suffix.split()) <= 3
         ):
-            add(SHARED_TARGET_SUFFIX.at(self.path, None, f"All {targets_seen} targets end with {suffix!r}; the model will learn to append it. Remove it unless serving expects it."))
-        return self.findings
+            add(SHARED_TARGET_SUFFIX.at(self.path, None, f"All {targets_seen} targets end with {display_repr(suffix, 30)}; the model will learn to append it. Remove it unless serving expects it."))
+        return self.findings.finish()
 
     def _finish_formats(self) -> None:
         if len(self.lines_by_format) < 2:
@@ -244,7 +244,7 @@ class FormatCheck(FileCheck):
         ranked = sorted(self.systems.items(), key=lambda item: -len(item[1]))
         limit = _rare_limit(self.count)
         described = "; ".join(
-            f"{'(none)' if text is None else repr(shorten(text, 50))} x{len(lines)}" for text, lines in ranked[:5]
+            f"{'(none)' if text is None else display_repr(text, 50)} x{len(lines)}" for text, lines in ranked[:5]
         )
         if len(ranked) > 5:
             described += f"; and {len(ranked) - 5} more"
@@ -255,7 +255,7 @@ class FormatCheck(FileCheck):
         for text, lines in ranked[1:]:
             if len(lines) > limit:
                 continue
-            what = "has no system prompt" if text is None else f"uses the system prompt {shorten(text, 50)!r}"
+            what = "has no system prompt" if text is None else f"uses the system prompt {display_repr(text, 50)}"
             for line in lines:
                 self.findings.append(
                     RARE_SYSTEM_PROMPT.at(self.path, line, f"Example {what}, shared by {len(lines)} of {self.count} examples; {len(dominant_lines)} use the main variant.")

@@ -29,8 +29,8 @@ from rapidfuzz.distance import DamerauLevenshtein
 from ..config import FtdataConfig
 from ..findings import Finding, rule
 from ..formats import Example
-from ..redact import redact
-from ..text import compile_value_getter, label_text, shorten
+from ..redact import display_repr
+from ..text import compile_value_getter, label_text
 from .base import DatasetCheck, DatasetContext, FileInfo
 
 # -- rules --------------------------------------------------------------------------------
@@ -315,7 +315,7 @@ def label_name_problem(label: str) -> str | None:
 
 def show(label: str) -> str:
     """A label for messages and reports: redacted, shortened, quoted."""
-    return repr(shorten(redact(label), 60))
+    return display_repr(label, 60)
 
 
 def plural(count: int, noun: str) -> str:

@@ -27,6 +27,7 @@ from .fingerprints import (
     Member,
     UnionFind,
     cluster_key,
+    display_members,
     excerpt_of,
     locations,
     plural,
@@ -116,6 +117,16 @@ def _related(related: list[Member]) -> list[tuple[str, int]]:
     return [(m.path, m.line) for m in related[:MAX_RELATED]]
 
 
+def _first_per_target(index: Fingerprints, members: list[Member]) -> list[Member]:
+    seen: set[int] = set()
+    out = []
+    for member in members:
+        if index.target[member.eid] not in seen:
+            seen.add(index.target[member.eid])
+            out.append(member)
+    return out
+
+
 def _identical_leak(index: Fingerprints, members: list[Member]) -> Finding:
     by_split = _by_split(members)
     at, related = _place(by_split)
@@ -128,7 +139,7 @@ def _identical_leak(index: Fingerprints, members: list[Member]) -> Finding:
     targets = targets_by_value(index, members)
     if len(targets) > 1:
         per_split = "; ".join(
-            f"{split}: " + ", ".join(sorted({quoted(index.target_shown(m.eid), 30) for m in group}))
+            f"{split}: " + ", ".join(sorted({quoted(index.target_shown(m.eid), 30) for m in _first_per_target(index, group)}))
             for split, group in by_split.items()
         )
         message = (
@@ -192,10 +203,11 @@ def find_leakage(index: Fingerprints) -> list[Finding]:
             eids = in_splits[first] = [e for e in index.members_of(first) if index.split(e)]
         return eids
 
+    identical: list[list[Member]] = []
     for first in index.identical:
         eids = split_members(first)
         if len({index.split(e) for e in eids}) >= 2:
-            findings.append(_identical_leak(index, [index.member(e) for e in eids]))
+            identical.append([index.member(e) for e in eids])
 
     components = UnionFind()
     edges = []
@@ -208,11 +220,20 @@ def find_leakage(index: Fingerprints) -> list[Finding]:
         root = components.find(node)
         low, high = scores.get(root, (score, score))
         scores[root] = (min(low, score), max(high, score))
+    near: list[tuple[list[Member], float, float]] = []
     for firsts in components.components():
         eids = sorted(e for first in firsts for e in split_members(first))
         if len({index.split(e) for e in eids}) >= 2:
             low, high = scores[components.find(firsts[0])]
-            findings.append(_near_leak(index, [index.member(e) for e in eids], low, high))
+            near.append(([index.member(e) for e in eids], low, high))
+
+    # The messages quote a few members of each cluster: read those examples again, in one pass per file.
+    index.prefetch(
+        {eid for members in identical for eid in display_members(index, members)}
+        | {eid for members, _, _ in near for eid in display_members(index, members)}
+    )
+    findings.extend(_identical_leak(index, members) for members in identical)
+    findings.extend(_near_leak(index, members, low, high) for members, low, high in near)
 
     pointer = index.group_spec or ""
     for key, eids in index.leaked_groups().items():

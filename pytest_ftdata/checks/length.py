@@ -88,6 +88,16 @@ TOKENIZER_UNAVAILABLE = rule(
     set `tokenizer = "estimate"` to make the choice explicit.""",
 )
 
+HUGE_EXAMPLE = rule(
+    "LEN009", "huge-example", "length", "error",
+    "An example is over `huge_example_chars` characters while no `max_chars` is set.",
+    """An example of more than `huge_example_chars` characters (default 1,000,000, about
+    250,000 tokens: beyond the context any fine-tuning job accepts) is a pasted log, a
+    file dumped into a turn or an export accident, and it is reported even when no length
+    limit is configured. Set `max_chars` (or `max_tokens`) to the limit of your model to
+    replace this safety net with a real limit.""",
+)
+
 #: Findings listed one by one per rule and file; the rest are summed up in one finding.
 MAX_LISTED = 1000
 _BLANK_TARGET = (
@@ -134,7 +144,9 @@ class LengthCheck(FileCheck):
         self.token_floor = min(limits) if limits else 0
         #: A plain chat example of at most this many characters can break no limit: a turn
         #: is never longer than the example, and a character is at most `per_char` tokens.
-        quick = [limit for limit in (self.max_chars, self.max_turn_chars) if limit is not None]
+        #: Without `max_chars`, the safety net of LEN009 applies.
+        self.huge_chars = config.huge_example_chars if self.max_chars is None else None
+        quick = [limit for limit in (self.max_chars, self.max_turn_chars, self.huge_chars) if limit is not None]
         if self.counter is not None:
             quick.append(-1 if self.counter.per_text else self.token_floor // self.counter.per_char)
         self.quick_chars = min(quick) if quick else 1 << 62
@@ -225,6 +237,13 @@ class LengthCheck(FileCheck):
                 EXAMPLE_TOO_LONG, example,
                 f"Example has {total:,} characters, over max_chars = {self.max_chars:,}; shorten it, split the "
                 "conversation or drop it.",
+            )
+        elif self.huge_chars is not None and total > self.huge_chars:
+            self._add(
+                HUGE_EXAMPLE, example,
+                f"Example has {total:,} characters, more than huge_example_chars = {self.huge_chars:,} and beyond "
+                "the context of any model you can fine-tune; remove it or cut it down, and set max_chars to your "
+                "model's limit.",
             )
         # Bound the token count from the characters first; count only examples the bound
         # cannot clear (a few long ones), so token limits cost almost nothing.
@@ -335,7 +354,7 @@ class LengthCheck(FileCheck):
         self._outliers()
         rules = {r.code: r for r in (
             EXAMPLE_TOO_LONG, EXAMPLE_TOO_MANY_TOKENS, TURN_TOO_LONG, TURN_TOO_MANY_TOKENS, BLANK_ANSWER,
-            ENDS_ON_USER_TURN, LENGTH_OUTLIER,
+            ENDS_ON_USER_TURN, LENGTH_OUTLIER, HUGE_EXAMPLE,
         )}
         for code, lines in self.overflow.items():
             found = rules[code]

@@ -16,7 +16,8 @@ from array import array
 from ..config import BannedPattern
 from ..findings import Finding, rule
 from ..formats import Example
-from ..text import shorten
+from ..detectors import find_sensitive
+from ..redact import display_repr
 from .base import FileCheck, FileContext
 from .turns import scoped_texts, turn_label
 
@@ -170,6 +171,18 @@ class _Banned:
         self.literals, self.ignore_case = gate if gate else (None, False)
 
 
+def _shown_match(text: str, match: re.Match) -> str:
+    """The matched text for a message. Private data is found in the whole turn, not in
+    the match alone (a pattern can match half a card number); a match that touches any
+    is described, not quoted."""
+    if not match.group():
+        return "an empty match"
+    start, end = match.span()
+    if any(s < end and start < e for s, e, _ in find_sensitive(text, high_entropy=True)):
+        return f"a {end - start}-character match that overlaps private data"
+    return display_repr(match.group(), 60)
+
+
 class PolicyCheck(FileCheck):
     family = "policy"
 
@@ -295,11 +308,11 @@ class PolicyCheck(FileCheck):
         where = where[0].upper() + where[1:]
         count = sum(1 for _ in item.regex.finditer(scoped.text))
         times = f" ({count} times)" if count > 1 else ""
-        found = shorten(match.group(), 60) or "an empty match"
+        found = _shown_match(scoped.text, match)
         message = entry.message.strip().rstrip(".")
         finding = BANNED_TEXT.at(
             self.path, example.line,
-            f"{where} contains {found!r}{times} at character {match.start() + 1}, which matches the banned "
+            f"{where} contains {found}{times} at character {match.start() + 1}, which matches the banned "
             f"pattern {entry.pattern!r}: {message}.",
         )
         if entry.severity != finding.severity:

@@ -16,9 +16,10 @@ import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
-from ..findings import Finding, rule
+from ..findings import Finding, FindingList, rule
 from ..formats import SHAREGPT_ROLES, Example
 from ..io import ReadProblem
+from ..redact import display, display_value
 from ..text import excerpt
 from .base import FileCheck, FileContext
 
@@ -79,6 +80,28 @@ BLANK_LINE = rule(
     "SCH009", "blank-line", "schema", "warning",
     "A line is blank.",
     """Blank lines are skipped by lenient readers and rejected by strict ones. Remove them.""",
+)
+LINE_TOO_LONG = rule(
+    "SCH010", "line-too-long", "schema", "error",
+    "A line is longer than `max_line_bytes`.",
+    """The line holds more bytes than `max_line_bytes` (default 64 MiB). It was measured
+    and skipped without being loaded, so one runaway line (a pasted log, a
+    decompression accident) cannot exhaust memory. No fine-tuning job accepts an example
+    of that size: remove the line, or raise `max_line_bytes` if it is really meant.""",
+)
+FILE_CHANGED = rule(
+    "SCH011", "file-changed-during-read", "schema", "warning",
+    "The file was modified while it was being checked.",
+    """Its size, times or identity differed after the read from before it, so the
+    findings may describe a mix of the old and the new file. Nothing was stored in the
+    result cache for it. Run again once whatever writes the file has finished.""",
+)
+DUPLICATE_KEY = rule(
+    "SCH012", "duplicate-key", "schema", "error",
+    "A JSON object has the same key twice.",
+    """JSON parsers disagree on which value of a repeated key wins (most keep the last,
+    some the first, some refuse the record), so the example a trainer sees depends on
+    its parser. The message names the key and where it repeats. Keep one value.""",
 )
 UNKNOWN_FORMAT = rule(
     "SCH101", "unknown-format", "schema", "error",
@@ -184,11 +207,17 @@ _READ_RULES = {
     "json-array-file": JSON_ARRAY_FILE,
     "open-failed": UNREADABLE_FILE,
     "is-directory": UNREADABLE_FILE,
+    "not-regular-file": UNREADABLE_FILE,
     "not-gzip": UNREADABLE_FILE,
+    "corrupt-gzip": UNREADABLE_FILE,
     "truncated-gzip": UNREADABLE_FILE,
+    "compression-bomb": UNREADABLE_FILE,
+    "utf16": INVALID_ENCODING,
     "empty-file": EMPTY_FILE,
     "bom": BYTE_ORDER_MARK,
     "blank-line": BLANK_LINE,
+    "line-too-long": LINE_TOO_LONG,
+    "changed-while-read": FILE_CHANGED,
 }
 
 _READ_ADVICE = {
@@ -203,11 +232,17 @@ _READ_ADVICE = {
     "json-array-file": "convert it with `jq -c '.[]' FILE > FILE.jsonl`",
     "open-failed": "check that the path is a readable regular file",
     "is-directory": "rename the directory so it does not end in .jsonl, or point --ftdata elsewhere",
+    "not-regular-file": "replace it with a regular file (pytest-ftdata never reads pipes or devices)",
     "not-gzip": "compress it with gzip or drop the .gz suffix",
+    "corrupt-gzip": "re-create the archive from the source file",
     "truncated-gzip": "re-create the archive from the source file",
+    "compression-bomb": "check where the archive came from; a real dataset does not compress that well",
+    "utf16": "re-encode it as UTF-8 (for example `iconv -f UTF-16 -t UTF-8`)",
     "empty-file": "fill the file or remove it",
     "bom": "save the file as UTF-8 without BOM",
     "blank-line": "remove the blank line",
+    "line-too-long": "remove the line, or raise max_line_bytes if it is really meant",
+    "changed-while-read": "run again once the file is no longer being written",
 }
 
 # -- structure models -----------------------------------------------------------------------
@@ -330,10 +365,7 @@ def structure_errors(record: dict, format: str) -> list[str]:
             if error["type"] == "missing":
                 text = f"is missing the required key `{where}`"
             else:
-                got = error.get("input")
-                shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
-                if len(shown) > 40:
-                    shown = shown[:37] + "..."
+                shown = display_value(error.get("input"), 40)
                 text = f"has `{where}`: {error['msg'][0].lower()}{error['msg'][1:]} (got {shown})"
             if where not in seen:
                 seen.add(where)
@@ -371,7 +403,7 @@ class SchemaCheck(FileCheck):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self.findings: list[Finding] = []
+        self.findings = FindingList(self.path)
         self.record_validator = None
         if self.config.record_schema:
             try:
@@ -383,6 +415,8 @@ class SchemaCheck(FileCheck):
 
     def problem(self, problem: ReadProblem) -> None:
         found = _READ_RULES[problem.kind]
+        if not self.findings.room(found, problem.line):
+            return  # counted, not listed: and its excerpt is never built
         advice = _READ_ADVICE[problem.kind]
         where = "The file" if problem.line is None else f"Line {problem.line}"
         self.findings.append(
@@ -393,7 +427,7 @@ class SchemaCheck(FileCheck):
         record, line = example.record, example.line
         fmt = example.format
         if fmt == "unknown":
-            keys = ", ".join(sorted(record)[:8]) or "none"
+            keys = ", ".join(display(key, 30) for key in sorted(record)[:8]) or "none"
             self.findings.append(
                 UNKNOWN_FORMAT.at(
                     self.path, line,
@@ -451,7 +485,7 @@ class SchemaCheck(FileCheck):
                     self.findings.append(
                         INVALID_STRUCTURE.at(
                             self.path, line,
-                            f"Record has `conversations[{index}].from` = {turn['from']!r}, which is not a known "
+                            f"Record has `conversations[{index}].from` = {display_value(turn['from'])}, which is not a known "
                             "speaker (human, gpt, system, ...).",
                         )
                     )
@@ -528,8 +562,8 @@ class SchemaCheck(FileCheck):
                             if not isinstance(arguments, dict):
                                 add(INVALID_TOOL_ARGUMENTS.at(path, line, f"Tool call `{where}.tool_calls[{number}]` has arguments that are JSON but not an object."))
                         if declared is not None and function["name"] not in declared:
-                            names = ", ".join(sorted(declared)) or "none"
-                            add(UNKNOWN_TOOL.at(path, line, f"Tool call `{where}.tool_calls[{number}]` calls {function['name']!r}, which `tools` does not declare (declared: {names})."))
+                            names = ", ".join(display_value(name, 40) for name in sorted(declared)[:10]) or "none"
+                            add(UNKNOWN_TOOL.at(path, line, f"Tool call `{where}.tool_calls[{number}]` calls {display_value(function['name'], 40)}, which `tools` does not declare (declared: {names})."))
             previous = role
         if not has_target:
             add(NO_TARGET.at(path, line, "Example has no assistant turn; add the answer the model should learn.", excerpt=excerpt(example)))
@@ -539,4 +573,4 @@ class SchemaCheck(FileCheck):
             add(NO_USER_TURN.at(path, line, "Example has no user turn; add the user input the answer responds to.", excerpt=excerpt(example)))
 
     def finish(self) -> list[Finding]:
-        return self.findings
+        return self.findings.finish()

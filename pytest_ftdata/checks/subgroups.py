@@ -31,8 +31,8 @@ from typing import Any
 from ..config import SubgroupSpec
 from ..findings import Finding, rule
 from ..formats import Example
-from ..redact import redact
-from ..text import compile_value_getter, shorten
+from ..redact import display, display_repr
+from ..text import compile_value_getter
 from .base import DatasetCheck, DatasetContext, FileInfo
 from .labels import (
     EVALUATED_SPLITS,
@@ -411,7 +411,7 @@ class SubgroupCheck(DatasetCheck):
             total = sum(counts)
             rows.append(
                 {
-                    "subgroup": shorten(redact(value), 80) if redacted and value not in SPECIAL_VALUES else value,
+                    "subgroup": display(value, 80) if redacted and value not in SPECIAL_VALUES else value,
                     "counts": {split: counts[SPLIT_INDEX[split]] for split in present},
                     "total": total,
                     "share": round(total / grand_total, 6) if grand_total else 0.0,
@@ -526,8 +526,8 @@ class SubgroupCheck(DatasetCheck):
             findings.append(
                 UNEXPECTED_SUBGROUP_VALUE.at(
                     path, line,
-                    f"Subgroup `{name}` = {shorten(redact(value), 60)!r} ({plural(count, 'example')}) is not among its declared "
-                    f"values ({', '.join(repr(shorten(redact(v), 30)) for v in declared[:8])}"
+                    f"Subgroup `{name}` = {display_repr(value, 60)} ({plural(count, 'example')}) is not among its declared "
+                    f"values ({', '.join(display_repr(v, 30) for v in declared[:8])}"
                     f"{', ...' if len(declared) > 8 else ''}); fix the value or add it to `values`.",
                     key=finding_key("SUB005", name, value),
                 )

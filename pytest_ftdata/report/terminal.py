@@ -14,7 +14,7 @@ from tabulate import tabulate
 
 from ..findings import FindingCounts
 from ..render import render_findings
-from ..text import shorten
+from ..redact import display
 from .coverage import (
     coverage_summaries,
     dataset_title,
@@ -59,7 +59,7 @@ def _table(rows: list[list], splits: list[str], width: int) -> list[str]:
         return lines
     longest = max(len(row[0]) for row in body)
     limit = max(MIN_SUBGROUP_WIDTH, longest - excess)
-    cut = [[shorten(row[0], limit), *row[1:]] for row in body]
+    cut = [[display(row[0], limit), *row[1:]] for row in body]
     return render(cut, compact=True)
 
 
