@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -41,6 +42,7 @@ from .checks.base import FileInfo
 from .config import PATH_KEYS, FtdataConfig
 from .engine import DatasetResult, FileResult, analyze_dataset, display_path, split_of
 from .findings import Finding
+from .safeio import open_regular
 
 CACHE_VERSION = 1
 PREFIX = f"ftdata/v{CACHE_VERSION}"
@@ -50,17 +52,28 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 def file_digest(path: Path) -> str | None:
     """sha256 of a file's bytes, or None when it cannot be read (never cached)."""
+    found = _digest_and_crc(path)
+    return found[0] if found is not None else None
+
+
+def _digest_and_crc(path: Path) -> tuple[str, int] | None:
+    """(sha256, CRC-32) of a regular file's bytes in one pass, or None when it cannot be
+    read. The CRC is what the analysis computes of the bytes it reads, to prove later
+    that it analysed these very bytes."""
     digest = hashlib.sha256()
+    crc = 0
     try:
-        with open(path, "rb") as handle:
+        handle, _ = open_regular(path)
+        with handle:
             while True:
                 chunk = handle.read(_CHUNK)
                 if not chunk:
                     break
                 digest.update(chunk)
+                crc = zlib.crc32(chunk, crc)
     except OSError:
         return None
-    return digest.hexdigest()
+    return digest.hexdigest(), crc
 
 
 def _hash(*parts: Any) -> str:
@@ -162,7 +175,7 @@ class ResultCache:
         #: (kind, where, family) -> the note an item of that family attaches to its report.
         self.pending: dict[tuple[str, str, str], dict] = {}
         self._known: dict[tuple[str, str, str], dict] = {}
-        self._digests: dict[Path, str | None] = {}
+        self._digests: dict[Path, tuple[str, int] | None] = {}
         self._config_fps: dict[str, str] = {}
         self._code_fps: dict[tuple, str] = {}
 
@@ -170,8 +183,15 @@ class ResultCache:
 
     def digest(self, path: Path) -> str | None:
         if path not in self._digests:
-            self._digests[path] = file_digest(path)
-        return self._digests[path]
+            self._digests[path] = _digest_and_crc(path)
+        found = self._digests[path]
+        return found[0] if found is not None else None
+
+    def _analysed_as_hashed(self, info: FileInfo) -> bool:
+        """The analysis read exactly the bytes the digest was made of (same CRC-32, no
+        change seen while reading): only then may its results be stored under it."""
+        found = self._digests.get(info.abspath)
+        return found is not None and not info.changed and info.crc32 == found[1]
 
     def _config_fp(self, config: FtdataConfig) -> str:
         dumped = config.model_dump_json()
@@ -270,6 +290,7 @@ class ResultCache:
                 extra_file_checks=extra_file_checks,
                 extra_dataset_checks=extra_dataset_checks,
                 cached_files={path: cached[path] for path in to_read if path in cached},
+                checksum=True,
             )
             result.findings.update(fresh.findings)
             result.summaries.update(fresh.summaries)
@@ -294,7 +315,7 @@ class ResultCache:
                 file_result = FileResult(file_info, {family: cached[path][family] for family in file_families})
             file_result.info.digest = digests[path]
             result.files[display] = file_result
-            if path not in cached and digests[path] is not None:
+            if path not in cached and digests[path] is not None and self._analysed_as_hashed(file_result.info):
                 for family in file_families:
                     self._note("file", display, family, info=_info_dict(file_result.info))
         ordered: dict[str, list[Finding]] = {}
@@ -308,8 +329,10 @@ class ResultCache:
                 ordered[family] = result.findings.get(family, [])
         result.findings = ordered
         file_infos = [_info_dict(fr.info) for fr in result.files.values()]
+        # A dataset result is stored only when every file it read was read as hashed.
+        intact = all(self._analysed_as_hashed(fresh_files[d].info) for d in fresh_files) if missing_datasets else True
         for family in missing_datasets:
-            if ("dataset", dataset_display, family) in self._known:
+            if intact and ("dataset", dataset_display, family) in self._known:
                 self._note("dataset", dataset_display, family, files=file_infos, summary=result.summaries.get(family))
         return result
 
@@ -321,11 +344,15 @@ class ResultCache:
     def mark_changed(self, result: DatasetResult, touched: Iterable[tuple[str, str]]) -> None:
         """Findings of these `(where, family)` pairs gained keys: store them again."""
         file_infos = [_info_dict(fr.info) for fr in result.files.values()]
+        # Files streamed in this run must have been read as hashed; reused ones were proven before.
+        intact = {where: fr.info.crc32 is None or self._analysed_as_hashed(fr.info) for where, fr in result.files.items()}
         for where, family in touched:
             if where in result.files:
+                if not intact[where]:
+                    continue
                 if ("file", where, family) not in self.pending:
                     self._note("file", where, family, info=_info_dict(result.files[where].info))
-            elif ("dataset", where, family) not in self.pending:
+            elif all(intact.values()) and ("dataset", where, family) not in self.pending:
                 self._note("dataset", where, family, files=file_infos, summary=result.summaries.get(family))
 
     def note_for(self, kind: str, where: str, family: str) -> dict | None:

@@ -22,6 +22,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidationInfo, field_validator
 from rapidfuzz import process
 
+from .patterns import compile_error
+from .safeio import UnreadableFile, read_small
+
 try:  # Python 3.11+
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
@@ -41,7 +44,9 @@ class ConfigError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `max_chars = true` is not 1 and `min_per_label = "5"` is not 5 (a quoted
+    # number is a typo worth a message, not a silent conversion); ints are still floats.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 #: Turn roles, as `roles = [...]` settings name them (a typo would silently match nothing).
@@ -56,10 +61,9 @@ PiiKind = Literal[
 
 def _check_regexes(values: list[str]) -> list[str]:
     for value in values:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+        error = compile_error(value)
+        if error is not None:
+            raise ValueError(f"{value!r} is not a valid regular expression: {error}")
     return values
 
 
@@ -100,10 +104,9 @@ class BannedPattern(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"is not a valid regular expression: {exc}") from None
+        error = compile_error(value)
+        if error is not None:
+            raise ValueError(f"is not a valid regular expression: {error}")
         return value
 
 
@@ -209,9 +212,6 @@ class FtdataConfig(_Strict):
     # -- gates
     rules: dict[str, Severity] = {}
 
-    #: Directory of the config file each path-valued key came from (not user-set).
-    base_dir: str | None = Field(default=None, exclude=True)
-
     @field_validator("label", "group_by", "id_field")
     @classmethod
     def _pointer(cls, value: str | None) -> str | None:
@@ -219,7 +219,7 @@ class FtdataConfig(_Strict):
             return value
         pointer = value[len("target:") :] if value.startswith("target:") else value
         if pointer and not pointer.startswith("/"):
-            raise ValueError(f"must be a JSON Pointer starting with '/' (got {value!r})")
+            raise ValueError("must be a JSON Pointer starting with '/', `target:/pointer` or `target`")
         return value
 
     @field_validator("subgroups")
@@ -267,17 +267,23 @@ class FtdataConfig(_Strict):
     def _pointers(cls, values: list[str]) -> list[str]:
         for value in values:
             if not value.startswith("/"):
-                raise ValueError(f"entries must be JSON Pointers starting with '/' (got {value!r})")
+                raise ValueError(f"entries must be JSON Pointers starting with '/' ({value!r} is not)")
         return values
 
-    def resolve(self, relative: str | None) -> Path | None:
-        """A path from the config, made absolute against the file that set it."""
-        if relative is None:
-            return None
-        path = Path(relative)
-        if not path.is_absolute() and self.base_dir:
-            path = Path(self.base_dir) / path
-        return path
+    @field_validator("split_ratios")
+    @classmethod
+    def _ratios_add_up(cls, value: dict) -> dict:
+        total = sum(value.values())
+        if total > 1.0 + 1e-6:
+            raise ValueError(f"must add up to at most 1 (they add up to {total:g}); give each split's share of the whole dataset")
+        if len(value) == len(SPLITS) and abs(total - 1.0) > 1e-3:
+            raise ValueError(f"must add up to 1 when all three splits are given (they add up to {total:g})")
+        return value
+
+    def resolve(self, path: str | None) -> Path | None:
+        """A path from the config (made absolute against the file that set it when the
+        config was loaded)."""
+        return None if path is None else Path(path)
 
 
 PATH_KEYS = ("target_schema", "record_schema", "tokenizer")
@@ -302,7 +308,7 @@ def known_rule_selectors() -> set[str]:
     for registered in RULES.values():
         known.update((registered.code, registered.name, registered.check))
     return known
-KNOWN_KEYS = tuple(name for name in FtdataConfig.model_fields if name != "base_dir")
+KNOWN_KEYS = tuple(FtdataConfig.model_fields)
 
 
 def _suggest(key: str, choices: tuple[str, ...]) -> str:
@@ -310,18 +316,28 @@ def _suggest(key: str, choices: tuple[str, ...]) -> str:
     return f"; did you mean `{match[0]}`?" if match else ""
 
 
-def _describe(error: dict, source: str) -> str:
+def _error_loc(error: dict) -> str:
     loc = ".".join(str(part) for part in error["loc"] if not str(part).startswith(("function-", "constrained-")))
     # pydantic reports union members as extra loc parts (`int`, `dict[...]`); keep the key path.
-    loc = re.sub(r"\.(int|str|float|bool|list\[.*?\]|dict\[.*?\]|SubgroupSpec|Annotated\[.*?\])(?=\.|$)", "", loc)
+    return re.sub(r"\.(int|str|float|bool|list\[.*?\]|dict\[.*?\]|SubgroupSpec|Annotated\[.*?\])(?=\.|$)", "", loc)
+
+
+def _keys_at(parent: str) -> tuple[str, ...]:
+    """The settings a table at `parent` (`pii`, `banned.0`, `subgroups.lang`) may hold."""
+    if parent == "pii":
+        return tuple(PiiConfig.model_fields)
+    if parent.startswith("banned."):
+        return tuple(BannedPattern.model_fields)
+    if parent.startswith("subgroups."):
+        return tuple(SubgroupSpec.model_fields)
+    return KNOWN_KEYS
+
+
+def _describe(error: dict, source: str) -> str:
+    loc = _error_loc(error)
     if error["type"] == "extra_forbidden":
         parent, _, key = loc.rpartition(".")
-        choices = KNOWN_KEYS
-        if parent == "pii":
-            choices = tuple(PiiConfig.model_fields)
-        elif parent.startswith("banned"):
-            choices = tuple(BannedPattern.model_fields)
-        return f"{source}: unknown setting `{loc}`{_suggest(key, choices)}"
+        return f"{source}: unknown setting `{loc}`{_suggest(key, _keys_at(parent))}"
     value = error.get("input")
     shown = repr(value) if not isinstance(value, (dict, list)) or len(repr(value)) < 60 else type(value).__name__
     message = error["msg"]
@@ -330,13 +346,28 @@ def _describe(error: dict, source: str) -> str:
     return f"{source}: setting `{loc}` {message[0].lower()}{message[1:]} (got {shown})"
 
 
-def validate(data: dict, source: str, base_dir: str | None) -> FtdataConfig:
-    """Validate one config table; raise ConfigError with every mistake listed."""
+def validate(data: dict, source: str, base_dir: str | None = None) -> FtdataConfig:
+    """Validate one config table; raise ConfigError with every mistake listed.
+
+    Relative paths are made absolute against `base_dir` when it is given (the
+    directory of the file the table came from)."""
+    if base_dir is not None:
+        data = _absolutize(data, Path(base_dir))
     try:
-        return FtdataConfig.model_validate({**data, "base_dir": base_dir})
+        return FtdataConfig.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors()
+        # A misspelt key also makes its correct spelling "missing": say it once, as the typo.
+        typos = {
+            (parent, suggestion)
+            for parent, key in (_error_loc(e).rpartition(".")[::2] for e in errors if e["type"] == "extra_forbidden")
+            for suggestion in [_suggest(key, _keys_at(parent)).partition("`")[2].rstrip("`?")]
+            if suggestion
+        }
         seen = []
-        for error in exc.errors():
+        for error in errors:
+            if error["type"] == "missing" and tuple(_error_loc(error).rpartition(".")[::2]) in typos:
+                continue
             line = _describe(error, source)
             if line not in seen:
                 seen.append(line)
@@ -368,20 +399,31 @@ def _merge_union_lines(lines: list[str]) -> list[str]:
 
 def _read_toml(path: Path) -> dict:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        text = read_small(path).decode("utf-8")
+        return tomllib.loads(text)
+    except UnreadableFile as exc:
+        raise ConfigError(f"{path}: {exc.reason}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: is not valid UTF-8 text (byte {exc.start + 1}); TOML files are UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: is nested too deeply to read (arrays or tables inside each other)") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+
+
+def _named_tokenizer(value: str) -> bool:
+    """`estimate` or `tiktoken:<encoding>`: a tokenizer by name, not a path to a tokenizer.json."""
+    return value == "estimate" or value.startswith("tiktoken:")
 
 
 def _absolutize(data: dict, base_dir: Path) -> dict:
     out = dict(data)
     for key in PATH_KEYS:
         value = out.get(key)
-        if key == "tokenizer" and isinstance(value, str) and (value == "estimate" or value.startswith("tiktoken:")):
-            continue  # a named tokenizer, not a path to a tokenizer.json
+        if key == "tokenizer" and isinstance(value, str) and _named_tokenizer(value):
+            continue
         if isinstance(value, str) and not os.path.isabs(value):
             out[key] = str(base_dir / value)
     return out
@@ -394,7 +436,7 @@ class ConfigLoader:
         self.rootdir = Path(rootdir).resolve()
         self.project_table = _absolutize(project_table or {}, self.rootdir)
         self.project_source = project_source
-        validate(self.project_table, project_source, None)
+        validate(self.project_table, project_source)
 
     @classmethod
     def from_rootdir(cls, rootdir: Path) -> "ConfigLoader":
@@ -426,8 +468,26 @@ class ConfigLoader:
     @lru_cache(maxsize=None)
     def _dir_table(self, path: Path) -> dict:
         table = _absolutize(_read_toml(path), path.parent)
-        validate(table, str(path), str(path.parent))
+        validate(table, str(path))
+        self._inside_project(table, path)
         return table
+
+    def _inside_project(self, table: dict, source: Path) -> None:
+        """An `ftdata.toml` beside the data may only name files inside the project: a data
+        folder (often copied from elsewhere) must not point the run at `/etc` or `~/.ssh`.
+        The project's own pyproject.toml may."""
+        root = Path(os.path.realpath(self.rootdir))
+        for key in PATH_KEYS:
+            value = table.get(key)
+            if not isinstance(value, str) or (key == "tokenizer" and _named_tokenizer(value)):
+                continue
+            target = Path(os.path.realpath(value))
+            if target != root and root not in target.parents:
+                raise ConfigError(
+                    f"{source}: setting `{key}` points outside the project ({target}); an ftdata.toml beside the "
+                    "data may only name files inside the project. Move the file into the project, or set the "
+                    "path in pyproject.toml if it is meant."
+                )
 
     @lru_cache(maxsize=None)
     def for_directory(self, directory: Path) -> FtdataConfig:
@@ -439,7 +499,7 @@ class ConfigLoader:
             if rules:
                 merged["rules"] = rules
             source = str(path)
-        return validate(merged, source, None)
+        return validate(merged, source)
 
     def for_file(self, path: Path) -> FtdataConfig:
         return self.for_directory(Path(path).resolve().parent)
@@ -475,6 +535,6 @@ def with_overrides(config: FtdataConfig, overrides: dict[str, Any]) -> FtdataCon
     """`config` with keyword overrides (paths relative to the working directory), validated."""
     if not overrides:
         return config
-    data = config.model_dump(exclude={"base_dir"}, exclude_unset=True)
+    data = config.model_dump(exclude_unset=True)
     data.update(_absolutize(overrides, Path.cwd()))
-    return validate(data, "load() arguments", None)
+    return validate(data, "load() arguments")

@@ -89,14 +89,30 @@ def dataset_files(directory: Path) -> list[Path]:
 
 
 def display_path(path: Path, rootdir: Path) -> str:
-    """`path` relative to the rootdir with forward slashes (absolute when outside it)."""
+    """`path` relative to the rootdir with forward slashes (absolute when outside it).
+
+    A name that is not valid UTF-8 is shown with its odd bytes escaped (`bad\\xff.jsonl`):
+    its raw form cannot be written to a UTF-8 report or cross to an xdist worker."""
     try:
         relative = os.path.relpath(path, rootdir)
     except ValueError:
-        return Path(path).as_posix()
+        return printable_name(Path(path).as_posix())
     if relative.startswith(".."):
-        return Path(os.path.abspath(path)).as_posix()
-    return Path(relative).as_posix()
+        return printable_name(Path(os.path.abspath(path)).as_posix())
+    return printable_name(Path(relative).as_posix())
+
+
+def printable_name(name: str) -> str:
+    """A file name as valid Unicode: undecodable bytes (kept by Python as surrogates) escaped."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
+def has_undecodable_name(path: Path) -> bool:
+    return printable_name(path.name) != path.name
 
 
 def apply_rule_settings(findings: Iterable[Finding], config: FtdataConfig) -> list[Finding]:
@@ -146,12 +162,14 @@ def analyze_dataset(
     extra_file_checks: dict | None = None,
     extra_dataset_checks: dict | None = None,
     cached_files: dict[Path, dict[str, list[Finding]]] | None = None,
+    checksum: bool = False,
 ) -> DatasetResult:
     """Read `files` (the dataset in `directory`) once and run the selected families.
 
     `cached_files` maps files whose per-file findings are already known (from the
     result cache) to them: their per-file checks do not run again, and they are
-    streamed only for the dataset-level checks.
+    streamed only for the dataset-level checks. With `checksum`, each file's CRC-32
+    of the bytes actually read is recorded (`FileInfo.crc32`), for the result cache.
     """
     cached_files = cached_files or {}
     wanted = frozenset(families)
@@ -176,7 +194,7 @@ def analyze_dataset(
             run.begin_file(info)
         guard = _Guard([run.family for run in runs] + [run.family for run in dataset_runs], info.path)
         with _cyclic_gc_paused():
-            _read_file(info, config, runs, dataset_runs, progress, guard=guard)
+            _read_file(info, config, runs, dataset_runs, progress, checksum=checksum, guard=guard)
         for run in dataset_runs:
             guard.call(run.family, None, "at the end of the file", run.end_file, info)
         file_result = FileResult(info)
@@ -288,7 +306,16 @@ def _read_file(
     build = make_example
     detect = detect_format
     count = 0
-    reader = JsonlReader(info.abspath, max_line_bytes=config.max_line_bytes, checksum=checksum)
+    if has_undecodable_name(info.abspath):
+        odd = ReadProblem("undecodable-name", None, "has a name that is not valid UTF-8 (shown with its odd bytes escaped)", recoverable=True)
+        for family, handle in problem_handlers:
+            guard.call(family, None, "while reporting the file name", handle, odd)
+    reader = JsonlReader(
+        info.abspath,
+        max_line_bytes=config.max_line_bytes,
+        checksum=checksum,
+        duplicate_keys=any(run.family == "schema" for run in runs),
+    )
     for number, record in reader:
         if type(record) is not dict:
             for family, handle in problem_handlers:

@@ -31,6 +31,7 @@ import os
 import re
 import zlib
 from array import array
+from bisect import bisect_left
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -63,14 +64,15 @@ class ReadProblem:
     ``not-gzip``, ``corrupt-gzip``, ``truncated-gzip``, ``compression-bomb``,
     ``empty-file``, ``bom``, ``utf16``, ``blank-line``, ``line-too-long``, ``nul-byte``,
     ``invalid-utf8``, ``nan``, ``trailing-data``, ``too-deep``, ``lone-surrogate``,
-    ``invalid-json``, ``not-object``, ``json-array-file``, ``changed-while-read``.
+    ``invalid-json``, ``not-object``, ``json-array-file``, ``changed-while-read``,
+    ``duplicate-key``, ``undecodable-name``.
 
     `detail` never quotes the data. `excerpt` is the redacted view of the line around
     `column`, computed on first use from the raw line, which the problem keeps only
     until then (problems are consumed where they are made).
     """
 
-    __slots__ = ("kind", "line", "detail", "recoverable", "column", "_source", "_excerpt")
+    __slots__ = ("kind", "line", "detail", "recoverable", "column", "span", "_source", "_excerpt")
 
     def __init__(
         self,
@@ -80,11 +82,14 @@ class ReadProblem:
         source: bytes | None = None,
         column: int | None = None,
         recoverable: bool = False,
+        span: int = 1,
     ) -> None:
         self.kind = kind
         self.line = line
         self.detail = detail
         self.recoverable = recoverable
+        #: How many consecutive lines, from `line` on, the problem stands for (a run of blank lines).
+        self.span = span
         #: 0-based character position in the decoded line that the problem is about.
         self.column = column
         self._source = source
@@ -305,15 +310,25 @@ class JsonlReader:
     the decompressed stream, for `fetch_records`).
     """
 
-    def __init__(self, path: str | os.PathLike, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, checksum: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        checksum: bool = False,
+        duplicate_keys: bool = False,
+    ):
         self.path = Path(path)
         self.max_line_bytes = max_line_bytes
         self.checksum = checksum
+        #: Also report objects with a repeated key (a recoverable problem before the record).
+        self.duplicate_keys = duplicate_keys
         self.lines = 0
         self.bytes_read = 0
         self.crc32: int | None = None
         self.changed = False
-        self.line_index = array("Q")
+        #: (lines consumed, stream offset) pairs, about one per `INDEX_STRIDE` lines.
+        self.line_index: tuple[array, array] = (array("Q"), array("Q"))
         #: Whether the file was read to its end (a bomb or a read error stops early).
         self.complete = False
 
@@ -354,8 +369,11 @@ class JsonlReader:
         limit = self.max_line_bytes
         readline = handle.readline
         loads = orjson.loads
+        dumps = orjson.dumps
+        duplicate_keys = self.duplicate_keys
         decode_error = orjson.JSONDecodeError
-        index = self.line_index
+        index_lines, index_offsets = self.line_index
+        next_mark = 0
         number = 0
         offset = 0
         records = 0
@@ -365,8 +383,10 @@ class JsonlReader:
         first_raw = b""
         try:
             while True:
-                if not number % INDEX_STRIDE:
-                    index.append(offset)
+                if number >= next_mark:
+                    index_lines.append(number)
+                    index_offsets.append(offset)
+                    next_mark = number + INDEX_STRIDE
                     if compressed and offset > BOMB_MIN_BYTES and offset > BOMB_RATIO * max(counting.bytes, 1):
                         failed = True
                         yield number + 1, ReadProblem(
@@ -392,7 +412,11 @@ class JsonlReader:
                     continue
                 if size < 3:  # no record fits in two bytes: blank lines never reach the parser
                     if not raw.strip():
-                        yield number, ReadProblem("blank-line", number, "is blank", recoverable=True)
+                        first = number
+                        run, skipped = _skip_blank_lines(handle)
+                        number += run
+                        offset += skipped
+                        yield first, _blank(first, run + 1)
                         continue
                 try:
                     value = loads(raw)
@@ -411,7 +435,7 @@ class JsonlReader:
                                 yield number, value
                                 continue
                     if not raw.strip():
-                        yield number, ReadProblem("blank-line", number, "is blank", recoverable=True)
+                        yield number, _blank(number, 1)
                         continue
                     if number == 1 and raw.lstrip().startswith(b"["):
                         array_file = True
@@ -423,6 +447,21 @@ class JsonlReader:
                     continue
                 if type(value) is dict:
                     records += 1
+                    if duplicate_keys:
+                        # orjson keeps the last of a repeated key silently. A record that
+                        # lost a pair re-serialises shorter; only then (or for writers that
+                        # add spaces, when the key counts differ too) is it parsed again
+                        # slowly to name the key.
+                        dumped = dumps(value)
+                        if len(dumped) != len(raw.rstrip(b"\r\n")) and raw.count(b'":') != dumped.count(b'":'):
+                            repeated = _repeated_key(raw)
+                            if repeated is not None:
+                                yield number, ReadProblem(
+                                    "duplicate-key", number,
+                                    f"has the key {display_repr_key(repeated)} twice in one object; parsers disagree "
+                                    "on which value wins",
+                                    recoverable=True,
+                                )
                     yield number, value
                 elif number == 1 and type(value) is list:
                     array_file = True
@@ -491,6 +530,67 @@ class JsonlReader:
                 return skipped
 
 
+def _blank(line: int, count: int) -> ReadProblem:
+    detail = "is blank" if count == 1 else f"is blank, and so are the {count - 1:,} lines after it"
+    return ReadProblem("blank-line", line, detail, recoverable=True, span=count)
+
+
+def _skip_blank_lines(handle) -> tuple[int, int]:
+    """Consume the newlines that follow a blank line in one go: (lines, bytes).
+
+    A file of a billion empty lines (a two-megabyte gzip) must cost a decompression,
+    not a billion trips round the reader's loop, and one finding, not a billion."""
+    lines = skipped = 0
+    while True:
+        ahead = handle.peek(_READ_CHUNK)[:_READ_CHUNK]
+        if not ahead:
+            return lines, skipped
+        rest = ahead.lstrip(b"\r\n")
+        blank = len(ahead) - len(rest)
+        if rest:
+            # Keep a "\r" that starts the next line's content out of the run.
+            blank = ahead.rfind(b"\n", 0, blank) + 1
+        if not blank:
+            return lines, skipped
+        lines += ahead.count(b"\n", 0, blank)
+        skipped += blank
+        handle.read(blank)
+        if rest:
+            return lines, skipped
+
+
+class _Repeated(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _no_repeats(pairs: list) -> dict:
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _Repeated(key)
+        seen.add(key)
+    return dict(pairs)
+
+
+def _repeated_key(raw: bytes) -> str | None:
+    """The first key that repeats within one object of `raw` (a valid JSON line), or None."""
+    if len(raw) > _DIAGNOSE_BYTES_LIMIT:
+        return None
+    try:
+        json.loads(raw, object_pairs_hook=_no_repeats)
+    except _Repeated as repeated:
+        return repeated.key
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
+def display_repr_key(key: str) -> str:
+    """A key of the data, quoted for a message (keys are data too: redacted, cut)."""
+    return repr(display(key, 40))
+
+
 def read_jsonl(path: str | os.PathLike, **options) -> Iterator[tuple[int, dict | ReadProblem]]:
     """Yield `(line, record or problem)` for every line of a `.jsonl` or `.jsonl.gz` file."""
     return iter(JsonlReader(path, **options))
@@ -499,7 +599,7 @@ def read_jsonl(path: str | os.PathLike, **options) -> Iterator[tuple[int, dict |
 def fetch_records(
     path: str | os.PathLike,
     lines: Iterable[int],
-    line_index: array | None = None,
+    line_index: tuple[array, array] | None = None,
     *,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> dict[int, dict]:
@@ -522,11 +622,13 @@ def fetch_records(
         compressed = buffered.peek(2)[:2] == b"\x1f\x8b"
         handle = gzip.GzipFile(fileobj=buffered, mode="rb") if compressed else buffered
         current = 0  # lines consumed so far
+        marks, offsets = line_index if line_index is not None else ((), ())
         for line in wanted:
-            block = (line - 1) // INDEX_STRIDE
-            if line_index is not None and block < len(line_index) and block * INDEX_STRIDE > current:
-                handle.seek(line_index[block])
-                current = block * INDEX_STRIDE
+            # The last mark before the wanted line: jump there when it is ahead of us.
+            at = bisect_left(marks, line) - 1
+            if at >= 0 and marks[at] > current:
+                handle.seek(offsets[at])
+                current = marks[at]
             raw = b""
             while current < line:
                 raw = handle.readline(max_line_bytes + 1)

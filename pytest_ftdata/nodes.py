@@ -20,7 +20,7 @@ from typing import Iterable
 import pytest
 
 from .baseline import gate_title
-from .engine import display_path, is_data_file
+from .engine import display_path, has_undecodable_name, is_data_file, printable_name
 from .findings import DATASET_FAMILIES, FILE_FAMILIES, Finding
 from .render import render_failure
 from .state import FtdataState
@@ -111,7 +111,7 @@ class CheckItem(_FtdataItem):
     def reportinfo(self):
         # The domain heads the failure section. It must not end the node id: pytest then
         # rewrites its dots as "::" in verbose lines, mangling `train.jsonl`.
-        return self.path, None, f"{self.family} check of {self._where()}"
+        return _printable_path(self.path), None, f"{self.family} check of {self._where()}"
 
 
 class JsonlFile(pytest.File):
@@ -152,7 +152,7 @@ class DatasetItem(_FtdataItem):
         return f"dataset {_state(self).display(self.parent.path)}/"
 
     def reportinfo(self):
-        return self.parent.path, None, f"{self.family} check of {self._where()}"
+        return _printable_path(self.parent.path), None, f"{self.family} check of {self._where()}"
 
 
 class DatasetNode(pytest.Collector):
@@ -195,11 +195,28 @@ class DatasetDir(pytest.Directory):
                 yield from ihook.pytest_collect_file(file_path=path, parent=self)
             elif is_data_file(entry.name):
                 # A dangling symlink or symlink loop: pytest would skip it silently.
-                yield JsonlFile.from_parent(self, path=path)
+                yield JsonlFile.from_parent(self, path=path, **node_names(self, path))
         if has_data:
             # Node id `data/dataset`, so items read `data/dataset::leakage` (not `data::dataset::...`).
             nodeid = f"{self.nodeid}/{DATASET_NODE_NAME}" if self.nodeid else DATASET_NODE_NAME
             yield DatasetNode.from_parent(self, name=DATASET_NODE_NAME, path=self.path, nodeid=nodeid)
+
+
+def _printable_path(path: Path) -> Path:
+    """`path`, with undecodable bytes of its name escaped: reports cross to the xdist
+    controller as UTF-8."""
+    text = str(path)
+    shown = printable_name(text)
+    return path if shown == text else Path(shown)
+
+
+def node_names(parent: pytest.Collector, path: Path) -> dict:
+    """`name` and `nodeid` for a node of `path` whose name is not valid UTF-8 (escaped:
+    a raw name cannot cross to an xdist worker or into a report); {} otherwise."""
+    if not has_undecodable_name(path):
+        return {}
+    name = printable_name(path.name)
+    return {"name": name, "nodeid": f"{parent.nodeid}/{name}" if parent.nodeid else name}
 
 
 def has_data_entries(path: Path) -> bool:

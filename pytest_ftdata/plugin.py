@@ -16,7 +16,7 @@ import pytest
 from . import fixtures
 from .config import ConfigError, ConfigLoader, register_rule_selectors
 from .engine import is_data_file
-from .nodes import STATE_KEY, CheckItem, DatasetDir, DatasetItem, JsonlFile, _FtdataItem, has_data_entries
+from .nodes import STATE_KEY, CheckItem, DatasetDir, DatasetItem, JsonlFile, _FtdataItem, has_data_entries, node_names
 from .report import ReportSpec, parse_report_spec, write_reports
 from .state import FtdataState
 
@@ -195,10 +195,10 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector):
         return None
     if is_data_file(path.name):
         # A directory named like a data file: report it instead of descending into it.
-        return JsonlFile.from_parent(parent, path=path)
+        return JsonlFile.from_parent(parent, path=path, **node_names(parent, path))
     if (path / "__init__.py").is_file() or not has_data_entries(path):
         return None
-    return DatasetDir.from_parent(parent, path=path)
+    return DatasetDir.from_parent(parent, path=path, **node_names(parent, path))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -206,7 +206,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
         return None
     if _outside_data_roots(parent.config, file_path):
         return None
-    return JsonlFile.from_parent(parent, path=file_path)
+    return JsonlFile.from_parent(parent, path=file_path, **node_names(parent, file_path))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

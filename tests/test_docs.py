@@ -82,7 +82,7 @@ def test_missing_markers_are_an_error(tmp_path):
 
 def test_configuration_reference_covers_every_key():
     reference = section(README.read_text(encoding="utf-8"), "configuration")
-    keys = [name for name in FtdataConfig.model_fields if name != "base_dir"]
+    keys = list(FtdataConfig.model_fields)
     keys += [f"pii.{name}" for name in PiiConfig.model_fields]
     missing = [key for key in keys if f"`{key}`" not in reference]
     assert not missing, f"README configuration reference lacks {missing}"

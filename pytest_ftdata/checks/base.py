@@ -41,7 +41,7 @@ class FileInfo:
     #: The file was modified while it was read: its results must not be cached.
     changed: bool = False
     #: Offsets of every `io.INDEX_STRIDE`-th line, to read a quoted example again.
-    line_index: array | None = field(default=None, repr=False)
+    line_index: tuple[array, array] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         return {"path": self.path, "format": self.format, "split": self.split, "examples": self.examples}

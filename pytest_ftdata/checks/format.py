@@ -8,6 +8,8 @@ every example shares) so the file teaches one interface.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from array import array
 
 import orjson
@@ -15,8 +17,9 @@ import orjson
 from ..findings import Finding, FindingList, rule
 from ..formats import Example
 from ..redact import display_repr
+from ..schemas import SchemaUnusable, load_json_schema
 from .base import FileCheck, FileContext
-from .schema import load_json_schema, schema_error_text
+from .turns import scoped_texts, turn_label
 
 MIXED_FORMATS = rule(
     "FMT001", "mixed-formats", "format", "error",
@@ -79,9 +82,12 @@ TARGET_LINE_ENDINGS = rule(
 TARGET_SCHEMA_UNUSABLE = rule(
     "FMT011", "target-schema-unusable", "format", "error",
     "The configured `target_schema` file cannot be used.",
-    """`target_schema` names a file that is missing, is not JSON, or is not a valid JSON
-    Schema, so no target was checked against it. Fix the path (relative to the config
-    file that sets it) or the schema.""",
+    """`target_schema` names a file that is missing, not a regular file, not JSON or not a
+    valid JSON Schema, or the schema cannot be used (a `$ref` that points nowhere, to a
+    missing file, outside the schema's directory or to the network, a reference cycle,
+    a `pattern` too slow to run), so no target (or no target after the one that showed
+    it) was checked against it. Fix the path (relative to the config file that sets it)
+    or the schema.""",
 )
 SHARED_TARGET_SUFFIX = rule(
     "FMT010", "shared-target-suffix", "format", "warning",
@@ -91,6 +97,37 @@ SHARED_TARGET_SUFFIX = rule(
     your serving stack expects it.""",
 )
 
+BIDI_CONTROL = rule(
+    "FMT012", "bidi-control", "format", "error",
+    "A turn contains a bidirectional override or isolate control character.",
+    """Characters such as U+202E RIGHT-TO-LEFT OVERRIDE or U+2066 LEFT-TO-RIGHT ISOLATE
+    change how the text around them is displayed without being visible themselves: a
+    reviewer reads one thing while the model learns another ("Trojan Source"), and the
+    model learns to emit them. The message names the character and where it is. Remove
+    it; right-to-left languages need none of these controls.""",
+)
+INVISIBLE_CHARACTER = rule(
+    "FMT013", "invisible-character", "format", "warning",
+    "A turn contains an invisible character (zero-width space, word joiner, stray byte order mark).",
+    """Invisible format characters (U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+FEFF
+    inside the text, invisible operators, tag characters) usually come from copying out
+    of web pages or word processors. They split words into odd tokens and the model
+    learns to emit them. The zero-width joiner and non-joiner (U+200D, U+200C), which
+    emoji sequences and several scripts need, are not reported. Strip the rest.""",
+)
+
+#: Bidirectional embedding, override and isolate controls (FMT012).
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+#: Invisible characters that are rarely meant (FMT013).
+_INVISIBLE = "\u200b\u2060\u2061\u2062\u2063\u2064\ufeff\u180e"
+_HIDDEN = re.compile(f"[{_BIDI}{_INVISIBLE}\U000e0000-\U000e007f]")
+
+#: Distinct system prompts, and JSON target key shapes, told apart per file (bounded
+#: memory: a file of a million distinct prompts is summarised, not remembered).
+MAX_VARIANTS = 1000
+#: The bucket of everything past `MAX_VARIANTS`.
+_OTHER = ("(other variants)",)
+
 #: A variant used by at most this share of a file (and not the most common) is rare.
 RARE_SHARE = 0.10
 #: Distinct target texts whose traits are remembered per file (bounded memory).
@@ -99,6 +136,22 @@ MAX_REMEMBERED_TARGETS = 20_000
 MAX_RELATED = 20
 #: Fewer targets than this say nothing about a shared suffix.
 MIN_TARGETS_FOR_SUFFIX = 10
+
+
+def _keys_text(shape: tuple) -> str:
+    """JSON keys of a target for a message (keys are data too: each redacted and cut)."""
+    if shape is _OTHER:
+        return "(one of many other key sets)"
+    shown = ", ".join(display_repr(str(key), 30) for key in shape[:12])
+    return f"[{shown}{', ...' if len(shape) > 12 else ''}]"
+
+
+def _variant_text(text) -> str:
+    if text is None:
+        return "(none)"
+    if text is _OTHER:
+        return f"(more than {MAX_VARIANTS} other prompts)"
+    return display_repr(text, 50)
 
 
 def _rare_limit(total: int) -> float:
@@ -127,7 +180,7 @@ class FormatCheck(FileCheck):
         if self.config.target_schema:
             try:
                 self.target_validator = load_json_schema(self.config.resolve(self.config.target_schema))
-            except ValueError as exc:
+            except SchemaUnusable as exc:
                 self.findings.append(
                     TARGET_SCHEMA_UNUSABLE.at(self.path, None, f"target_schema is unusable: {exc}; no target was checked against it.")
                 )
@@ -142,8 +195,16 @@ class FormatCheck(FileCheck):
 
         system_lines = self.systems.get(example.system)
         if system_lines is None:
-            system_lines = self.systems[example.system] = array("I")
+            key = example.system if len(self.systems) < MAX_VARIANTS else _OTHER
+            system_lines = self.systems.get(key)
+            if system_lines is None:
+                system_lines = self.systems[key] = array("I")
         system_lines.append(line)
+
+        if not (example.input_text.isascii() and example.target_text.isascii() and (example.system or "").isascii()):
+            self._hidden_characters(example)
+        elif not example.plain and not all(turn.text.isascii() for turn in example.turns):
+            self._hidden_characters(example)
 
         target = example.target_text
         if not target or example.target_is_tool_call:
@@ -167,7 +228,11 @@ class FormatCheck(FileCheck):
             if shape is not None:
                 shape_lines = self.shapes.get(shape)
                 if shape_lines is None:
-                    shape_lines = self.shapes[shape] = array("I")
+                    if len(self.shapes) >= MAX_VARIANTS:
+                        shape = _OTHER
+                    shape_lines = self.shapes.get(shape)
+                    if shape_lines is None:
+                        shape_lines = self.shapes[shape] = array("I")
                 shape_lines.append(line)
         else:
             self.non_json.append(line)
@@ -175,6 +240,31 @@ class FormatCheck(FileCheck):
                 self.suffix = target
             elif not target.endswith(self.suffix):
                 self.suffix = _common_suffix(self.suffix, target)
+
+    def _hidden_characters(self, example: Example) -> None:
+        """FMT012/FMT013 at the first hidden character of each kind in the example (only
+        examples with non-ASCII text get here: `isascii()` is O(1))."""
+        reported: set[str] = set()
+        for scoped in scoped_texts(example, None):
+            if scoped.text.isascii():
+                continue
+            for match in _HIDDEN.finditer(scoped.text):
+                char = match.group()
+                found = BIDI_CONTROL if char in _BIDI else INVISIBLE_CHARACTER
+                if found.code in reported:
+                    continue
+                reported.add(found.code)
+                name = unicodedata.name(char, "an unnamed format character")
+                where = turn_label(example, scoped.index, scoped.role)
+                self.findings.append(
+                    found.at(
+                        self.path, example.line,
+                        f"{where[0].upper()}{where[1:]} contains U+{ord(char):04X} {name} at character "
+                        f"{match.start() + 1}; remove it (it is invisible, and the model would learn to emit it).",
+                    )
+                )
+                if len(reported) == 2:
+                    return
 
     def _traits(self, target: str) -> tuple:
         """What the rules need to know of one target text (remembered per distinct text:
@@ -194,9 +284,20 @@ class FormatCheck(FileCheck):
                 if self.target_format == "json":
                     problems.append((TARGET_NOT_JSON, f"Target is not valid JSON ({exc}); fix the answer so it parses."))
         if parsed and self.target_validator is not None:
-            errors = sorted(self.target_validator.iter_errors(value), key=lambda e: e.json_path)
-            for error in errors[:3]:
-                problems.append((TARGET_SCHEMA, f"Target fails target_schema {schema_error_text(error)}."))
+            try:
+                errors = self.target_validator.errors(value)
+            except SchemaUnusable as exc:
+                self.target_validator = None
+                self.findings.append(
+                    TARGET_SCHEMA_UNUSABLE.at(
+                        self.path, None,
+                        f"target_schema is unusable (it failed while validating a target): {exc}; the targets after "
+                        "it were not checked against it.",
+                    )
+                )
+                errors = []
+            for text in errors:
+                problems.append((TARGET_SCHEMA, f"Target fails target_schema {text}."))
         shape = tuple(value) if type(value) is dict else None
         return leading, target[-1].isspace(), "\r" in target, parsed, shape, tuple(problems)
 
@@ -212,10 +313,10 @@ class FormatCheck(FileCheck):
             dominant, dominant_lines = max(self.shapes.items(), key=lambda item: len(item[1]))
             total = sum(len(lines) for lines in self.shapes.values())
             for shape, lines in self.shapes.items():
-                if shape is dominant or len(lines) > _rare_limit(total):
+                if shape is dominant or shape is _OTHER or len(lines) > _rare_limit(total):
                     continue
                 for line in lines:
-                    add(TARGET_SHAPE.at(self.path, line, f"Target JSON has keys {list(shape)} while {len(dominant_lines)} of {total} JSON targets have {list(dominant)}; align the keys or declare both in target_schema."))
+                    add(TARGET_SHAPE.at(self.path, line, f"Target JSON has keys {_keys_text(shape)} while {len(dominant_lines)} of {total} JSON targets have {_keys_text(dominant)}; align the keys or declare both in target_schema."))
         self._finish_whitespace()
         suffix = (self.suffix or "").lstrip()
         if (
@@ -243,9 +344,7 @@ class FormatCheck(FileCheck):
             return
         ranked = sorted(self.systems.items(), key=lambda item: -len(item[1]))
         limit = _rare_limit(self.count)
-        described = "; ".join(
-            f"{'(none)' if text is None else display_repr(text, 50)} x{len(lines)}" for text, lines in ranked[:5]
-        )
+        described = "; ".join(f"{_variant_text(text)} x{len(lines)}" for text, lines in ranked[:5])
         if len(ranked) > 5:
             described += f"; and {len(ranked) - 5} more"
         self.findings.append(
@@ -253,7 +352,7 @@ class FormatCheck(FileCheck):
         )
         dominant_text, dominant_lines = ranked[0]
         for text, lines in ranked[1:]:
-            if len(lines) > limit:
+            if len(lines) > limit or text is _OTHER:
                 continue
             what = "has no system prompt" if text is None else f"uses the system prompt {display_repr(text, 50)}"
             for line in lines:

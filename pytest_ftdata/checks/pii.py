@@ -21,6 +21,7 @@ from typing import NamedTuple
 from ..detectors import KIND_NAMES, gates, scan
 from ..findings import Finding, Rule, rule
 from ..formats import Example
+from ..patterns import BoundedPattern, PatternTooSlow
 from ..redact import mask
 from ..text import resolve_pointer
 from .base import FileCheck, FileContext
@@ -206,14 +207,19 @@ class AllowList:
 
     def __init__(self, values: list[str], patterns: list[str], domains: list[str]) -> None:
         self.values = frozenset(values)
-        self.patterns = [re.compile(p) for p in patterns]
+        self.patterns = [BoundedPattern(p) for p in patterns]
         self.domains = tuple(d.lower().lstrip(".").lstrip("@") for d in domains)
 
     def allows(self, kind: str, value: str, text: str, start: int) -> bool:
         if value in self.values or is_builtin_placeholder(kind, value):
             return True
-        if any(pattern.fullmatch(value) for pattern in self.patterns):
-            return True
+        for pattern in self.patterns:
+            try:
+                if pattern.fullmatch(value):
+                    return True
+            except PatternTooSlow:
+                continue  # a pattern too slow to decide allows nothing: the value is reported
+
         if self.domains:
             domain = _domain_of(kind, value, text, start)
             if domain and any(domain == d or domain.endswith("." + d) for d in self.domains):

@@ -16,6 +16,7 @@ from array import array
 from ..config import BannedPattern
 from ..findings import Finding, rule
 from ..formats import Example
+from ..patterns import BoundedPattern, PatternTooSlow
 from ..detectors import find_sensitive
 from ..redact import display_repr
 from .base import FileCheck, FileContext
@@ -39,6 +40,16 @@ MISSING_PROVENANCE = rule(
     that the source and generation method of every example can be traced. When no
     example of a file has the field, one finding for the whole file is given instead of
     one per line.""",
+)
+
+PATTERN_TOO_SLOW = rule(
+    "POL003", "pattern-too-slow", "policy", "error",
+    "A `[[tool.ftdata.banned]]` pattern ran over its time budget and was stopped.",
+    """User patterns run with a time budget (0.25 s per search, 30 s per pattern and file;
+    see `pytest_ftdata.patterns`), because a pattern such as `^(a|a)+$` backtracks for
+    minutes on a short text. This pattern exceeded it, so it was not applied to the rest
+    of the file. Rewrite it without nested repetition of overlapping alternatives (for
+    example `^a+$`), or anchor it on a literal.""",
 )
 
 #: Findings listed one by one per rule and file; the rest are summed up in one finding.
@@ -165,7 +176,7 @@ class _Banned:
     def __init__(self, index: int, entry: BannedPattern) -> None:
         self.index = index
         self.entry = entry
-        self.regex = re.compile(entry.pattern)
+        self.regex = BoundedPattern(entry.pattern)
         self.roles = frozenset(entry.roles) if entry.roles is not None else None
         gate = required_literals(entry.pattern)
         self.literals, self.ignore_case = gate if gate else (None, False)
@@ -291,11 +302,15 @@ class PolicyCheck(FileCheck):
             for item in candidates:
                 if item.index in reported or (item.roles is not None and scoped.role not in item.roles):
                     continue
-                match = item.regex.search(scoped.text)
-                if match is None:
-                    continue
-                reported.add(item.index)
-                self._report_banned(example, scoped, item, match)
+                try:
+                    match = item.regex.search(scoped.text)
+                    if match is None:
+                        continue
+                    reported.add(item.index)
+                    self._report_banned(example, scoped, item, match)
+                except PatternTooSlow as slow:
+                    reported.add(item.index)
+                    self._stop_pattern(example, item, slow)
 
     def _report_banned(self, example: Example, scoped, item: _Banned, match: re.Match) -> None:
         index = item.index
@@ -306,7 +321,7 @@ class PolicyCheck(FileCheck):
         entry = item.entry
         where = turn_label(example, scoped.index, scoped.role)
         where = where[0].upper() + where[1:]
-        count = sum(1 for _ in item.regex.finditer(scoped.text))
+        count = item.regex.count(scoped.text)
         times = f" ({count} times)" if count > 1 else ""
         found = _shown_match(scoped.text, match)
         message = entry.message.strip().rstrip(".")
@@ -318,6 +333,22 @@ class PolicyCheck(FileCheck):
         if entry.severity != finding.severity:
             finding = finding.with_severity(entry.severity)
         self.findings.append(finding)
+
+    def _stop_pattern(self, example: Example, item: _Banned, slow: PatternTooSlow) -> None:
+        """Report a pattern over its budget once, and apply it no more in this file."""
+        bit = 1 << item.index
+        self.bits = [(b, other) for b, other in self.bits if b != bit]
+        self.gated = [(b, other) for b, other in self.gated if b != bit]
+        self.ungated_bits &= ~bit
+        self.case_literals = [(b, lit) for b, lit in self.case_literals if b != bit]
+        self.folded_literals = [(b, lit) for b, lit in self.folded_literals if b != bit]
+        self.findings.append(
+            PATTERN_TOO_SLOW.at(
+                self.path, example.line,
+                f"The banned pattern {item.entry.pattern!r} {slow.reason} (at this example), so it was not applied "
+                "to the rest of the file; rewrite it without nested repetition of overlapping alternatives.",
+            )
+        )
 
     def finish(self) -> list[Finding]:
         for item, lines in zip(self.banned, self.banned_overflow):

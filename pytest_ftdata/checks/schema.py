@@ -20,6 +20,7 @@ from ..findings import Finding, FindingList, rule
 from ..formats import SHAREGPT_ROLES, Example
 from ..io import ReadProblem
 from ..redact import display, display_value
+from ..schemas import SchemaUnusable, load_json_schema
 from ..text import excerpt
 from .base import FileCheck, FileContext
 
@@ -95,6 +96,14 @@ FILE_CHANGED = rule(
     """Its size, times or identity differed after the read from before it, so the
     findings may describe a mix of the old and the new file. Nothing was stored in the
     result cache for it. Run again once whatever writes the file has finished.""",
+)
+UNDECODABLE_NAME = rule(
+    "SCH013", "file-name-not-utf8", "schema", "warning",
+    "A data file's name is not valid UTF-8.",
+    """The name holds bytes that are not UTF-8 (often a name written on another system in
+    Latin-1). It is shown with those bytes escaped (`bad\\xff.jsonl`), which is not a
+    name you can pass back on the command line, and other tools mangle or refuse such
+    names. Rename the file.""",
 )
 DUPLICATE_KEY = rule(
     "SCH012", "duplicate-key", "schema", "error",
@@ -185,9 +194,13 @@ RECORD_SCHEMA = rule(
 SCHEMA_FILE_UNUSABLE = rule(
     "SCH114", "schema-file-unusable", "schema", "error",
     "The configured `record_schema` file cannot be used.",
-    """`record_schema` names a file that is missing, is not JSON, or is not a valid JSON
-    Schema, so no line was checked against it. Fix the path (relative to the config
-    file that sets it) or the schema. (`target_schema` problems are FMT011.)""",
+    """`record_schema` names a file that is missing, not a regular file, not JSON or not a
+    valid JSON Schema, or the schema cannot be used: a `$ref` that points nowhere, to a
+    missing file, outside the schema's directory or to the network (references are
+    resolved only inside the schema file and files in its directory, never fetched), a
+    reference cycle, or a `pattern` too slow to run. No line (or no line after the one
+    named) was checked against it. Fix the path (relative to the config file that sets
+    it) or the schema. (`target_schema` problems are FMT011.)""",
 )
 IDENTICAL_PREFERENCE = rule(
     "SCH115", "identical-preference", "schema", "error",
@@ -218,6 +231,8 @@ _READ_RULES = {
     "blank-line": BLANK_LINE,
     "line-too-long": LINE_TOO_LONG,
     "changed-while-read": FILE_CHANGED,
+    "undecodable-name": UNDECODABLE_NAME,
+    "duplicate-key": DUPLICATE_KEY,
 }
 
 _READ_ADVICE = {
@@ -243,6 +258,8 @@ _READ_ADVICE = {
     "blank-line": "remove the blank line",
     "line-too-long": "remove the line, or raise max_line_bytes if it is really meant",
     "changed-while-read": "run again once the file is no longer being written",
+    "undecodable-name": "rename it to a UTF-8 name",
+    "duplicate-key": "keep one value for the key",
 }
 
 # -- structure models -----------------------------------------------------------------------
@@ -374,29 +391,6 @@ def structure_errors(record: dict, format: str) -> list[str]:
     return []
 
 
-def load_json_schema(path) -> Any:
-    """A jsonschema validator for the file at `path`; raises ValueError with a user message."""
-    import jsonschema
-
-    try:
-        with open(path, "rb") as handle:
-            schema = json.load(handle)
-    except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise ValueError(f"{path} is not valid JSON: {exc}") from None
-    try:
-        validator_cls = jsonschema.validators.validator_for(schema)
-        validator_cls.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise ValueError(f"{path} is not a valid JSON Schema: {exc.message}") from None
-    return validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
-
-
-def schema_error_text(error) -> str:
-    return f"at `{error.json_path}`: {error.message}"
-
-
 class SchemaCheck(FileCheck):
     family = "schema"
     sees_unknown_format = True
@@ -408,10 +402,8 @@ class SchemaCheck(FileCheck):
         if self.config.record_schema:
             try:
                 self.record_validator = load_json_schema(self.config.resolve(self.config.record_schema))
-            except ValueError as exc:
-                self.findings.append(
-                    SCHEMA_FILE_UNUSABLE.at(self.path, None, f"record_schema is unusable: {exc}; no line was checked against it.")
-                )
+            except SchemaUnusable as exc:
+                self._schema_unusable(exc, None)
 
     def problem(self, problem: ReadProblem) -> None:
         found = _READ_RULES[problem.kind]
@@ -463,13 +455,22 @@ class SchemaCheck(FileCheck):
                 )
             )
         if self.record_validator is not None:
-            for error in sorted(self.record_validator.iter_errors(record), key=lambda e: e.json_path)[:MAX_ERRORS_PER_RECORD]:
-                self.findings.append(
-                    RECORD_SCHEMA.at(
-                        self.path, line,
-                        f"Record fails record_schema {schema_error_text(error)}.",
-                    )
-                )
+            try:
+                errors = self.record_validator.errors(record, MAX_ERRORS_PER_RECORD)
+            except SchemaUnusable as exc:
+                self._schema_unusable(exc, line)
+                errors = []
+            for text in errors:
+                self.findings.append(RECORD_SCHEMA.at(self.path, line, f"Record fails record_schema {text}."))
+
+    def _schema_unusable(self, exc: SchemaUnusable, line: int | None) -> None:
+        """The one SCH114 finding; the schema is not used for the rest of the file."""
+        self.record_validator = None
+        where = "" if line is None else f" (it failed while validating line {line})"
+        checked = "no line was checked against it" if line is None else "the lines after it were not checked against it"
+        self.findings.append(
+            SCHEMA_FILE_UNUSABLE.at(self.path, line, f"record_schema is unusable{where}: {exc}; {checked}.")
+        )
 
     # -- conversation rules -------------------------------------------------------------
 
