@@ -452,7 +452,10 @@ class JsonlReader:
                         # lost a pair re-serialises shorter; only then (or for writers that
                         # add spaces, when the key counts differ too) is it parsed again
                         # slowly to name the key.
-                        dumped = dumps(value)
+                        try:
+                            dumped = dumps(value)
+                        except TypeError:  # nested deeper than orjson writes: check it the slow way
+                            dumped = b""
                         if len(dumped) != len(raw.rstrip(b"\r\n")) and raw.count(b'":') != dumped.count(b'":'):
                             repeated = _repeated_key(raw)
                             if repeated is not None:

@@ -23,6 +23,7 @@ Three rules make this hold by construction rather than by care:
 from __future__ import annotations
 
 import re
+import string
 
 from .detectors import find_sensitive
 
@@ -93,17 +94,49 @@ def _mask_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
+#: Kinds whose values mean the same in any letter case: a lower-cased IBAN or AWS key id
+#: still names the account or the key, so redaction looks for them upper-cased too.
+CASELESS_KINDS = frozenset({"iban", "aws-access-key", "private-key"})
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+def sensitive_spans(text: str) -> list[tuple[int, int, str]]:
+    """What redaction masks: every detector, including high-entropy strings, and the
+    caseless kinds in any letter case."""
+    spans = find_sensitive(text, high_entropy=True)
+    upper = text.translate(_ASCII_UPPER)  # ASCII only: the caseless kinds are ASCII, and positions stay put
+    if upper != text:
+        extra = find_sensitive(upper, kinds=CASELESS_KINDS)
+        if extra:
+            spans = _union(spans, extra)
+    return spans
+
+
+def _union(first: list[tuple[int, int, str]], second: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Both sorted span lists, the spans of `second` that overlap `first` left out (one sweep)."""
+    out = list(first)
+    index = 0
+    for start, end, kind in second:
+        while index < len(first) and first[index][1] <= start:
+            index += 1
+        if index < len(first) and first[index][0] < end:
+            continue
+        out.append((start, end, kind))
+    out.sort()
+    return out
+
+
 def redact(text: str) -> str:
     """`text` with every detected secret or personal value replaced by its mask."""
     if not text:
         return text
     original_size = len(text)
     for _ in range(MAX_PASSES):
-        spans = find_sensitive(text, high_entropy=True)
+        spans = sensitive_spans(text)
         if not spans:
             return text
         text = _mask_spans(text, spans)
-    if not find_sensitive(text, high_entropy=True):
+    if not sensitive_spans(text):
         return text
     return WITHHELD.format(size=original_size)
 
@@ -142,6 +175,10 @@ def display_value(value: object, width: int = 40) -> str:
     """A JSON value of the data, quoted for a message: its repr redacted whole, then cut."""
     if isinstance(value, (dict, list)):
         return type(value).__name__
+    if isinstance(value, str):
+        # Redact the value itself, not its repr: an escape such as `\n` glued to a key id
+        # would hide it from the detectors.
+        return display_repr(value, width)
     try:
         shown = repr(value)
     except Exception:  # a repr that fails is not the data's problem to explain

@@ -84,3 +84,25 @@ def isolated_rules():
     findings.RULES.update(rules)
     api._RULE_ORIGINS.clear()
     api._RULE_ORIGINS.update(origins)
+
+
+#: The ways a user runs pytest, which every integration test that says `run_mode` runs
+#: in: plain serial (xdist installed, not used), two xdist workers, and xdist turned off.
+#: The xdist workers skip plugins of this machine that only cost start-up time.
+RUN_MODES = {
+    "serial": (),
+    "xdist": ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark"),
+    "no-xdist": ("-p", "no:xdist"),
+}
+
+
+@pytest.fixture(params=list(RUN_MODES))
+def run_mode(request):
+    """`run_mode(pytester, *args)`: `pytester.runpytest(*args)` in each of `RUN_MODES`."""
+    extra = RUN_MODES[request.param]
+
+    def run(pytester, *args, **kwargs):
+        return pytester.runpytest(*args, *extra, **kwargs)
+
+    run.mode = request.param
+    return run

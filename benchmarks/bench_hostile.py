@@ -1,0 +1,131 @@
+"""Peak memory and time of the whole plugin on hostile large inputs (issue 10).
+
+    python benchmarks/bench_hostile.py                 # every case, the figures of benchmarks/README.md
+    python benchmarks/bench_hostile.py --cases bomb    # one case
+
+Each case is a dataset folder under benchmarks/data/hostile/<case>/ (generated once),
+run as `python -m pytest --ftdata data -p no:cacheprovider -q` in a fresh subprocess
+(every family, no cache), whose peak RSS (`ru_maxrss` from `os.wait4`) and wall time
+are reported. Target: every case under 1 GB peak RSS, with a finding at the right line
+and no traceback.
+
+Cases:
+- `bomb`: a 3 MB `.jsonl.gz` whose one line expands to 3 GiB;
+- `long-line`: a plain file whose second line is 200 MB long;
+- `newlines`: a 2 MB gzip of two billion newlines;
+- `garbage`: a million lines of invalid JSON.
+
+Exit status 1 when a target is missed, 2 when a run went wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TARGET_RSS_MB = 1024.0
+GOOD = json.dumps({"messages": [{"role": "user", "content": "hello"}, {"role": "assistant", "content": "hi"}]}).encode()
+
+
+def _bomb(data: Path) -> str:
+    with gzip.open(data / "train.jsonl.gz", "wb", compresslevel=9) as handle:
+        handle.write(b'{"text": "')
+        chunk = b"a" * (1 << 24)
+        for _ in range(3 * 64):  # 3 GiB of one string
+            handle.write(chunk)
+        handle.write(b'"}\n' + GOOD + b"\n")
+    return "SCH010"
+
+
+def _long_line(data: Path) -> str:
+    # Written in pieces: this process forks the measured runs, and a child's peak RSS
+    # counts the pages it shared with its parent before exec.
+    with open(data / "train.jsonl", "wb") as handle:
+        handle.write(GOOD + b"\n" + b'{"text": "')
+        for _ in range(200):
+            handle.write(b"b" * (1024 * 1024))
+        handle.write(b'"}\n' + GOOD + b"\n")
+    return "SCH010"
+
+
+def _newlines(data: Path) -> str:
+    with gzip.open(data / "train.jsonl.gz", "wb", compresslevel=9) as handle:
+        handle.write(GOOD + b"\n")
+        chunk = b"\n" * (1 << 26)
+        for _ in range(30):  # two billion newlines
+            handle.write(chunk)
+    return "SCH006"
+
+
+def _garbage(data: Path) -> str:
+    with open(data / "train.jsonl", "wb") as handle:
+        line = b'{"messages": [{"role": "user", "content": "broken\n'
+        for _ in range(1000):
+            handle.write(line * 1000)
+    return "SCH001"
+
+
+CASES = {"bomb": _bomb, "long-line": _long_line, "newlines": _newlines, "garbage": _garbage}
+
+
+def prepare(case: str, root: Path) -> tuple[Path, str]:
+    folder = root / case
+    data = folder / "data"
+    marker = folder / "expected-rule"
+    if marker.is_file():
+        return folder, marker.read_text()
+    data.mkdir(parents=True, exist_ok=True)
+    print(f"generating {case} under {data} ...", flush=True)
+    rule = CASES[case](data)
+    (folder / "pytest.ini").write_text("[pytest]\n")
+    marker.write_text(rule)
+    return folder, rule
+
+
+def measure(folder: Path) -> dict:
+    command = [sys.executable, "-m", "pytest", "--ftdata", "data", "-p", "no:cacheprovider", "-q", "-p", "no:randomly"]
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        output = out.read().decode("utf-8", errors="replace")
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "status": os.waitstatus_to_exitcode(status), "output": output}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--data", type=Path, default=HERE / "data" / "hostile")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    results = {}
+    failed = broken = False
+    print(f"{'case':<11} {'wall s':>7} {'peak RSS MB':>12}  finding")
+    for case in args.cases:
+        folder, rule = prepare(case, args.data)
+        found = measure(folder)
+        found_rule = rule in found["output"]
+        clean = "Traceback" not in found["output"] and "INTERNALERROR" not in found["output"] and found["status"] in (0, 1)
+        over = found["peak_rss_mb"] > TARGET_RSS_MB
+        failed |= over or not found_rule
+        broken |= not clean
+        results[case] = {k: v for k, v in found.items() if k != "output"} | {"rule": rule, "found": found_rule}
+        print(f"{case:<11} {found['wall_s']:>7} {found['peak_rss_mb']:>12}  {rule} {'found' if found_rule else 'MISSING'}"
+              f"{'' if clean else '  (run went wrong)'}{'  OVER 1 GB' if over else ''}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 2 if broken else 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
