@@ -23,7 +23,7 @@ from .api import CheckSet, Datasets, open_datasets
 from .assertions import set_verbosity
 from .config import ConfigError, ConfigLoader
 from .engine import is_data_file
-from .redact import redact
+from .redact import display_repr, redact
 
 CHECKS_KEY = pytest.StashKey[CheckSet]()
 CACHE_KEY = pytest.StashKey[dict]()
@@ -174,13 +174,33 @@ def uses_dataset_examples(item: pytest.Item) -> bool:
     )
 
 
+#: Longest line of a redacted failure; cut only after redaction.
+MAX_FAILURE_LINE = 2000
+
+
+def _safe_line(line: str) -> str:
+    line = redact(line)
+    return line if len(line) <= MAX_FAILURE_LINE else redact(line[: MAX_FAILURE_LINE - 1]) + "\N{HORIZONTAL ELLIPSIS}"
+
+
+def safe_comparison(op: str, left: object, right: object) -> list[str] | None:
+    """What `pytest_assertrepr_compare` shows for a comparison in a test that reads
+    dataset examples: both sides redacted whole, then shortened, instead of pytest's
+    diff (which quotes the values from an arbitrary cut onwards). None for comparisons
+    of values that hold no text."""
+    if not any(isinstance(value, (str, bytes, dict, list, tuple, set)) for value in (left, right)):
+        return None
+    shown = [display_repr(str(value) if not isinstance(value, str) else value, 200) for value in (left, right)]
+    return [f"{shown[0]} {op} {shown[1]}", "(values from the dataset are shown redacted and shortened by pytest-ftdata)"]
+
+
 def redact_failure(report: pytest.TestReport) -> None:
     """Mask secrets and personal data in a failure's text, keeping its structure."""
     longrepr = report.longrepr
     if longrepr is None or isinstance(longrepr, tuple):  # tuple: a skip
         return
     if isinstance(longrepr, str):
-        report.longrepr = redact(longrepr)
+        report.longrepr = "\n".join(_safe_line(line) for line in longrepr.splitlines())
         return
     chain = getattr(longrepr, "chain", None)
     if chain is None:
@@ -188,14 +208,14 @@ def redact_failure(report: pytest.TestReport) -> None:
         chain = [(traceback, getattr(longrepr, "reprcrash", None), None)] if traceback is not None else []
     for traceback, crash, _ in chain:
         for entry in getattr(traceback, "reprentries", ()):
-            entry.lines = [redact(line) for line in entry.lines]
+            entry.lines = [_safe_line(line) for line in entry.lines]
             local_vars = getattr(entry, "reprlocals", None)
             if local_vars is not None:
-                local_vars.lines = [redact(line) for line in local_vars.lines]
+                local_vars.lines = [_safe_line(line) for line in local_vars.lines]
             arguments = getattr(entry, "reprfuncargs", None)
             if arguments is not None:
-                arguments.args = [(name, redact(str(value))) for name, value in arguments.args]
+                arguments.args = [(name, _safe_line(str(value))) for name, value in arguments.args]
         if crash is not None:
-            crash.message = redact(crash.message)
+            crash.message = "\n".join(_safe_line(line) for line in crash.message.splitlines())
     for index, (name, content, sep) in enumerate(getattr(longrepr, "sections", ())):
-        longrepr.sections[index] = (name, redact(content), sep)
+        longrepr.sections[index] = (name, "\n".join(_safe_line(line) for line in content.splitlines()), sep)

@@ -170,7 +170,9 @@ def line_excerpt(raw: bytes | str, column: int | None = None, width: int = 60) -
         elif first in ",:[]{}":
             shown = first
         else:
-            shown = _printable(display(token, _STRING_SHOWN))
+            # A bare word can be the inside of a string whose quotes the damage shifted:
+            # undo its escapes too, so `\\n` glued to a key id does not hide it.
+            shown = _printable(display(_unescape(token), _STRING_SHOWN))
         if column is not None and match.start() <= column:
             focus = shown_at + min(column - match.start(), len(shown))
         starts.append(shown_at)

@@ -19,6 +19,7 @@ from typing import Iterable
 
 import pytest
 
+from ._compat import ExceptionChainRepr, ReprEntryNative, ReprFileLocation, ReprTraceback
 from .baseline import gate_title
 from .engine import display_path, has_undecodable_name, is_data_file, printable_name
 from .findings import DATASET_FAMILIES, FILE_FAMILIES, Finding
@@ -86,8 +87,6 @@ def _failure_repr(title: str, text: str, findings: list[Finding], where: str):
     (what JUnit's `message`, the short summary and `--tb=line` show) is the one-sentence
     title, and so that it crosses from xdist workers intact (a plain string would
     make the whole text the JUnit message)."""
-    from _pytest._code.code import ExceptionChainRepr, ReprEntryNative, ReprFileLocation, ReprTraceback
-
     first = next((f for f in findings if f.severity == "error"), None)
     crash = ReprFileLocation(first.path if first else where, (first.line or 0) if first else 0, title)
     lines = [line + "\n" for line in text.splitlines()]

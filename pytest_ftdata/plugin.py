@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from . import fixtures
+from ._compat import whole_assertion_values
 from .config import ConfigError, ConfigLoader, register_rule_selectors
 from .engine import is_data_file
 from .nodes import STATE_KEY, CheckItem, DatasetDir, DatasetItem, JsonlFile, _FtdataItem, has_data_entries, node_names
@@ -235,6 +236,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     elif report.failed and fixtures.uses_dataset_examples(item):
         fixtures.redact_failure(report)
     return report
+
+
+#: Set while a test that reads dataset examples runs (see `pytest_assertrepr_compare`).
+READING_DATA_KEY = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    if not fixtures.uses_dataset_examples(item):
+        return (yield)
+    item.config.stash[READING_DATA_KEY] = True
+    try:
+        with whole_assertion_values(item.config):
+            return (yield)
+    finally:
+        item.config.stash[READING_DATA_KEY] = False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, right: object):
+    # pytest's own explanation quotes the values from an arbitrary cut onwards, beyond
+    # any redaction; in tests that read dataset examples, both sides are shown redacted.
+    if config.stash.get(READING_DATA_KEY, False):
+        return fixtures.safe_comparison(op, left, right)
+    return None
 
 
 def _is_worker(config: pytest.Config) -> bool:

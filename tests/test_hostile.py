@@ -447,3 +447,35 @@ def test_a_30_megabyte_line_is_flagged_without_any_length_setting(tmp_path):
     write_jsonl(path, [chat("x" * 30_000_000, "ok"), chat("hi", "ok")])
     result = analyze_dataset(tmp_path, [path], validate({}, "test"), tmp_path, families=["length"])
     assert [(f.rule, f.line) for f in result.all_findings() if f.rule == "LEN009"] == [("LEN009", 1)]
+
+
+# -- user tests: pytest's assertion messages cut values before anything redacts them ----------
+
+
+@pytest.mark.parametrize("verbosity", ["-q", "-v", "-vv"])
+def test_a_failing_user_assertion_never_quotes_a_secret(pytester, verbosity):
+    # pytest cuts a 240-character repr after 118 characters: right after the password,
+    # before the `@host` the detector needs (it leaked before the fix, at -q).
+    answer = "z" * 88 + DB_URL + " " + "y" * 200
+    write_jsonl(pytester.path / "data" / "train.jsonl", [chat("how do I connect?", answer)])
+    pytester.makeini("[pytest]\nftdata_paths = data\n")
+    pytester.makepyfile(
+        test_user="""
+        def test_contains(ftdata):
+            example = next(iter(ftdata.split("train")))
+            assert "password" in example.target_text
+
+        def test_starts(ftdata):
+            example = next(iter(ftdata.split("train")))
+            assert example.target_text.startswith("q")
+
+        def test_equals(ftdata):
+            example = next(iter(ftdata.split("train")))
+            assert example.target_text == example.target_text[:-1] + "!"
+        """
+    )
+    result = pytester.runpytest(verbosity, "test_user.py")
+    result.assert_outcomes(failed=3)
+    output = result.stdout.str()
+    assert not leaked(output), leaked(output)
+    assert "[url-credentials:" in output
