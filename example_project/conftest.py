@@ -13,22 +13,24 @@ function that looks at one example at a time), and the `pytest_ftdata_checks` ho
 import pytest
 
 import pytest_ftdata
-from pytest_ftdata import DatasetCheck
+from pytest_ftdata import DatasetFamily
 
 #: Tickets about a lost, stolen or compromised card, or a payment the customer does
 #: not recognise, are urgent: a model that learns to answer "low" sits on fraud reports.
 URGENT_INTENTS = {"lost_or_stolen_card", "compromised_card", "card_payment_not_recognised"}
 
 URGENT_PRIORITY = pytest_ftdata.rule(
-    "ACME001", "urgent-ticket-priority",
-    "A security ticket is not answered with priority high.",
-    doc="Fraud and lost-card tickets must always be triaged as high priority.",
+    code="ACME001",
+    name="urgent-ticket-priority",
+    summary="A security ticket is not answered with priority high.",
+    why="Fraud and lost-card tickets must always be triaged as high priority.",
 )
 DUPLICATE_TICKET = pytest_ftdata.rule(
-    "ACME002", "duplicate-ticket-id",
-    "Two examples share one ticket id.",
-    doc="Each support ticket is exported once; a repeated id means a double export or an id clash.",
-    check="unique-ticket-ids",  # the class check below reports it (a decorated function check binds its rule itself)
+    code="ACME002",
+    name="duplicate-ticket-id",
+    summary="Two examples share one ticket id.",
+    why="Each support ticket is exported once; a repeated id means a double export or an id clash.",
+    family="unique-ticket-ids",  # the class check below reports it (a decorated function check binds its rule itself)
 )
 
 
@@ -43,7 +45,7 @@ def urgent_tickets_are_high_priority(example):
     return None
 
 
-class UniqueTicketIds(DatasetCheck):
+class UniqueTicketIds(DatasetFamily):
     """Every ticket id appears once across all the splits of a dataset."""
 
     family = "unique-ticket-ids"

@@ -8,10 +8,7 @@ tests, scripts and notebooks is exported here:
 - `rule` and `check`: declare project rules and register project-specific checks.
 """
 
-from .api import CheckSpec, Dataset, Datasets, Example, Examples, check, load, rule
 from .assertions import (
-    DatasetAssertionError,
-    assert_all,
     assert_check,
     assert_format,
     assert_label_coverage,
@@ -24,8 +21,16 @@ from .assertions import (
     assert_splits,
     assert_subgroup_coverage,
 )
-from .checks import DatasetCheck, DatasetContext, FileCheck, FileContext, FileInfo
-from .findings import Finding, Rule
+from .custom import CheckSpec, check, rule
+from .dataset import Dataset, Datasets, Examples, load
+from .example import Example
+from .expectations import DatasetAssertionError, assert_all
+from .families import DatasetContext, DatasetFamily, FileContext, FileFamily, FileInfo
+from .findings import Finding, Rule, RuleExample, example
+
+#: The names of releases before 0.2, kept for projects that subclass them.
+FileCheck = FileFamily
+DatasetCheck = DatasetFamily
 
 __all__ = [
     "CheckSpec",
@@ -33,14 +38,17 @@ __all__ = [
     "DatasetAssertionError",
     "DatasetCheck",
     "DatasetContext",
+    "DatasetFamily",
     "Datasets",
     "Example",
     "Examples",
     "FileCheck",
     "FileContext",
+    "FileFamily",
     "FileInfo",
     "Finding",
     "Rule",
+    "RuleExample",
     "assert_all",
     "assert_check",
     "assert_format",
@@ -54,6 +62,7 @@ __all__ = [
     "assert_splits",
     "assert_subgroup_coverage",
     "check",
+    "example",
     "load",
     "rule",
 ]

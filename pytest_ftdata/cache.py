@@ -37,8 +37,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from .checks import DATASET_CHECKS, FILE_CHECKS
-from .checks.base import FileInfo
+from .families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES
+from .families.base import FileInfo
 from .config import PATH_KEYS, FtdataConfig
 from .engine import DatasetResult, FileResult, analyze_dataset, display_path, split_of
 from .findings import Finding
@@ -223,8 +223,8 @@ class ResultCache:
     ) -> DatasetResult:
         """`engine.analyze_dataset`, reusing what the cache holds."""
         wanted = frozenset(families)
-        file_checks = {**FILE_CHECKS, **(extra_file_checks or {})}
-        dataset_checks = {**DATASET_CHECKS, **(extra_dataset_checks or {})}
+        file_checks = {**BUILTIN_FILE_FAMILIES, **(extra_file_checks or {})}
+        dataset_checks = {**BUILTIN_DATASET_FAMILIES, **(extra_dataset_checks or {})}
         file_families = [name for name in file_checks if name in wanted]
         dataset_families = [name for name in dataset_checks if name in wanted]
         classes = (*file_checks.values(), *dataset_checks.values())

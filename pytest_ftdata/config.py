@@ -249,19 +249,6 @@ class FtdataConfig(_Strict):
                     )
         return value
 
-    @field_validator("rules")
-    @classmethod
-    def _rule_selectors(cls, value: dict) -> dict:
-        # A typo here would silently gate nothing, as ruff refuses unknown codes.
-        known = known_rule_selectors()
-        for selector in value:
-            if selector not in known:
-                raise ValueError(
-                    f"names `{selector}`, which is no rule code, rule name or check family"
-                    f"{_suggest(selector, tuple(sorted(known)))}"
-                )
-        return value
-
     @field_validator("required_fields")
     @classmethod
     def _pointers(cls, values: list[str]) -> list[str]:
@@ -289,25 +276,22 @@ class FtdataConfig(_Strict):
 PATH_KEYS = ("target_schema", "record_schema", "tokenizer")
 
 
-#: Names of project checks (families without rules of their own) that `rules` may
-#: name; the plugin adds them once the project's conftest checks are discovered.
-_PROJECT_SELECTORS: set[str] = set()
+def check_rule_selectors(rules: dict, known: set[str] | frozenset[str], source: str) -> None:
+    """Refuse `[tool.ftdata.rules]` entries that name no rule code, rule name or family.
+
+    A typo there would silently gate nothing (ruff refuses unknown codes too). The
+    known selectors come from the rule registry and the project's checks, which the
+    caller passes in: the config model knows nothing of the families."""
+    unknown = [selector for selector in rules if selector not in known]
+    if unknown:
+        lines = [
+            f"{source}: setting `rules.{selector}` names no rule code, rule name or family"
+            f"{_suggest(selector, tuple(sorted(known)))}"
+            for selector in unknown
+        ]
+        raise ConfigError("invalid pytest-ftdata configuration:\n  " + "\n  ".join(lines))
 
 
-def register_rule_selectors(names) -> None:
-    _PROJECT_SELECTORS.update(names)
-
-
-def known_rule_selectors() -> set[str]:
-    """What `rules` may name: every registered rule's code and name, the families,
-    and the project's check names."""
-    from . import checks  # noqa: F401 - registers the built-in rules
-    from .findings import FAMILIES, RULES
-
-    known = set(FAMILIES) | _PROJECT_SELECTORS
-    for registered in RULES.values():
-        known.update((registered.code, registered.name, registered.check))
-    return known
 KNOWN_KEYS = tuple(FtdataConfig.model_fields)
 
 
@@ -432,21 +416,34 @@ def _absolutize(data: dict, base_dir: Path) -> dict:
 class ConfigLoader:
     """Finds, validates and merges the config that applies to each dataset file."""
 
-    def __init__(self, rootdir: Path, project_table: dict | None = None, project_source: str = "pyproject.toml"):
+    def __init__(
+        self,
+        rootdir: Path,
+        project_table: dict | None = None,
+        project_source: str = "pyproject.toml",
+        selectors: set[str] | frozenset[str] | None = None,
+    ):
         self.rootdir = Path(rootdir).resolve()
         self.project_table = _absolutize(project_table or {}, self.rootdir)
         self.project_source = project_source
+        #: What `rules` may name (see `check_rule_selectors`); None: not checked.
+        self.selectors = selectors
         validate(self.project_table, project_source)
+        self._check_rules(self.project_table, project_source)
+
+    def _check_rules(self, table: dict, source: str) -> None:
+        if self.selectors is not None and isinstance(table.get("rules"), dict):
+            check_rule_selectors(table["rules"], self.selectors, source)
 
     @classmethod
-    def from_rootdir(cls, rootdir: Path) -> "ConfigLoader":
+    def from_rootdir(cls, rootdir: Path, selectors: set[str] | frozenset[str] | None = None) -> "ConfigLoader":
         pyproject = Path(rootdir) / "pyproject.toml"
         table: dict = {}
         if pyproject.is_file():
             table = _read_toml(pyproject).get("tool", {}).get("ftdata", {})
             if not isinstance(table, dict):
                 raise ConfigError(f"{pyproject}: `tool.ftdata` must be a table")
-        return cls(rootdir, table, str(pyproject))
+        return cls(rootdir, table, str(pyproject), selectors)
 
     def _dir_tables(self, directory: Path) -> list[tuple[Path, dict]]:
         """`ftdata.toml` tables from the rootdir down to `directory`, outermost first."""
@@ -469,6 +466,7 @@ class ConfigLoader:
     def _dir_table(self, path: Path) -> dict:
         table = _absolutize(_read_toml(path), path.parent)
         validate(table, str(path))
+        self._check_rules(table, str(path))
         self._inside_project(table, path)
         return table
 
@@ -519,7 +517,9 @@ class ConfigLoader:
                     self.for_directory(Path(folder))
 
 
-def load_config(directory: str | os.PathLike = ".", **overrides: Any) -> FtdataConfig:
+def load_config(
+    directory: str | os.PathLike = ".", *, selectors: set[str] | None = None, **overrides: Any
+) -> FtdataConfig:
     """The config for `directory` (merged as in a pytest run), with keyword overrides."""
     directory = Path(directory)
     folder = directory if directory.is_dir() else directory.parent
@@ -527,7 +527,7 @@ def load_config(directory: str | os.PathLike = ".", **overrides: Any) -> FtdataC
     probe = root
     while probe.parent != probe and not (probe / "pyproject.toml").is_file():
         probe = probe.parent
-    loader = ConfigLoader.from_rootdir(probe if (probe / "pyproject.toml").is_file() else root)
+    loader = ConfigLoader.from_rootdir(probe if (probe / "pyproject.toml").is_file() else root, selectors)
     return with_overrides(loader.for_directory(folder), overrides)
 
 

@@ -148,27 +148,41 @@ Span = tuple[int, int]
 class Detector(NamedTuple):
     kind: str
     gate: int
-    find: Callable[[str, list[Span] | None], list[Span]]
+    #: `find(text, windows, lenient)`: lenient finds skip the placeholder filters (see `find_sensitive`).
+    find: Callable[[str, list[Span] | None, bool], list[Span]]
     #: Searched only in the number windows (`_number_windows`).
     numeric: bool = False
 
 
-def _regex_finder(pattern: str, confirm: Callable[[str, re.Match], Span | None] | None = None, group: int = 0):
-    compiled = re.compile(pattern)
+_SAME = object()
 
-    def find(text: str, windows: list[Span] | None) -> list[Span]:
+
+def _regex_finder(pattern: str, confirm: Callable[[str, re.Match], Span | None] | None = None, group: int = 0, lenient=_SAME):
+    """A finder of `pattern`'s matches that `confirm` accepts. `lenient` is the confirm
+    used when redacting: the filters that tell placeholders (`sk-your-key-here`,
+    `user:${PASSWORD}@`) from real values keep findings quiet, but an output masks
+    those too, since a password may well contain `$` or `}`."""
+    compiled = re.compile(pattern)
+    loose = confirm if lenient is _SAME else lenient
+
+    def find(text: str, windows: list[Span] | None, lenient: bool = False) -> list[Span]:
+        check = loose if lenient else confirm
         found = []
         if windows is None:
             matches = compiled.finditer(text)
         else:
             matches = (m for lo, hi in windows for m in compiled.finditer(text, lo, hi))
         for match in matches:
-            span = match.span(group) if confirm is None else confirm(text, match)
+            span = match.span(group) if check is None else check(text, match)
             if span is not None:
                 found.append(span)
         return found
 
     return find
+
+
+def _any_group(group: int):
+    return lambda text, match: match.span(group)
 
 
 def _whole(check: Callable[[str], bool]):
@@ -308,7 +322,7 @@ _FILE_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico"
 _URL_USERINFO = re.compile(r"://[^\s/@:'\"<>]*:$")
 
 
-def _find_emails(text: str, windows: list[Span] | None) -> list[Span]:
+def _find_emails(text: str, windows: list[Span] | None, lenient: bool = False) -> list[Span]:
     """Addresses around each `@`: the domain by regex, the local part scanned back."""
     found = []
     at = text.find("@")
@@ -331,7 +345,7 @@ def _find_emails(text: str, windows: list[Span] | None) -> list[Span]:
 _HEX_COLON = frozenset("0123456789abcdefABCDEF:")
 
 
-def _find_ipv6(text: str, windows: list[Span] | None) -> list[Span]:
+def _find_ipv6(text: str, windows: list[Span] | None, lenient: bool = False) -> list[Span]:
     """Public IPv6 addresses: maximal runs of hex digits and colons around each `:`."""
     found = []
     colon = text.find(":")
@@ -364,53 +378,56 @@ DETECTORS: list[Detector] = [
     ),
     Detector(
         "url-credentials", G_URL,
-        _regex_finder(r"://([^\s/@:'\"<>]{1,128}):([^\s/@'\"<>]{1,256})@(?=[\w\[])", _confirm_url_credentials),
+        _regex_finder(
+            r"://([^\s/@:'\"<>]{1,128}):([^\s/@'\"<>]{1,256})@(?=[\w\[])", _confirm_url_credentials,
+            lenient=lambda text, match: (match.start(1), match.end(2)),
+        ),
     ),
     Detector(
         "slack-token", G_URL,
-        _regex_finder(r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/]{20,}", _confirm_secret),
+        _regex_finder(r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/]{20,}", _confirm_secret, lenient=None),
     ),
     Detector(
         "jwt", G_JWT,
-        _regex_finder(r"eyJ(?<![\w-]...)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", _whole(_jwt_valid)),
+        _regex_finder(r"eyJ(?<![\w-]...)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", _whole(_jwt_valid), lenient=None),
     ),
     Detector(
         "anthropic-key", G_DASH,
-        _regex_finder(r"sk-ant-(?<![\w-].......)[a-z]{2,8}\d{2}-[A-Za-z0-9_-]{20,}", _confirm_secret),
+        _regex_finder(r"sk-ant-(?<![\w-].......)[a-z]{2,8}\d{2}-[A-Za-z0-9_-]{20,}", _confirm_secret, lenient=None),
     ),
     Detector(
         "openai-key", G_DASH,
-        _regex_finder(r"sk-(?<![\w-]...)(?!ant-)[A-Za-z0-9_-]{20,}", _confirm_openai),
+        _regex_finder(r"sk-(?<![\w-]...)(?!ant-)[A-Za-z0-9_-]{20,}", _confirm_openai, lenient=None),
     ),
     Detector(
         "slack-token", G_DASH,
-        _regex_finder(r"x(?:ox[abposre]|app)-(?<![\w-].....)[A-Za-z0-9-]{10,}", _confirm_secret),
+        _regex_finder(r"x(?:ox[abposre]|app)-(?<![\w-].....)[A-Za-z0-9-]{10,}", _confirm_secret, lenient=None),
     ),
     Detector(
         "github-token", G_UNDERSCORE,
         _regex_finder(
             r"g(?<![A-Za-z0-9_].)(?:h[pousr]_[A-Za-z0-9]{36,251}|ithub_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])",
-            _confirm_prefixed,
+            _confirm_prefixed, lenient=None,
         ),
     ),
     Detector(
         "stripe-key", G_UNDERSCORE,
-        _regex_finder(r"[sr]k_(?<!\w...)(?:live|test)_[0-9A-Za-z]{16,247}(?!\w)", _confirm_prefixed),
+        _regex_finder(r"[sr]k_(?<!\w...)(?:live|test)_[0-9A-Za-z]{16,247}(?!\w)", _confirm_prefixed, lenient=None),
     ),
     Detector(
         "aws-access-key", G_AWS_ID,
-        _regex_finder(r"A(?<![A-Z0-9].)(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])", _whole(lambda v: "EXAMPLE" not in v)),
+        _regex_finder(r"A(?<![A-Z0-9].)(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])", _whole(lambda v: "EXAMPLE" not in v), lenient=None),
     ),
     Detector(
         "aws-secret-key", G_AWS_SECRET,
         _regex_finder(
             r"(?i:aws)[\w .-]{0,25}?(?i:secret)[\w .-]{0,25}?[\"'\s:=]{1,5}([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-            _confirm_secret,
+            _confirm_secret, lenient=_any_group(1),
         ),
     ),
     Detector(
         "google-api-key", G_GOOGLE,
-        _regex_finder(r"AIza(?<![\w-]....)[0-9A-Za-z_-]{35}(?![\w-])", _confirm_prefixed),
+        _regex_finder(r"AIza(?<![\w-]....)[0-9A-Za-z_-]{35}(?![\w-])", _confirm_prefixed, lenient=None),
     ),
     Detector(
         "payment-card", G_NUMBER,
@@ -531,7 +548,7 @@ def gates(text: str, entropy: bool = False) -> int:
     return bits
 
 
-def scan(text: str, bits: int, kinds: frozenset[str] | None) -> list[tuple[int, int, str]]:
+def scan(text: str, bits: int, kinds: frozenset[str] | None, lenient: bool = False) -> list[tuple[int, int, str]]:
     """The spans of the detectors `bits` selects (see `gates`), sorted and non-overlapping:
     where two detectors claim overlapping text, the earlier one in `DETECTORS` wins."""
     windows: list[Span] | None = None
@@ -545,7 +562,7 @@ def scan(text: str, bits: int, kinds: frozenset[str] | None) -> list[tuple[int, 
     for detector in DETECTORS:
         if not detector.gate & bits or (kinds is not None and detector.kind not in kinds):
             continue
-        spans = detector.find(text, windows if detector.numeric else None)
+        spans = detector.find(text, windows if detector.numeric else None, lenient)
         if spans:
             found = _merge_claims(found, sorted(spans), detector.kind)
     return found
@@ -572,14 +589,16 @@ def _merge_claims(claimed: list[tuple[int, int, str]], spans: list[Span], kind: 
 
 
 def find_sensitive(
-    text: str, kinds: frozenset[str] | None = None, high_entropy: bool = False
+    text: str, kinds: frozenset[str] | None = None, high_entropy: bool = False, lenient: bool = False
 ) -> list[tuple[int, int, str]]:
     """Spans `(start, end, kind)` of personal data and secrets in `text`, sorted and
     non-overlapping. `kinds` limits the search (default: every kind but high-entropy,
-    which `high_entropy=True` adds)."""
+    which `high_entropy=True` adds). `lenient` keeps what looks like a placeholder
+    too (`user:${PASSWORD}@`, `sk-your-key-goes-here`, `AKIA...EXAMPLE`): what
+    redaction wants, as a real password may well contain `$` or `}`."""
     if not text:
         return []
     bits = gates(text, high_entropy)
     if not bits:
         return []
-    return scan(text, bits, kinds)
+    return scan(text, bits, kinds, lenient)

@@ -18,18 +18,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .checks import DATASET_CHECKS, FILE_CHECKS, DatasetContext, FileContext, FileInfo
+from .families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES, DatasetContext, FileContext, FileInfo
 from .config import FtdataConfig
-from .findings import FAMILIES, Finding, FindingList, rule, sort_key
+from .findings import ANY_FAMILY, FAMILIES, Finding, FindingList, rule, sort_key
 from .formats import detect_format, make_example
 from .io import JsonlReader, ReadProblem
 
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz")
 
 EXAMPLE_NOT_CHECKED = rule(
-    "CHK002", "example-not-checked", "custom", "error",
-    "A built-in check could not process one example or one file.",
-    """A check family raised an error on this example (a value nested too deeply to
+    code="CHK002", name="example-not-checked", family=ANY_FAMILY, severity="error",
+    summary="A built-in check could not process one example or one file.",
+    why="""A check family raised an error on this example (a value nested too deeply to
     serialise, a schema that fails while validating it, or a bug in pytest-ftdata). The
     example was skipped by that family only; every other example, and every other
     family, was still checked. The message names the family and the kind of error (never
@@ -173,8 +173,8 @@ def analyze_dataset(
     """
     cached_files = cached_files or {}
     wanted = frozenset(families)
-    file_checks = {**FILE_CHECKS, **(extra_file_checks or {})}
-    dataset_checks = {**DATASET_CHECKS, **(extra_dataset_checks or {})}
+    file_checks = {**BUILTIN_FILE_FAMILIES, **(extra_file_checks or {})}
+    dataset_checks = {**BUILTIN_DATASET_FAMILIES, **(extra_dataset_checks or {})}
     file_families = [name for name in file_checks if name in wanted]
     dataset_families = [name for name in dataset_checks if name in wanted]
 

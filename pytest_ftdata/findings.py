@@ -1,9 +1,12 @@
 """Findings and the rules that produce them.
 
 A *rule* is a stable code (family prefix plus number, as ruff does), a kebab-case
-name, a default severity, the check family it belongs to and one paragraph of
-documentation. The README rule table is generated from the rules registered here,
-so the documentation lives next to the code that enforces it.
+name, a default severity, the family it belongs to and its documentation: what it
+catches (`summary`), why it matters (`why`), how to fix it (`fix`), the settings it
+reads, and a bad and a fixed example that the test suite runs
+(`tests/test_rule_examples.py`). Rules are declared with `rule()`, keyword by keyword,
+beside the code that enforces them; the docs site's rule pages are generated from
+the declarations (`pytest_ftdata.docs`).
 
 A *finding* is one occurrence of a rule at a place in a dataset. Findings are
 plain frozen data: they cross xdist workers as dicts and feed every output (the
@@ -12,30 +15,77 @@ pytest item failure, the JSON report, the markdown summary, SARIF).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Literal
+from types import MappingProxyType
+from typing import Any, Iterable, Literal, Mapping
 
 from .redact import redact
 
 Severity = Literal["error", "warning"]
 
-#: The check families, in the order their items are collected. These names are a
-#: contract: they are the `check` values of the JSON report.
-#: `duplicates` is dataset-level: a split may span several files, and it shares one
-#: fingerprint index with `leakage` (checks/fingerprints.py).
+#: The families, in the order their items are collected. These names are a contract:
+#: they are the `check` values of the JSON report. `duplicates` is dataset-level: a
+#: split may span several files, and it shares one fingerprint index with `leakage`
+#: (families/fingerprints.py).
 FILE_FAMILIES = ("schema", "format", "pii", "policy", "length")
 DATASET_FAMILIES = ("duplicates", "leakage", "splits", "labels", "subgroups")
 FAMILIES = FILE_FAMILIES + DATASET_FAMILIES
+#: The family of rules any family can report (a family that failed on one example).
+ANY_FAMILY = "any"
+#: The family of project rules until a project check claims them.
+CUSTOM = "custom"
 
 
 @dataclass(frozen=True)
+class RuleExample:
+    """A dataset that shows a rule: file name -> JSON Lines text, and the settings it needs.
+
+    `files` holds whole files (`{"train.jsonl": "...", "test.jsonl": "..."}`) so that
+    dataset-level rules can show leakage between splits; `config` is a table of
+    `[tool.ftdata]` settings. The test suite runs every example through its family."""
+
+    files: Mapping[str, str]
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        object.__setattr__(self, "config", MappingProxyType(dict(self.config)))
+
+
+def example(jsonl: str | Mapping[str, str], **config: Any) -> RuleExample:
+    """A `RuleExample` of one `train.jsonl` (a string) or of several files (a mapping)."""
+    files = {"train.jsonl": jsonl} if isinstance(jsonl, str) else jsonl
+    return RuleExample({name: inspect.cleandoc(text) + "\n" for name, text in files.items()}, config)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     code: str
     name: str
-    check: str
+    family: str
     severity: Severity
+    #: What it catches, in one sentence (the rule table's summary).
     summary: str
-    doc: str = ""
+    #: Why it matters: what training on such data does to a model.
+    why: str = ""
+    #: How to fix it.
+    fix: str = ""
+    #: The settings (`[tool.ftdata]` keys) the rule reads.
+    settings: tuple[str, ...] = ()
+    #: A dataset the rule reports, and the same dataset fixed.
+    bad: RuleExample | None = None
+    good: RuleExample | None = None
+
+    @property
+    def check(self) -> str:
+        """The family, under the name the JSON report gives it (`check`)."""
+        return self.family
+
+    @property
+    def doc(self) -> str:
+        """Why and how to fix, as one text (SARIF's help, the README's rule reference)."""
+        return "\n\n".join(part for part in (self.why, self.fix) if part)
 
     def at(
         self,
@@ -51,7 +101,7 @@ class Rule:
         return Finding(
             rule=self.code,
             name=self.name,
-            check=self.check,
+            check=self.family,
             severity=self.severity,
             path=path,
             line=line,
@@ -62,20 +112,61 @@ class Rule:
         )
 
 
-RULES: dict[str, Rule] = {}
+class RuleRegistry(dict):
+    """Every declared rule by code. Codes and names are unique and never reused."""
+
+    def declare(self, declared: Rule) -> Rule:
+        # A module imported again (pytester's in-process runs drop the modules a run
+        # imported; importlib.reload) declares the same rule again: that is no clash.
+        existing = self.get(declared.code)
+        if existing is not None and existing != declared:
+            raise ValueError(f"rule code {declared.code} is declared twice")
+        for other in self.values():
+            if other.name == declared.name and other.code != declared.code:
+                raise ValueError(f"rule name {declared.name!r} is already used by {other.code}")
+        self[declared.code] = declared
+        return declared
+
+    def selectors(self) -> set[str]:
+        """What `[tool.ftdata.rules]` may name: codes, names and families of these rules."""
+        known = set(FAMILIES)
+        for registered in self.values():
+            known.update((registered.code, registered.name, registered.family))
+        known.discard(ANY_FAMILY)
+        return known
 
 
-def rule(code: str, name: str, check: str, severity: Severity, summary: str, doc: str = "") -> Rule:
-    """Register a rule. Codes and names are unique and never reused."""
-    if check not in FAMILIES and not check.startswith("custom"):
-        raise ValueError(f"unknown check family {check!r} for rule {code}")
-    registered = Rule(code, name, check, severity, summary, " ".join(doc.split()))
-    # A module imported again (pytester's in-process runs drop the modules a run
-    # imported; importlib.reload) re-registers the same rule: that is not a clash.
-    if code in RULES and RULES[code] != registered:
-        raise ValueError(f"rule code {code} is registered twice")
-    RULES[code] = registered
-    return registered
+#: The rules of this process: the built-in ones (declared when their family modules are
+#: imported) and the project's (declared in its conftest.py).
+RULES = RuleRegistry()
+
+
+def clean_text(text: str) -> str:
+    """A docstring-like text with its indentation removed and its paragraphs kept."""
+    return inspect.cleandoc(text) if text else ""
+
+
+def rule(
+    *,
+    code: str,
+    name: str,
+    family: str,
+    severity: Severity,
+    summary: str,
+    why: str = "",
+    fix: str = "",
+    settings: Iterable[str] = (),
+    bad: RuleExample | None = None,
+    good: RuleExample | None = None,
+) -> Rule:
+    """Declare a built-in rule (project rules: `pytest_ftdata.rule`, the same keywords)."""
+    if family not in FAMILIES and family not in (ANY_FAMILY, CUSTOM):
+        raise ValueError(f"unknown family {family!r} for rule {code}")
+    declared = Rule(
+        code=code, name=name, family=family, severity=severity, summary=clean_text(summary),
+        why=clean_text(why), fix=clean_text(fix), settings=tuple(settings), bad=bad, good=good,
+    )
+    return RULES.declare(declared)
 
 
 @dataclass(frozen=True)
@@ -217,7 +308,7 @@ class FindingList:
             self._kept[finding.rule] = kept + 1
             self._items.append(finding)
             return
-        registered = RULES.get(finding.rule) or Rule(finding.rule, finding.name, finding.check, finding.severity, "")
+        registered = RULES.get(finding.rule) or Rule(code=finding.rule, name=finding.name, family=finding.check, severity=finding.severity, summary="")
         self._count_unlisted(registered, finding.line)
 
     def extend(self, findings: Iterable[Finding]) -> None:

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from .api import CheckSet, Datasets, open_datasets
-from .assertions import set_verbosity
+from .custom import CheckSet
+from .dataset import Datasets, open_datasets
+from .expectations import set_verbosity
 from .config import ConfigError, ConfigLoader
 from .engine import is_data_file
 from .redact import display_repr, redact

@@ -15,6 +15,8 @@ from typing import Any
 
 import pluggy
 
+from .custom import CheckSet, spec_of
+
 hookspec = pluggy.HookspecMarker("pytest")
 
 
@@ -23,7 +25,7 @@ def pytest_ftdata_checks(config) -> list[Any]:
     """Return project-specific checks to run on every dataset.
 
     Each entry is a function or class marked with `@pytest_ftdata.check`, or a
-    `FileCheck` / `DatasetCheck` subclass (named by its `family` attribute). Each
+    `FileFamily` / `DatasetFamily` subclass (named by its `family` attribute). Each
     check becomes one item per file (`data/train.jsonl::NAME`) or per dataset
     (`data/dataset::NAME`), and its findings reach the reports like a built-in one's.
 
@@ -35,10 +37,8 @@ def pytest_ftdata_checks(config) -> list[Any]:
     """
 
 
-def discover_checks(config) -> "CheckSet":
+def discover_checks(config) -> CheckSet:
     """Every project check of this run: hook results, then `@check` objects of loaded plugins."""
-    from .api import CheckSet, spec_of
-
     checks = CheckSet()
     for result in config.hook.pytest_ftdata_checks(config=config):
         for obj in result if isinstance(result, (list, tuple)) else [result]:

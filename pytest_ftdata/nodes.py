@@ -123,16 +123,16 @@ class JsonlFile(pytest.File):
 
 
 def _registered_file_families(state: FtdataState) -> list[str]:
-    from .checks import FILE_CHECKS
+    from .families import BUILTIN_FILE_FAMILIES
 
-    names = [name for name in FILE_FAMILIES if name in FILE_CHECKS]
+    names = [name for name in FILE_FAMILIES if name in BUILTIN_FILE_FAMILIES]
     return names + [name for name in state.extra_file_checks if name not in names]
 
 
 def _registered_dataset_families(state: FtdataState) -> list[str]:
-    from .checks import DATASET_CHECKS
+    from .families import BUILTIN_DATASET_FAMILIES
 
-    names = [name for name in DATASET_FAMILIES if name in DATASET_CHECKS]
+    names = [name for name in DATASET_FAMILIES if name in BUILTIN_DATASET_FAMILIES]
     return names + [name for name in state.extra_dataset_checks if name not in names]
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from . import fixtures
 from ._compat import whole_assertion_values
-from .config import ConfigError, ConfigLoader, register_rule_selectors
+from .config import ConfigError, ConfigLoader
+from .findings import RULES
 from .engine import is_data_file
 from .nodes import STATE_KEY, CheckItem, DatasetDir, DatasetItem, JsonlFile, _FtdataItem, has_data_entries, node_names
 from .report import ReportSpec, parse_report_spec, write_reports
@@ -116,9 +117,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _enabled(config):
         return
     try:
-        # `[tool.ftdata.rules]` may name project checks: make them known before validating.
-        register_rule_selectors(fixtures.project_checks(config).names())
-        loader = ConfigLoader.from_rootdir(config.rootpath)
+        # `[tool.ftdata.rules]` may name any registered rule and the project's checks.
+        selectors = RULES.selectors() | set(fixtures.project_checks(config).names())
+        loader = ConfigLoader.from_rootdir(config.rootpath, selectors)
         paths = config.getini("ftdata_paths")
         if paths and config.args_source != pytest.Config.ArgsSource.ARGS:
             # The dataset paths join the ordinary test paths (testpaths keep running);

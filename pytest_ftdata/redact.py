@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import string
 
-from .detectors import find_sensitive
+from .detectors import IBAN_LENGTHS, find_sensitive, iban_valid
 
 _DIGIT = re.compile(r"\d")
 #: Passes `redact` makes before it withholds a text that keeps revealing new matches.
@@ -100,15 +100,39 @@ CASELESS_KINDS = frozenset({"iban", "aws-access-key", "private-key"})
 _ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
+#: AWS key ids and IBANs anywhere, even glued to other letters (`nAKIA...` after a
+#: mangled `\\n`): the detectors want a word boundary to stay quiet in findings, but an
+#: output should rather mask one word too many.
+_GLUED_AWS_ID = re.compile(r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}")
+_GLUED_IBAN = re.compile(r"(?=([A-Z]{2}\d{2}[A-Z0-9]{10,30}))")
+
+
+def _glued(upper: str) -> list[tuple[int, int, str]]:
+    found = [(m.start(), m.end(), "aws-access-key") for m in _GLUED_AWS_ID.finditer(upper)]
+    if any(c.isdigit() for c in upper):
+        for match in _GLUED_IBAN.finditer(upper):
+            start = match.start()
+            length = IBAN_LENGTHS.get(upper[start : start + 2])
+            if length and len(match.group(1)) >= length and iban_valid(upper[start : start + length]):
+                found.append((start, start + length, "iban"))
+    found.sort()
+    kept: list[tuple[int, int, str]] = []
+    for span in found:
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
 def sensitive_spans(text: str) -> list[tuple[int, int, str]]:
-    """What redaction masks: every detector, including high-entropy strings, and the
-    caseless kinds in any letter case."""
-    spans = find_sensitive(text, high_entropy=True)
+    """What redaction masks: every detector without its placeholder filters, including
+    high-entropy strings, and the caseless kinds in any letter case and glued to text."""
+    spans = find_sensitive(text, high_entropy=True, lenient=True)
     upper = text.translate(_ASCII_UPPER)  # ASCII only: the caseless kinds are ASCII, and positions stay put
-    if upper != text:
-        extra = find_sensitive(upper, kinds=CASELESS_KINDS)
-        if extra:
-            spans = _union(spans, extra)
+    extra = find_sensitive(upper, kinds=CASELESS_KINDS, lenient=True) if upper != text else []
+    if "A" in upper:
+        extra = _union(extra, _glued(upper))
+    if extra:
+        spans = _union(spans, extra)
     return spans
 
 

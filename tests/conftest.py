@@ -76,14 +76,14 @@ def isolated_rules():
     """Rules declared by a test (or by a conftest an in-process pytester run imports)
     are forgotten afterwards, so the registry the README table is built from stays
     the plugin's own."""
-    from pytest_ftdata import api, findings
+    from pytest_ftdata import custom, findings
 
-    rules, origins = dict(findings.RULES), dict(api._RULE_ORIGINS)
+    rules, origins = dict(findings.RULES), dict(custom._RULE_ORIGINS)
     yield
     findings.RULES.clear()
     findings.RULES.update(rules)
-    api._RULE_ORIGINS.clear()
-    api._RULE_ORIGINS.update(origins)
+    custom._RULE_ORIGINS.clear()
+    custom._RULE_ORIGINS.update(origins)
 
 
 #: The ways a user runs pytest, which every integration test that says `run_mode` runs

@@ -18,7 +18,6 @@ import pytest
 from conftest import chat, write_jsonl
 
 import pytest_ftdata
-from pytest_ftdata import api
 from pytest_ftdata.config import ConfigError
 
 pytestmark = pytest.mark.usefixtures("isolated_rules")
@@ -136,29 +135,29 @@ def test_example_repr_masks_private_data(tmp_path: Path):
 
 
 def test_rule_codes_and_names_are_validated():
-    declared = pytest_ftdata.rule("TAPI001", "api-rule", "An API rule.")
+    declared = pytest_ftdata.rule(code="TAPI001", name="api-rule", summary="An API rule.")
     assert (declared.code, declared.check, declared.severity) == ("TAPI001", "custom", "error")
     # The same declaration again (a conftest imported twice) is the same rule.
-    assert pytest_ftdata.rule("TAPI001", "api-rule", "An API rule.") is declared
+    assert pytest_ftdata.rule(code="TAPI001", name="api-rule", summary="An API rule.") is declared
     with pytest.raises(ValueError, match="already declared differently"):
         _declare_elsewhere()
-    with pytest.raises(ValueError, match="prefix FMT of the built-in `format` check"):
-        pytest_ftdata.rule("FMT900", "my-format", "Mine.")
+    with pytest.raises(ValueError, match="prefix FMT of the built-in `format` family"):
+        pytest_ftdata.rule(code="FMT900", name="my-format", summary="Mine.")
     with pytest.raises(ValueError, match="ending in a digit"):
-        pytest_ftdata.rule("acme-1", "lower-code", "Bad code.")
+        pytest_ftdata.rule(code="acme-1", name="lower-code", summary="Bad code.")
     with pytest.raises(ValueError, match="kebab-case"):
-        pytest_ftdata.rule("TAPI002", "Not Kebab", "Bad name.")
+        pytest_ftdata.rule(code="TAPI002", name="Not Kebab", summary="Bad name.")
     with pytest.raises(ValueError, match="already used by"):
-        pytest_ftdata.rule("TAPI003", "api-rule", "Same name, other code.")
+        pytest_ftdata.rule(code="TAPI003", name="api-rule", summary="Same name, other code.")
 
 
 def _declare_elsewhere():
-    return pytest_ftdata.rule("TAPI001", "api-rule", "Another summary.")
+    return pytest_ftdata.rule(code="TAPI001", name="api-rule", summary="Another summary.")
 
 
 def test_function_and_class_checks_run_through_the_engine(project: Path):
-    urgent = pytest_ftdata.rule("TAPI010", "urgent-is-high", "Urgent tickets are high priority.")
-    ids = pytest_ftdata.rule("TAPI011", "ticket-id-reused", "Ticket ids are unique.", severity="warning")
+    urgent = pytest_ftdata.rule(code="TAPI010", name="urgent-is-high", summary="Urgent tickets are high priority.")
+    ids = pytest_ftdata.rule(code="TAPI011", name="ticket-id-reused", summary="Ticket ids are unique.", severity="warning")
 
     @pytest_ftdata.check("urgent-priority", rule=urgent)
     def urgent_priority(example):
@@ -166,7 +165,7 @@ def test_function_and_class_checks_run_through_the_engine(project: Path):
             return example.target["priority"] == "low"  # False (the happy case) reports the rule
 
     @pytest_ftdata.check
-    class TicketIds(pytest_ftdata.DatasetCheck):
+    class TicketIds(pytest_ftdata.DatasetFamily):
         family = "ticket-ids"
 
         def __init__(self, ctx):
@@ -195,7 +194,7 @@ def test_function_and_class_checks_run_through_the_engine(project: Path):
     ]
     # The rule is now listed under the check that reports it (a `rules` selector).
     assert pytest_ftdata.findings.RULES["TAPI010"].check == "urgent-priority"
-    with pytest.raises(ValueError, match="unknown check 'urgent'"):
+    with pytest.raises(ValueError, match="unknown family 'urgent'"):
         support.check("urgent")
 
 
@@ -218,7 +217,7 @@ def test_check_names_are_validated():
         pytest_ftdata.check("labels")(lambda example: None)
     with pytest.raises(ValueError, match="kebab-case"):
         pytest_ftdata.check("Bad Name")(lambda example: None)
-    with pytest.raises(TypeError, match="neither a function nor a FileCheck/DatasetCheck"):
+    with pytest.raises(TypeError, match="neither a function nor a FileFamily/DatasetFamily"):
         pytest_ftdata.check("plain")(type("Plain", (), {}))
 
 

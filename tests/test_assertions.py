@@ -17,7 +17,7 @@ from conftest import chat, write_jsonl
 
 import pytest_ftdata
 from pytest_ftdata import DatasetAssertionError, assert_all, assert_check, assert_format
-from pytest_ftdata import assertions, checks
+from pytest_ftdata import expectations
 
 pytestmark = pytest.mark.usefixtures("isolated_rules")
 
@@ -45,9 +45,9 @@ def tickets(tmp_path: Path):
 
 @pytest.fixture
 def verbosity():
-    previous = assertions.set_verbosity(0)
-    yield assertions.set_verbosity
-    assertions.set_verbosity(previous)
+    previous = expectations.set_verbosity(0)
+    yield expectations.set_verbosity
+    expectations.set_verbosity(previous)
 
 
 def test_passing_expectation_is_silent(tickets):
@@ -55,7 +55,7 @@ def test_passing_expectation_is_silent(tickets):
 
 
 def test_failure_lists_offending_examples_as_linter_lines(tickets, verbosity):
-    lost = pytest_ftdata.rule("TAS001", "lost-card-is-low", "Lost cards are low priority.")
+    lost = pytest_ftdata.rule(code="TAS001", name="lost-card-is-low", summary="Lost cards are low priority.")
     with pytest.raises(DatasetAssertionError) as failure:
         assert_all(tickets.split("train"), lambda ex: ex.target["priority"] == "low", "every ticket is low priority", rule=lost)
     lines = str(failure.value).splitlines()
@@ -113,25 +113,14 @@ def test_check_helpers_run_the_real_checks(tmp_path: Path, verbosity):
     lines = str(failure.value).splitlines()
     assert lines[0] == "1 format error in data: target-not-json (1)."
     assert lines[2].startswith("data/train.jsonl:2: FMT002 Target is not valid JSON")
-    with pytest.raises(ValueError, match="unknown check 'formats'"):
+    with pytest.raises(ValueError, match="unknown family 'formats'"):
         assert_check("formats", data)
 
 
 def test_label_coverage_uses_min(tickets):
-    if "labels" not in checks.DATASET_CHECKS:
-        pytest.skip("the labels family is not registered in this checkout")
     pytest_ftdata.assert_label_coverage(tickets, min=3)
     with pytest.raises(DatasetAssertionError, match=r"(?s)1 labels error in data.*LBL006 Label .lost_card. has 3"):
         pytest_ftdata.assert_label_coverage(tickets, min=4)
-
-
-def test_missing_builtin_family_skips_in_tests_and_raises_elsewhere(tickets, monkeypatch):
-    monkeypatch.delitem(checks.DATASET_CHECKS, "leakage", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="`leakage` check is not available"):
-        pytest_ftdata.assert_no_leakage(tickets)
-    monkeypatch.delenv("PYTEST_CURRENT_TEST")
-    with pytest.raises(LookupError, match="`leakage` check is not available"):
-        pytest_ftdata.assert_no_leakage(tickets)
 
 
 # -- what pytest prints -----------------------------------------------------------------------------
@@ -180,7 +169,7 @@ def test_user_test_failures_in_pytest(pytester: pytest.Pytester, xdist):
             "test_user.py:*: DatasetAssertionError",  # the user's line, not the library's
         ]
     )
-    assert "pytest_ftdata/assertions.py:" not in output
+    assert "pytest_ftdata/assertions.py:" not in output and "pytest_ftdata/expectations.py:" not in output
     # pytest's own introspection of the user's assert is replaced by both sides, redacted whole.
     result.stdout.fnmatch_lines(["E * '@' not in 'Mail me at [[]email: *", "*values from the dataset are shown redacted*"])
 

@@ -26,7 +26,7 @@ XDIST_ARGS = ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 COUNTING_CONFTEST = """
 from pathlib import Path
 
-from pytest_ftdata.checks.base import DatasetCheck, FileCheck
+from pytest_ftdata.families.base import DatasetFamily, FileFamily
 
 LOG = Path(__file__).parent / "checks.log"
 
@@ -36,7 +36,7 @@ def _log(line):
         handle.write(line + "\\n")
 
 
-class Counting(FileCheck):
+class Counting(FileFamily):
     family = "counting"
 
     def __init__(self, ctx):
@@ -50,7 +50,7 @@ class Counting(FileCheck):
         return []
 
 
-class CountingDataset(DatasetCheck):
+class CountingDataset(DatasetFamily):
     family = "countingset"
 
     def __init__(self, ctx):

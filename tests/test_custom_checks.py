@@ -26,9 +26,9 @@ CONFTEST = '''
 import pytest
 import pytest_ftdata
 
-REFUND = pytest_ftdata.rule("TCC001", "refund-without-policy", "A refund answer cites no policy id.")
-LANGUAGE = pytest_ftdata.rule("TCC002", "not-english", "An example is not in English.", severity="warning")
-REUSED = pytest_ftdata.rule("TCC003", "ticket-reused", "A ticket id is used twice.", check="ticket-ids")
+REFUND = pytest_ftdata.rule(code="TCC001", name="refund-without-policy", summary="A refund answer cites no policy id.")
+LANGUAGE = pytest_ftdata.rule(code="TCC002", name="not-english", summary="An example is not in English.", severity="warning")
+REUSED = pytest_ftdata.rule(code="TCC003", name="ticket-reused", summary="A ticket id is used twice.", family="ticket-ids")
 
 
 @pytest_ftdata.check("refund-policy", rule=REFUND)
@@ -42,7 +42,7 @@ def english_only(example):
     return example.get("/metadata/language") == "en"
 
 
-class TicketIds(pytest_ftdata.DatasetCheck):
+class TicketIds(pytest_ftdata.DatasetFamily):
     family = "ticket-ids"
 
     def __init__(self, ctx):

@@ -51,8 +51,8 @@ def test_rule_codes_and_names_are_unique_and_well_formed():
 
 
 FAKE = {
-    "ZZZ002": Rule("ZZZ002", "second-rule", "format", "warning", "Second | piped.", "Why two."),
-    "ZZZ001": Rule("ZZZ001", "first-rule", "schema", "error", "First.", "Why one."),
+    "ZZZ002": Rule(code="ZZZ002", name="second-rule", family="format", severity="warning", summary="Second | piped.", why="Why two."),
+    "ZZZ001": Rule(code="ZZZ001", name="first-rule", family="schema", severity="error", summary="First.", why="Why one."),
 }
 
 

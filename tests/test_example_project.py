@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ftdata.checks import DATASET_CHECKS, FILE_CHECKS
+from pytest_ftdata.families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
 PLANTED = json.loads((EXAMPLE / "data" / "support_broken" / "planted.json").read_text(encoding="utf-8"))
@@ -56,7 +56,7 @@ def _where(finding: dict) -> set[tuple[str, int | None]]:
 
 @pytest.mark.parametrize("defect", PLANTED, ids=[d["defect"] for d in PLANTED])
 def test_planted_defect_is_found(serial_run, defect):
-    expected = [by for by in defect["found_by"] if by["check"] in FILE_CHECKS or by["check"] in DATASET_CHECKS]
+    expected = [by for by in defect["found_by"] if by["check"] in BUILTIN_FILE_FAMILIES or by["check"] in BUILTIN_DATASET_FAMILIES]
     if not expected:
         pytest.skip(f"no check family that finds {defect['defect']} is registered in this build")
     place = (f"data/support_broken/{defect['file']}", defect["line"])

@@ -95,7 +95,8 @@ def _escape_some(raw: str, indices: list[int]) -> str:
     """Write some ASCII characters of a JSON text as \\u escapes (valid, and what a raw excerpt would hide)."""
     out = list(raw)
     for index in indices:
-        if index < len(out) and out[index].isalnum():
+        # Not the letter of an escape (`\\n`): that would glue the secret to letters.
+        if index < len(out) and out[index].isalnum() and (index == 0 or out[index - 1] != "\\"):
             out[index] = f"\\u{ord(out[index]):04x}"
     return "".join(out)
 

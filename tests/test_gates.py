@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import chat, write_jsonl
 
-from pytest_ftdata.config import ConfigError, ConfigLoader, validate
+from pytest_ftdata.config import ConfigError, ConfigLoader, check_rule_selectors, validate
 from pytest_ftdata.engine import apply_rule_settings
 from pytest_ftdata.findings import RULES
 from pytest_ftdata.progress import TerminalProgress
@@ -39,7 +39,7 @@ def write_pyproject(pytester: pytest.Pytester, ftdata: str = "", ini: str = "") 
 
 def test_rule_settings_apply_by_code_then_name_then_family():
     # Importing the checks registers their rules.
-    import pytest_ftdata.checks  # noqa: F401
+    import pytest_ftdata.families  # noqa: F401
 
     whitespace = RULES["FMT008"].at("data/train.jsonl", 3, "Target ends with whitespace; strip it.")
     mixed = RULES["FMT001"].at("data/train.jsonl", 4, "Record uses another format.")
@@ -57,8 +57,8 @@ def test_rule_settings_apply_by_code_then_name_then_family():
 
 
 def test_unknown_rule_selector_is_refused_with_a_suggestion():
-    with pytest.raises(ConfigError, match=r"names `FMT08`, which is no rule code.*did you mean `FMT008`"):
-        validate({"rules": {"FMT08": "off"}}, "pyproject.toml", None)
+    with pytest.raises(ConfigError, match=r"`rules.FMT08` names no rule code, rule name or family; did you mean `FMT008`"):
+        check_rule_selectors({"FMT08": "off"}, RULES.selectors(), "pyproject.toml")
     with pytest.raises(ConfigError, match=r"rules.FMT008.*'error', 'warning' or 'off'"):
         validate({"rules": {"FMT008": "ignore"}}, "pyproject.toml", None)
 
@@ -97,7 +97,7 @@ def test_unknown_rule_in_config_stops_the_run_at_startup(pytester: pytest.Pytest
     result = pytester.runpytest("--ftdata", "data")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*names `target-whitespac`*did you mean `target-whitespace`?*"])
+    result.stderr.fnmatch_lines(["*`rules.target-whitespac` names no rule code*did you mean `target-whitespace`?*"])
 
 
 # -- strict mode ----------------------------------------------------------------------------
@@ -218,9 +218,9 @@ def test_progress_reaches_the_terminal_through_output_capture(pytester: pytest.P
 def test_rules_may_name_project_checks(pytester: pytest.Pytester):
     pytester.makeconftest(
         """
-        from pytest_ftdata.checks.base import FileCheck
+        from pytest_ftdata.families.base import FileFamily
 
-        class Quiet(FileCheck):
+        class Quiet(FileFamily):
             family = "quiet-check"
 
             def visit(self, example):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import chat, write_jsonl
-from pytest_ftdata.checks.labels import (
+from pytest_ftdata.families.labels import (
     find_near_misses,
     label_minimums,
     label_name_problem,
@@ -294,7 +294,7 @@ def test_banking77_odd_label_and_imbalance(shared_datasets, tmp_path):
 def test_user_facing_label_is_the_label_the_checks_count():
     """`Example.label` in user tests (text.example_label) and the labels check agree,
     including on blank and non-scalar values, which count as no label."""
-    from pytest_ftdata.checks.labels import compile_label_getter
+    from pytest_ftdata.families.labels import compile_label_getter
     from pytest_ftdata.text import example_label
 
     for value in ["billing", " ", "", 3, None, ["a"], {"a": 1}, True]:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import chat, write_jsonl
 
-from pytest_ftdata.checks import pii
-from pytest_ftdata.checks.pii import KINDS
+from pytest_ftdata.families import pii
+from pytest_ftdata.families.pii import KINDS
 from pytest_ftdata.detectors import card_network, find_sensitive, iban_valid, luhn_valid
 from pytest_ftdata.config import validate
 from pytest_ftdata.engine import analyze_dataset

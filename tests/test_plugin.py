@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ftdata import checks
+from pytest_ftdata import families
 from pytest_ftdata.findings import DATASET_FAMILIES, FILE_FAMILIES
 
 XDIST = pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
@@ -51,11 +51,11 @@ def project(pytester):
 
 def file_families() -> list[str]:
     """The built-in per-file families registered in this build, in collection order."""
-    return [family for family in FILE_FAMILIES if family in checks.FILE_CHECKS]
+    return [family for family in FILE_FAMILIES if family in families.BUILTIN_FILE_FAMILIES]
 
 
 def dataset_families() -> list[str]:
-    return [family for family in DATASET_FAMILIES if family in checks.DATASET_CHECKS]
+    return [family for family in DATASET_FAMILIES if family in families.BUILTIN_DATASET_FAMILIES]
 
 
 def nodeids(result) -> list[str]:

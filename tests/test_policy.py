@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import chat, write_jsonl
 
-from pytest_ftdata.checks import policy
-from pytest_ftdata.checks.policy import required_literals
+from pytest_ftdata.families import policy
+from pytest_ftdata.families.policy import required_literals
 from pytest_ftdata.config import validate
 from pytest_ftdata.engine import analyze_dataset
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import chat, write_jsonl
-from pytest_ftdata.checks.base import FileInfo
-from pytest_ftdata.checks.splits import check_splits, expected_shares
+from pytest_ftdata.families.base import FileInfo
+from pytest_ftdata.families.splits import check_splits, expected_shares
 from pytest_ftdata.config import FtdataConfig, validate
 from pytest_ftdata.engine import analyze_dataset, dataset_files, split_of
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import chat, write_jsonl
-from pytest_ftdata.checks import subgroups as subgroups_module
-from pytest_ftdata.checks.subgroups import LENGTH_BUCKETS, length_bucket_of_bits
+from pytest_ftdata.families import subgroups as subgroups_module
+from pytest_ftdata.families.subgroups import LENGTH_BUCKETS, length_bucket_of_bits
 from pytest_ftdata.config import ConfigError, validate
 from pytest_ftdata.engine import analyze_dataset, dataset_files
 

@@ -110,7 +110,7 @@ def _descriptor(code: str, finding: Finding | None) -> dict:
 
 
 def build_sarif(state) -> dict:
-    from .. import checks  # noqa: F401 - registers the built-in rules
+    from .. import families  # noqa: F401 - registers the built-in rules
     from ..baseline import _full_sort_key
 
     findings = sorted(state.all_findings(), key=_full_sort_key)

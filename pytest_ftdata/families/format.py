@@ -18,71 +18,71 @@ from ..findings import Finding, FindingList, rule
 from ..formats import Example
 from ..redact import display_repr
 from ..schemas import SchemaUnusable, load_json_schema
-from .base import FileCheck, FileContext
+from .base import FileFamily, FileContext
 from .turns import scoped_texts, turn_label
 
 MIXED_FORMATS = rule(
-    "FMT001", "mixed-formats", "format", "error",
-    "A file mixes dataset formats.",
-    """Most records of the file use one layout and these use another. Trainers read a
+    code="FMT001", name="mixed-formats", family="format", severity="error",
+    summary="A file mixes dataset formats.",
+    why="""Most records of the file use one layout and these use another. Trainers read a
     file with one layout, so the minority records are misread or rejected. Convert
     them, or move them to a file of their own.""",
 )
 TARGET_NOT_JSON = rule(
-    "FMT002", "target-not-json", "format", "error",
-    "A target is not valid JSON although `target_format = \"json\"`.",
-    """The config says answers are JSON; this one does not parse, so the model learns
+    code="FMT002", name="target-not-json", family="format", severity="error",
+    summary="A target is not valid JSON although `target_format = \"json\"`.",
+    why="""The config says answers are JSON; this one does not parse, so the model learns
     to emit broken JSON some of the time.""",
 )
 TARGET_SCHEMA = rule(
-    "FMT003", "target-schema", "format", "error",
-    "A JSON target does not validate against `target_schema`.",
-    """The answer parses but breaks the contract given by `target_schema` (a missing
+    code="FMT003", name="target-schema", family="format", severity="error",
+    summary="A JSON target does not validate against `target_schema`.",
+    why="""The answer parses but breaks the contract given by `target_schema` (a missing
     key, a value outside the enum). The message gives the JSON path.""",
 )
 TARGET_SHAPE = rule(
-    "FMT004", "target-shape", "format", "warning",
-    "A JSON target has different keys, or keys in a different order, from most targets.",
-    """Most JSON answers in the file share one sequence of top-level keys; this one has
+    code="FMT004", name="target-shape", family="format", severity="warning",
+    summary="A JSON target has different keys, or keys in a different order, from most targets.",
+    why="""Most JSON answers in the file share one sequence of top-level keys; this one has
     another. Key order matters too: the model learns the exact token sequence. If both
     shapes are intended, document them with `target_schema`.""",
 )
 MOSTLY_JSON = rule(
-    "FMT005", "mostly-json", "format", "warning",
-    "Most targets are JSON but this one is not.",
-    """When most answers are JSON, a plain-text answer is usually an export or
+    code="FMT005", name="mostly-json", family="format", severity="warning",
+    summary="Most targets are JSON but this one is not.",
+    why="""When most answers are JSON, a plain-text answer is usually an export or
     labelling mistake. Set `target_format = \"json\"` to make this an error, or
     `\"text\"` to silence it.""",
 )
 SYSTEM_PROMPT_VARIANTS = rule(
-    "FMT006", "system-prompt-variants", "format", "warning",
-    "The file uses more than one system prompt.",
-    """Lists the distinct system prompts (including none) with their counts. The model
+    code="FMT006", name="system-prompt-variants", family="format", severity="warning",
+    summary="The file uses more than one system prompt.",
+    why="""Lists the distinct system prompts (including none) with their counts. The model
     conditions on the exact system prompt; train with the prompts you will serve.""",
 )
 RARE_SYSTEM_PROMPT = rule(
-    "FMT007", "rare-system-prompt", "format", "warning",
-    "An example uses a rare system prompt variant.",
-    """This example's system prompt (or its lack of one) is used by at most 10% of
+    code="FMT007", name="rare-system-prompt", family="format", severity="warning",
+    summary="An example uses a rare system prompt variant.",
+    why="""This example's system prompt (or its lack of one) is used by at most 10% of
     the file. Rare variants are usually stale prompts or export mistakes.""",
 )
 TARGET_WHITESPACE = rule(
-    "FMT008", "target-whitespace", "format", "warning",
-    "A target starts or ends with whitespace.",
-    """Leading or trailing spaces and newlines in answers are learned and emitted.
+    code="FMT008", name="target-whitespace", family="format", severity="warning",
+    summary="A target starts or ends with whitespace.",
+    why="""Leading or trailing spaces and newlines in answers are learned and emitted.
     When every target shares it, or more than 20 targets and at least half of them do,
     one finding is given for the whole file (naming the first lines); otherwise each
     target is flagged at its line.""",
 )
 TARGET_LINE_ENDINGS = rule(
-    "FMT009", "target-line-endings", "format", "warning",
-    "A target contains Windows (CRLF) or bare CR line endings.",
-    """Mixed line endings become different tokens; normalise to `\\n`.""",
+    code="FMT009", name="target-line-endings", family="format", severity="warning",
+    summary="A target contains Windows (CRLF) or bare CR line endings.",
+    why="""Mixed line endings become different tokens; normalise to `\\n`.""",
 )
 TARGET_SCHEMA_UNUSABLE = rule(
-    "FMT011", "target-schema-unusable", "format", "error",
-    "The configured `target_schema` file cannot be used.",
-    """`target_schema` names a file that is missing, not a regular file, not JSON or not a
+    code="FMT011", name="target-schema-unusable", family="format", severity="error",
+    summary="The configured `target_schema` file cannot be used.",
+    why="""`target_schema` names a file that is missing, not a regular file, not JSON or not a
     valid JSON Schema, or the schema cannot be used (a `$ref` that points nowhere, to a
     missing file, outside the schema's directory or to the network, a reference cycle,
     a `pattern` too slow to run), so no target (or no target after the one that showed
@@ -90,26 +90,26 @@ TARGET_SCHEMA_UNUSABLE = rule(
     or the schema.""",
 )
 SHARED_TARGET_SUFFIX = rule(
-    "FMT010", "shared-target-suffix", "format", "warning",
-    "Every target ends with the same unusual suffix.",
-    """All answers end with the same few characters (for example `!!!` or `</s>`), a
+    code="FMT010", name="shared-target-suffix", family="format", severity="warning",
+    summary="Every target ends with the same unusual suffix.",
+    why="""All answers end with the same few characters (for example `!!!` or `</s>`), a
     typical export artifact. The model will learn to append it. Remove it unless
     your serving stack expects it.""",
 )
 
 BIDI_CONTROL = rule(
-    "FMT012", "bidi-control", "format", "error",
-    "A turn contains a bidirectional override or isolate control character.",
-    """Characters such as U+202E RIGHT-TO-LEFT OVERRIDE or U+2066 LEFT-TO-RIGHT ISOLATE
+    code="FMT012", name="bidi-control", family="format", severity="error",
+    summary="A turn contains a bidirectional override or isolate control character.",
+    why="""Characters such as U+202E RIGHT-TO-LEFT OVERRIDE or U+2066 LEFT-TO-RIGHT ISOLATE
     change how the text around them is displayed without being visible themselves: a
     reviewer reads one thing while the model learns another ("Trojan Source"), and the
     model learns to emit them. The message names the character and where it is. Remove
     it; right-to-left languages need none of these controls.""",
 )
 INVISIBLE_CHARACTER = rule(
-    "FMT013", "invisible-character", "format", "warning",
-    "A turn contains an invisible character (zero-width space, word joiner, stray byte order mark).",
-    """Invisible format characters (U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+FEFF
+    code="FMT013", name="invisible-character", family="format", severity="warning",
+    summary="A turn contains an invisible character (zero-width space, word joiner, stray byte order mark).",
+    why="""Invisible format characters (U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+FEFF
     inside the text, invisible operators, tag characters) usually come from copying out
     of web pages or word processors. They split words into odd tokens and the model
     learns to emit them. The zero-width joiner and non-joiner (U+200D, U+200C), which
@@ -158,7 +158,7 @@ def _rare_limit(total: int) -> float:
     return max(1.0, RARE_SHARE * total)
 
 
-class FormatCheck(FileCheck):
+class FormatFamily(FileFamily):
     family = "format"
 
     def __init__(self, ctx: FileContext) -> None:

@@ -23,75 +23,75 @@ from array import array
 from ..findings import Finding, rule
 from ..formats import Example
 from ..tokens import TokenCounter, get_counter
-from .base import FileCheck, FileContext
+from .base import FileFamily, FileContext
 from .turns import scoped_texts, turn_label
 
 EXAMPLE_TOO_LONG = rule(
-    "LEN001", "example-too-long", "length", "error",
-    "An example has more characters than `max_chars`.",
-    """The characters of all turns of the example (for preference pairs: the prompt and
+    code="LEN001", name="example-too-long", family="length", severity="error",
+    summary="An example has more characters than `max_chars`.",
+    why="""The characters of all turns of the example (for preference pairs: the prompt and
     the longer of the two answers) exceed `max_chars`. Shorten the example, split the
     conversation, or drop it.""",
 )
 EXAMPLE_TOO_MANY_TOKENS = rule(
-    "LEN002", "example-too-many-tokens", "length", "error",
-    "An example has more tokens than `max_tokens`.",
-    """The tokens of all turns (content only, without the few tokens a chat template
+    code="LEN002", name="example-too-many-tokens", family="length", severity="error",
+    summary="An example has more tokens than `max_tokens`.",
+    why="""The tokens of all turns (content only, without the few tokens a chat template
     adds per message) exceed `max_tokens`, so the trainer would truncate or reject
     the example. Tokens are counted with `tokenizer` (tiktoken, a `tokenizer.json`, or
     the estimate, which the message calls an estimate). Set `max_tokens` a little
     below the context length of the model you tune.""",
 )
 TURN_TOO_LONG = rule(
-    "LEN003", "turn-too-long", "length", "error",
-    "A turn has more characters than `max_turn_chars`.",
-    """One turn (a pasted document, a looping answer) is longer than `max_turn_chars`.
+    code="LEN003", name="turn-too-long", family="length", severity="error",
+    summary="A turn has more characters than `max_turn_chars`.",
+    why="""One turn (a pasted document, a looping answer) is longer than `max_turn_chars`.
     Long single turns are usually export mistakes; trim them.""",
 )
 TURN_TOO_MANY_TOKENS = rule(
-    "LEN004", "turn-too-many-tokens", "length", "error",
-    "A turn has more tokens than `max_turn_tokens`.",
-    """Like LEN002 for a single turn: useful to cap answer length (the model learns
+    code="LEN004", name="turn-too-many-tokens", family="length", severity="error",
+    summary="A turn has more tokens than `max_turn_tokens`.",
+    why="""Like LEN002 for a single turn: useful to cap answer length (the model learns
     to produce answers as long as its targets).""",
 )
 BLANK_ANSWER = rule(
-    "LEN005", "blank-answer", "length", "error",
-    "An answer has no visible text that the schema check would see as empty.",
-    """A target made only of invisible characters (zero-width spaces, byte order marks,
+    code="LEN005", name="blank-answer", family="length", severity="error",
+    summary="An answer has no visible text that the schema check would see as empty.",
+    why="""A target made only of invisible characters (zero-width spaces, byte order marks,
     other format characters), or an empty or blank rejected answer of a preference
     pair. Plain empty and whitespace-only targets are reported by the schema check as
     SCH104 and not again here.""",
 )
 ENDS_ON_USER_TURN = rule(
-    "LEN006", "ends-on-user-turn", "length", "error",
-    "A preference pair's chosen conversation ends on a user turn.",
-    """A preference record whose `chosen` (or `rejected`) message list ends with a user
+    code="LEN006", name="ends-on-user-turn", family="length", severity="error",
+    summary="A preference pair's chosen conversation ends on a user turn.",
+    why="""A preference record whose `chosen` (or `rejected`) message list ends with a user
     turn: the answer being judged is missing, so the pair teaches nothing about it.
     Chat and ShareGPT conversations that end on a user or tool turn are reported by
     the schema check as SCH106, and transcripts with an empty final answer as SCH104.""",
 )
 LENGTH_OUTLIER = rule(
-    "LEN007", "length-outlier", "length", "warning",
-    "An example is far longer or shorter than the rest of its file.",
-    """Lengths (in characters) are compared on a log scale with the median and the
+    code="LEN007", name="length-outlier", family="length", severity="warning",
+    summary="An example is far longer or shorter than the rest of its file.",
+    why="""Lengths (in characters) are compared on a log scale with the median and the
     median absolute deviation of the file: an example more than 3.5 robust standard
     deviations away and at least 4 times longer (or shorter) than the median is
     reported. Such examples are often pasted logs, looping generations or truncated
     exports. Needs at least 20 examples in the file. A warning: it does not fail the run.""",
 )
 TOKENIZER_UNAVAILABLE = rule(
-    "LEN008", "tokenizer-unavailable", "length", "warning",
-    "The configured tokenizer cannot be used; token counts are estimates.",
-    """`tokenizer` names tiktoken or a `tokenizer.json` that cannot be loaded offline
+    code="LEN008", name="tokenizer-unavailable", family="length", severity="warning",
+    summary="The configured tokenizer cannot be used; token counts are estimates.",
+    why="""`tokenizer` names tiktoken or a `tokenizer.json` that cannot be loaded offline
     (not installed, the encoding not in tiktoken's cache, a missing file). Token limits
     are then checked with the estimate. Install the tokenizer, cache its encoding, or
     set `tokenizer = "estimate"` to make the choice explicit.""",
 )
 
 HUGE_EXAMPLE = rule(
-    "LEN009", "huge-example", "length", "error",
-    "An example is over `huge_example_chars` characters while no `max_chars` is set.",
-    """An example of more than `huge_example_chars` characters (default 1,000,000, about
+    code="LEN009", name="huge-example", family="length", severity="error",
+    summary="An example is over `huge_example_chars` characters while no `max_chars` is set.",
+    why="""An example of more than `huge_example_chars` characters (default 1,000,000, about
     250,000 tokens: beyond the context any fine-tuning job accepts) is a pasted log, a
     file dumped into a turn or an export accident, and it is reported even when no length
     limit is configured. Set `max_chars` (or `max_tokens`) to the limit of your model to
@@ -117,7 +117,7 @@ def _has_visible(text: str) -> bool:
     return False
 
 
-class LengthCheck(FileCheck):
+class LengthFamily(FileFamily):
     family = "length"
 
     def __init__(self, ctx: FileContext) -> None:

@@ -22,179 +22,179 @@ from ..io import ReadProblem
 from ..redact import display, display_value
 from ..schemas import SchemaUnusable, load_json_schema
 from ..text import excerpt
-from .base import FileCheck, FileContext
+from .base import FileFamily, FileContext
 
 # -- rules --------------------------------------------------------------------------------
 
 INVALID_JSON = rule(
-    "SCH001", "invalid-json", "schema", "error",
-    "A line is not valid JSON.",
-    """The line cannot be parsed as JSON: a syntax error, data after the closing brace,
+    code="SCH001", name="invalid-json", family="schema", severity="error",
+    summary="A line is not valid JSON.",
+    why="""The line cannot be parsed as JSON: a syntax error, data after the closing brace,
     or nesting too deep to read. The example is lost to training. Fix the writer that
     produced the line, or delete the line.""",
 )
 INVALID_ENCODING = rule(
-    "SCH002", "invalid-encoding", "schema", "error",
-    "A line is not valid UTF-8 text.",
-    """The line holds bytes that are not UTF-8, a NUL byte, or a lone UTF-16 surrogate
+    code="SCH002", name="invalid-encoding", family="schema", severity="error",
+    summary="A line is not valid UTF-8 text.",
+    why="""The line holds bytes that are not UTF-8, a NUL byte, or a lone UTF-16 surrogate
     escape. Tokenizers and APIs reject such text. Re-encode the source as UTF-8 and
     strip control bytes.""",
 )
 NON_STANDARD_NUMBER = rule(
-    "SCH003", "non-standard-number", "schema", "error",
-    "A line uses NaN or Infinity, which JSON does not allow.",
-    """Python's json module writes NaN and Infinity by default; strict readers (and
+    code="SCH003", name="non-standard-number", family="schema", severity="error",
+    summary="A line uses NaN or Infinity, which JSON does not allow.",
+    why="""Python's json module writes NaN and Infinity by default; strict readers (and
     fine-tuning APIs) refuse them. Replace them with null or a number, or dump with
     `allow_nan=False`.""",
 )
 NOT_AN_OBJECT = rule(
-    "SCH004", "not-an-object", "schema", "error",
-    "A line is JSON but not an object.",
-    """Each line of a fine-tuning file must be one JSON object (one example). A bare
+    code="SCH004", name="not-an-object", family="schema", severity="error",
+    summary="A line is JSON but not an object.",
+    why="""Each line of a fine-tuning file must be one JSON object (one example). A bare
     array, string or number is not an example.""",
 )
 JSON_ARRAY_FILE = rule(
-    "SCH005", "json-array-file", "schema", "error",
-    "The file is one JSON array instead of JSON Lines.",
-    """The file holds a single JSON array (often pretty-printed) where one object per
+    code="SCH005", name="json-array-file", family="schema", severity="error",
+    summary="The file is one JSON array instead of JSON Lines.",
+    why="""The file holds a single JSON array (often pretty-printed) where one object per
     line is expected. Convert it with `jq -c '.[]' data.json > data.jsonl`.""",
 )
 UNREADABLE_FILE = rule(
-    "SCH006", "unreadable-file", "schema", "error",
-    "The file cannot be read.",
-    """The path cannot be opened (a directory, a symlink loop, no permission), is not
+    code="SCH006", name="unreadable-file", family="schema", severity="error",
+    summary="The file cannot be read.",
+    why="""The path cannot be opened (a directory, a symlink loop, no permission), is not
     gzip data despite its `.gz` name, or its compressed stream is cut off. Lines read
     before the failure are still checked.""",
 )
 EMPTY_FILE = rule(
-    "SCH007", "empty-file", "schema", "error",
-    "The file holds no examples.",
-    """An empty split silently trains or evaluates on nothing. Remove the file or fill it.""",
+    code="SCH007", name="empty-file", family="schema", severity="error",
+    summary="The file holds no examples.",
+    why="""An empty split silently trains or evaluates on nothing. Remove the file or fill it.""",
 )
 BYTE_ORDER_MARK = rule(
-    "SCH008", "byte-order-mark", "schema", "warning",
-    "The file starts with a UTF-8 byte order mark.",
-    """Some JSON Lines readers fail on a BOM or glue it to the first key. Save the file
+    code="SCH008", name="byte-order-mark", family="schema", severity="warning",
+    summary="The file starts with a UTF-8 byte order mark.",
+    why="""Some JSON Lines readers fail on a BOM or glue it to the first key. Save the file
     as UTF-8 without BOM.""",
 )
 BLANK_LINE = rule(
-    "SCH009", "blank-line", "schema", "warning",
-    "A line is blank.",
-    """Blank lines are skipped by lenient readers and rejected by strict ones. Remove them.""",
+    code="SCH009", name="blank-line", family="schema", severity="warning",
+    summary="A line is blank.",
+    why="""Blank lines are skipped by lenient readers and rejected by strict ones. Remove them.""",
 )
 LINE_TOO_LONG = rule(
-    "SCH010", "line-too-long", "schema", "error",
-    "A line is longer than `max_line_bytes`.",
-    """The line holds more bytes than `max_line_bytes` (default 64 MiB). It was measured
+    code="SCH010", name="line-too-long", family="schema", severity="error",
+    summary="A line is longer than `max_line_bytes`.",
+    why="""The line holds more bytes than `max_line_bytes` (default 64 MiB). It was measured
     and skipped without being loaded, so one runaway line (a pasted log, a
     decompression accident) cannot exhaust memory. No fine-tuning job accepts an example
     of that size: remove the line, or raise `max_line_bytes` if it is really meant.""",
 )
 FILE_CHANGED = rule(
-    "SCH011", "file-changed-during-read", "schema", "warning",
-    "The file was modified while it was being checked.",
-    """Its size, times or identity differed after the read from before it, so the
+    code="SCH011", name="file-changed-during-read", family="schema", severity="warning",
+    summary="The file was modified while it was being checked.",
+    why="""Its size, times or identity differed after the read from before it, so the
     findings may describe a mix of the old and the new file. Nothing was stored in the
     result cache for it. Run again once whatever writes the file has finished.""",
 )
 UNDECODABLE_NAME = rule(
-    "SCH013", "file-name-not-utf8", "schema", "warning",
-    "A data file's name is not valid UTF-8.",
-    """The name holds bytes that are not UTF-8 (often a name written on another system in
+    code="SCH013", name="file-name-not-utf8", family="schema", severity="warning",
+    summary="A data file's name is not valid UTF-8.",
+    why="""The name holds bytes that are not UTF-8 (often a name written on another system in
     Latin-1). It is shown with those bytes escaped (`bad\\xff.jsonl`), which is not a
     name you can pass back on the command line, and other tools mangle or refuse such
     names. Rename the file.""",
 )
 DUPLICATE_KEY = rule(
-    "SCH012", "duplicate-key", "schema", "error",
-    "A JSON object has the same key twice.",
-    """JSON parsers disagree on which value of a repeated key wins (most keep the last,
+    code="SCH012", name="duplicate-key", family="schema", severity="error",
+    summary="A JSON object has the same key twice.",
+    why="""JSON parsers disagree on which value of a repeated key wins (most keep the last,
     some the first, some refuse the record), so the example a trainer sees depends on
     its parser. The message names the key and where it repeats. Keep one value.""",
 )
 UNKNOWN_FORMAT = rule(
-    "SCH101", "unknown-format", "schema", "error",
-    "A record matches no known dataset format.",
-    """The record has none of the keys of the supported layouts (`messages`,
+    code="SCH101", name="unknown-format", family="schema", severity="error",
+    summary="A record matches no known dataset format.",
+    why="""The record has none of the keys of the supported layouts (`messages`,
     `prompt`/`completion`, `instruction`/`output`, `conversations`,
     `chosen`/`rejected`, `preferred_output`). Set `format` in the config or fix the keys.""",
 )
 WRONG_FORMAT = rule(
-    "SCH102", "wrong-format", "schema", "error",
-    "A record does not use the configured format.",
-    """`format` is set in the config, and this record has the keys of another layout.""",
+    code="SCH102", name="wrong-format", family="schema", severity="error",
+    summary="A record does not use the configured format.",
+    why="""`format` is set in the config, and this record has the keys of another layout.""",
 )
 INVALID_STRUCTURE = rule(
-    "SCH103", "invalid-structure", "schema", "error",
-    "A record lacks a required key or has a value of the wrong type.",
-    """The record does not match the structure of its format: a required key is
+    code="SCH103", name="invalid-structure", family="schema", severity="error",
+    summary="A record lacks a required key or has a value of the wrong type.",
+    why="""The record does not match the structure of its format: a required key is
     missing, a role is unknown, or a value has the wrong type. The message gives the
     path of the offending value inside the record.""",
 )
 EMPTY_CONTENT = rule(
-    "SCH104", "empty-content", "schema", "error",
-    "A turn has empty content.",
-    """A message whose content is empty or whitespace teaches nothing, and an empty
+    code="SCH104", name="empty-content", family="schema", severity="error",
+    summary="A turn has empty content.",
+    why="""A message whose content is empty or whitespace teaches nothing, and an empty
     target teaches the model to answer with nothing.""",
 )
 NO_TARGET = rule(
-    "SCH105", "no-target", "schema", "error",
-    "An example has no assistant turn to learn from.",
-    """Fine-tuning learns from assistant turns. An example without one contributes
+    code="SCH105", name="no-target", family="schema", severity="error",
+    summary="An example has no assistant turn to learn from.",
+    why="""Fine-tuning learns from assistant turns. An example without one contributes
     no training signal.""",
 )
 LAST_TURN_NOT_TARGET = rule(
-    "SCH106", "last-turn-not-target", "schema", "error",
-    "An example ends on a turn other than the assistant's.",
-    """The final turn is the behaviour the example demonstrates. A conversation
+    code="SCH106", name="last-turn-not-target", family="schema", severity="error",
+    summary="An example ends on a turn other than the assistant's.",
+    why="""The final turn is the behaviour the example demonstrates. A conversation
     ending on a user or tool turn has a partial transcript; cut it after the last
     assistant answer or add the missing answer.""",
 )
 MISPLACED_SYSTEM = rule(
-    "SCH107", "misplaced-system", "schema", "error",
-    "A system turn appears after the first turn.",
-    """System prompts belong at the start of the conversation, as they are served.""",
+    code="SCH107", name="misplaced-system", family="schema", severity="error",
+    summary="A system turn appears after the first turn.",
+    why="""System prompts belong at the start of the conversation, as they are served.""",
 )
 REPEATED_ROLE = rule(
-    "SCH108", "repeated-role", "schema", "error",
-    "Two user turns or two assistant turns follow each other.",
-    """Consecutive turns of the same speaker usually mean a turn was lost in export
+    code="SCH108", name="repeated-role", family="schema", severity="error",
+    summary="Two user turns or two assistant turns follow each other.",
+    why="""Consecutive turns of the same speaker usually mean a turn was lost in export
     or two messages should be merged.""",
 )
 ORPHAN_TOOL_TURN = rule(
-    "SCH109", "orphan-tool-turn", "schema", "error",
-    "A tool turn does not answer a tool call.",
-    """A `tool` message must follow an assistant message with `tool_calls` (or another
+    code="SCH109", name="orphan-tool-turn", family="schema", severity="error",
+    summary="A tool turn does not answer a tool call.",
+    why="""A `tool` message must follow an assistant message with `tool_calls` (or another
     tool message), and its `tool_call_id` must name one of those calls.""",
 )
 INVALID_TOOL_ARGUMENTS = rule(
-    "SCH110", "invalid-tool-arguments", "schema", "error",
-    "A tool call's arguments are not a JSON object.",
-    """`function.arguments` must be a string holding a JSON object; the model learns to
+    code="SCH110", name="invalid-tool-arguments", family="schema", severity="error",
+    summary="A tool call's arguments are not a JSON object.",
+    why="""`function.arguments` must be a string holding a JSON object; the model learns to
     emit exactly this string.""",
 )
 UNKNOWN_TOOL = rule(
-    "SCH111", "unknown-tool", "schema", "error",
-    "A tool call names a function missing from `tools`.",
-    """The example calls a function its `tools` list does not declare, teaching the
+    code="SCH111", name="unknown-tool", family="schema", severity="error",
+    summary="A tool call names a function missing from `tools`.",
+    why="""The example calls a function its `tools` list does not declare, teaching the
     model to call tools it will not have.""",
 )
 NO_USER_TURN = rule(
-    "SCH112", "no-user-turn", "schema", "error",
-    "An example has no user turn before its target.",
-    """Without user input the example teaches the model to speak unprompted; at
+    code="SCH112", name="no-user-turn", family="schema", severity="error",
+    summary="An example has no user turn before its target.",
+    why="""Without user input the example teaches the model to speak unprompted; at
     inference time it will always receive user input.""",
 )
 RECORD_SCHEMA = rule(
-    "SCH113", "record-schema", "schema", "error",
-    "A record does not validate against `record_schema`.",
-    """The JSON Schema given as `record_schema` rejects the record. The message gives
+    code="SCH113", name="record-schema", family="schema", severity="error",
+    summary="A record does not validate against `record_schema`.",
+    why="""The JSON Schema given as `record_schema` rejects the record. The message gives
     the JSON path of the failing value and the schema's reason.""",
 )
 SCHEMA_FILE_UNUSABLE = rule(
-    "SCH114", "schema-file-unusable", "schema", "error",
-    "The configured `record_schema` file cannot be used.",
-    """`record_schema` names a file that is missing, not a regular file, not JSON or not a
+    code="SCH114", name="schema-file-unusable", family="schema", severity="error",
+    summary="The configured `record_schema` file cannot be used.",
+    why="""`record_schema` names a file that is missing, not a regular file, not JSON or not a
     valid JSON Schema, or the schema cannot be used: a `$ref` that points nowhere, to a
     missing file, outside the schema's directory or to the network (references are
     resolved only inside the schema file and files in its directory, never fetched), a
@@ -203,9 +203,9 @@ SCHEMA_FILE_UNUSABLE = rule(
     it) or the schema. (`target_schema` problems are FMT011.)""",
 )
 IDENTICAL_PREFERENCE = rule(
-    "SCH115", "identical-preference", "schema", "error",
-    "A preference pair has the same chosen and rejected answer.",
-    """A pair whose two answers are equal carries no preference signal.""",
+    code="SCH115", name="identical-preference", family="schema", severity="error",
+    summary="A preference pair has the same chosen and rejected answer.",
+    why="""A pair whose two answers are equal carries no preference signal.""",
 )
 
 _READ_RULES = {
@@ -391,7 +391,7 @@ def structure_errors(record: dict, format: str) -> list[str]:
     return []
 
 
-class SchemaCheck(FileCheck):
+class SchemaFamily(FileFamily):
     family = "schema"
     sees_unknown_format = True
 

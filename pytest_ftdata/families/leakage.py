@@ -19,7 +19,7 @@ shared with `duplicates` (`fingerprints.py`).
 from __future__ import annotations
 
 from ..findings import Finding, rule
-from .base import DatasetCheck, DatasetContext, FileInfo
+from .base import DatasetFamily, DatasetContext, FileInfo
 from .fingerprints import (
     MAX_RELATED,
     SPLIT_ORDER,
@@ -36,9 +36,9 @@ from .fingerprints import (
 )
 
 SHARED_INPUT = rule(
-    "LEAK001", "shared-input", "leakage", "error",
-    "An input of validation or test also appears in another split.",
-    """The input is identical, or identical after normalizing Unicode, case and
+    code="LEAK001", name="shared-input", family="leakage", severity="error",
+    summary="An input of validation or test also appears in another split.",
+    why="""The input is identical, or identical after normalizing Unicode, case and
     whitespace, in train and validation or test, or in validation and test, with the
     same target. The model is evaluated on an example it trained on, so the score
     measures memory, not generalization (and two evaluation splits that share examples
@@ -46,27 +46,27 @@ SHARED_INPUT = rule(
     and delete the other copies.""",
 )
 NEAR_DUPLICATE_LEAK = rule(
-    "LEAK002", "near-duplicate-leak", "leakage", "warning",
-    "An input of validation or test is a near-duplicate of one in another split.",
-    """The normalized inputs are at least `near_duplicate_threshold` similar (a typo,
+    code="LEAK002", name="near-duplicate-leak", family="leakage", severity="warning",
+    summary="An input of validation or test is a near-duplicate of one in another split.",
+    why="""The normalized inputs are at least `near_duplicate_threshold` similar (a typo,
     a punctuation or wording variant) across splits. Evaluation on a near copy of a
     training example still measures memory. A warning, because short inputs can be
     close and still be different tasks ("turn on the lights" and "turn off the
     lights"); delete or rewrite the evaluation copy, or keep the pair in one split.""",
 )
 GROUP_LEAK = rule(
-    "LEAK003", "group-leak", "leakage", "error",
-    "One real-world group (ticket, document, customer) has examples in more than one split.",
-    """With `group_by` set to a JSON Pointer (`/metadata/ticket_id`), every group must sit
+    code="LEAK003", name="group-leak", family="leakage", severity="error",
+    summary="One real-world group (ticket, document, customer) has examples in more than one split.",
+    why="""With `group_by` set to a JSON Pointer (`/metadata/ticket_id`), every group must sit
     in exactly one split. "If ten examples come from the same customer ticket, do not put
     eight in train and two in validation. The validation examples will be too similar to
     training." The message lists the group's lines in each split; move the whole group
     into one split (split by group id, not by example).""",
 )
 CROSS_SPLIT_CONFLICT = rule(
-    "LEAK004", "cross-split-conflict", "leakage", "error",
-    "The same input has different targets in different splits.",
-    """The input (after normalization) appears in two splits with different targets or
+    code="LEAK004", name="cross-split-conflict", family="leakage", severity="error",
+    summary="The same input has different targets in different splits.",
+    why="""The input (after normalization) appears in two splits with different targets or
     labels, such as CLINC150's "turn up your volume", `whisper_mode` in train and
     `change_volume` in validation. It is a leak and a contradiction at once: training
     teaches one answer while evaluation scores another. Decide the right target, fix
@@ -241,7 +241,7 @@ def find_leakage(index: Fingerprints) -> list[Finding]:
     return findings
 
 
-class LeakageCheck(DatasetCheck):
+class LeakageFamily(DatasetFamily):
     family = "leakage"
 
     def __init__(self, ctx: DatasetContext) -> None:

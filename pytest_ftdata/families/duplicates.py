@@ -20,7 +20,7 @@ one: a split may span several files, and it shares one fingerprint index with
 from __future__ import annotations
 
 from ..findings import Finding, rule
-from .base import DatasetCheck, DatasetContext, FileInfo
+from .base import DatasetFamily, DatasetContext, FileInfo
 from .fingerprints import (
     Fingerprints,
     Member,
@@ -37,18 +37,18 @@ from .fingerprints import (
 )
 
 EXACT_DUPLICATE = rule(
-    "DUP001", "exact-duplicate", "duplicates", "error",
-    "An example appears more than once in a split.",
-    """Two or more examples of one split are identical in everything the model trains
+    code="DUP001", name="exact-duplicate", family="duplicates", severity="error",
+    summary="An example appears more than once in a split.",
+    why="""Two or more examples of one split are identical in everything the model trains
     on: system prompt, every turn, the target, tools and the rejected answer (metadata
     such as ids is ignored). Each copy is one more gradient step on the same behaviour,
     so the model overweights it, and copies are how validation examples end up in
     training. Keep the example the message names and delete the other copies.""",
 )
 DUPLICATE_INPUT = rule(
-    "DUP002", "duplicate-input", "duplicates", "error",
-    "Two examples of a split have the same input after normalization.",
-    """The inputs are equal once Unicode is NFKC-normalized, case is folded and runs of
+    code="DUP002", name="duplicate-input", family="duplicates", severity="error",
+    summary="Two examples of a split have the same input after normalization.",
+    why="""The inputs are equal once Unicode is NFKC-normalized, case is folded and runs of
     whitespace are collapsed (and punctuation removed, with `ignore_punctuation = true`),
     and the targets agree, so the examples teach the same thing twice: the usual result
     of merging exports or of a cleaned and an uncleaned copy of the same record. Keep the
@@ -56,9 +56,9 @@ DUPLICATE_INPUT = rule(
     delete the others.""",
 )
 NEAR_DUPLICATE = rule(
-    "DUP003", "near-duplicate", "duplicates", "warning",
-    "Two examples of a split have nearly the same input and the same target.",
-    """The normalized inputs are at least `near_duplicate_threshold` similar (rapidfuzz
+    code="DUP003", name="near-duplicate", family="duplicates", severity="warning",
+    summary="Two examples of a split have nearly the same input and the same target.",
+    why="""The normalized inputs are at least `near_duplicate_threshold` similar (rapidfuzz
     ratio, 0-100, default 92; a one-character typo in a 40-character input scores 97.5,
     in a 13-character one 92.3) and the targets agree. "One thousand near-duplicates are weaker than two hundred examples
     that span the real decision space": keep the example the message names and delete
@@ -66,9 +66,9 @@ NEAR_DUPLICATE = rule(
     raise `near_duplicate_threshold` if it flags real variety.""",
 )
 CONFLICTING_TARGETS = rule(
-    "DUP004", "conflicting-targets", "duplicates", "error",
-    "The same input has different targets within a split.",
-    """Examples with the same input (after normalization) and the same system prompt
+    code="DUP004", name="conflicting-targets", family="duplicates", severity="error",
+    summary="The same input has different targets within a split.",
+    why="""Examples with the same input (after normalization) and the same system prompt
     carry different targets, or different labels when `label` is set. The model cannot
     learn both; it learns to guess, and the lesson says to leave out examples where even
     humans disagree unless the ambiguity is labelled clearly. Decide which answer is
@@ -76,9 +76,9 @@ CONFLICTING_TARGETS = rule(
     relabel or delete the others.""",
 )
 NEAR_CONFLICTING_TARGETS = rule(
-    "DUP005", "near-conflicting-targets", "duplicates", "warning",
-    "Nearly the same input has different targets within a split.",
-    """The normalized inputs are at least `near_duplicate_threshold` similar but the
+    code="DUP005", name="near-conflicting-targets", family="duplicates", severity="warning",
+    summary="Nearly the same input has different targets within a split.",
+    why="""The normalized inputs are at least `near_duplicate_threshold` similar but the
     targets (or labels) differ. Often this is a labelling mistake on a reworded copy;
     sometimes a small change in wording rightly changes the answer ("turn on the
     lights" and "turn off the lights"), which is why this is a warning. Check each pair:
@@ -226,7 +226,7 @@ def find_duplicates(index: Fingerprints) -> list[Finding]:
     return findings
 
 
-class DuplicatesCheck(DatasetCheck):
+class DuplicatesFamily(DatasetFamily):
     family = "duplicates"
 
     def __init__(self, ctx: DatasetContext) -> None:

@@ -5,9 +5,9 @@ every example to every selected check, then asks each for its findings. Checks
 keep compact state (hashes, counts, line numbers), never the parsed records, so a
 million-example dataset fits in memory. Nothing here imports pytest.
 
-- `FileCheck`: sees the examples of one file (schema, format, duplicates, pii,
+- `FileFamily`: sees the examples of one file (schema, format, duplicates, pii,
   policy, length).
-- `DatasetCheck`: sees every file of one dataset directory, split by split
+- `DatasetFamily`: sees every file of one dataset directory, split by split
   (leakage, splits, labels, subgroups).
 """
 
@@ -73,7 +73,7 @@ class DatasetContext:
         return [info for info in self.files if info.split == split]
 
 
-class FileCheck:
+class FileFamily:
     """Base class of a per-file check family."""
 
     family: ClassVar[str]
@@ -95,7 +95,7 @@ class FileCheck:
         raise NotImplementedError
 
 
-class DatasetCheck:
+class DatasetFamily:
     """Base class of a check family that spans the files of one dataset."""
 
     family: ClassVar[str]

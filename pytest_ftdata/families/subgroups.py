@@ -33,7 +33,7 @@ from ..findings import Finding, rule
 from ..formats import Example
 from ..redact import display, display_repr
 from ..text import compile_value_getter
-from .base import DatasetCheck, DatasetContext, FileInfo
+from .base import DatasetFamily, DatasetContext, FileInfo
 from .labels import (
     EVALUATED_SPLITS,
     MAX_LABELS,
@@ -54,9 +54,9 @@ from .labels import (
 # -- rules --------------------------------------------------------------------------------
 
 SUBGROUP_BELOW_MINIMUM = rule(
-    "SUB001", "subgroup-below-minimum", "subgroups", "error",
-    "A subgroup has fewer examples in a split than its minimum.",
-    """Coverage beats volume: a language, source, length range or customer segment with
+    code="SUB001", name="subgroup-below-minimum", family="subgroups", severity="error",
+    summary="A subgroup has fewer examples in a split than its minimum.",
+    why="""Coverage beats volume: a language, source, length range or customer segment with
     a handful of examples is a behaviour the model barely sees. The minimum of a cell is
     `min_per_subgroup` in the training split, the `min_subgroup_share` of each split's
     examples (rounded up), and at least one example in validation and test (set globally,
@@ -65,31 +65,31 @@ SUBGROUP_BELOW_MINIMUM = rule(
     split named.""",
 )
 SUBGROUP_MISSING = rule(
-    "SUB002", "subgroup-missing", "subgroups", "error",
-    "A required subgroup has no example in a split.",
-    """A subgroup listed in the dimension's `values`, or one that has a minimum, is absent
+    code="SUB002", name="subgroup-missing", family="subgroups", severity="error",
+    summary="A required subgroup has no example in a split.",
+    why="""A subgroup listed in the dimension's `values`, or one that has a minimum, is absent
     from a split: from train it is never learned, from validation or test it is never
     measured. Add examples of it to the split named, or remove it from `values`.""",
 )
 SUBGROUP_VALUE_MISSING = rule(
-    "SUB003", "subgroup-value-missing", "subgroups", "warning",
-    "A subgroup pointer finds no value in some examples.",
-    """The JSON Pointer of a `[tool.ftdata.subgroups]` dimension resolves to nothing (or
+    code="SUB003", name="subgroup-value-missing", family="subgroups", severity="warning",
+    summary="A subgroup pointer finds no value in some examples.",
+    why="""The JSON Pointer of a `[tool.ftdata.subgroups]` dimension resolves to nothing (or
     to an empty string) in these examples; they are counted in a `(missing)` row that
     has no minimum. When no example has the value, the pointer is probably misspelled.
     Add the field to the examples or fix the pointer.""",
 )
 TOO_MANY_SUBGROUPS = rule(
-    "SUB004", "too-many-subgroups", "subgroups", "warning",
-    "A dimension has so many distinct values that it is not a subgroup.",
-    """More than 1,000 distinct values means the pointer names free text or an id, not a
+    code="SUB004", name="too-many-subgroups", family="subgroups", severity="warning",
+    summary="A dimension has so many distinct values that it is not a subgroup.",
+    why="""More than 1,000 distinct values means the pointer names free text or an id, not a
     subgroup; the rest are counted in an `(other values)` row. Point the dimension at a
     categorical field, or bucket the values in the data (for example a `length_bucket`).""",
 )
 UNEXPECTED_SUBGROUP_VALUE = rule(
-    "SUB005", "unexpected-subgroup-value", "subgroups", "warning",
-    "A subgroup value is not among the dimension's declared `values`.",
-    """The dimension lists its expected values and an example uses another one, often a
+    code="SUB005", name="unexpected-subgroup-value", family="subgroups", severity="warning",
+    summary="A subgroup value is not among the dimension's declared `values`.",
+    why="""The dimension lists its expected values and an example uses another one, often a
     spelling variant (`en-US` beside `en_us`) that splits one subgroup in two. Fix the
     value in the data, or add it to `values`.""",
 )
@@ -171,7 +171,7 @@ def _setting_for(setting: Any, name: str) -> Any:
     return setting
 
 
-class SubgroupCheck(DatasetCheck):
+class SubgroupsFamily(DatasetFamily):
     family = "subgroups"
 
     def __init__(self, ctx: DatasetContext) -> None:

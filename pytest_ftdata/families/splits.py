@@ -22,12 +22,12 @@ from __future__ import annotations
 from ..config import SPLITS, FtdataConfig
 from ..findings import Finding, rule
 from ..formats import Example
-from .base import DatasetCheck, FileInfo
+from .base import DatasetFamily, FileInfo
 
 SPLIT_RATIO = rule(
-    "SPL001", "split-ratio", "splits", "warning",
-    "A split's share of the dataset is off the expected ratio.",
-    """The share of examples in a split differs from `split_ratios` (default 80/10/10, the
+    code="SPL001", name="split-ratio", family="splits", severity="warning",
+    summary="A split's share of the dataset is off the expected ratio.",
+    why="""The share of examples in a split differs from `split_ratios` (default 80/10/10, the
     lesson's starting point) by more than `split_tolerance` (default 0.05). Where the
     minimum size of validation or test asks for more than its ratio, the minimum is
     expected instead, so a small dataset is expected to have a larger validation split.
@@ -36,9 +36,9 @@ SPLIT_RATIO = rule(
     set `split_ratios` to the split you intend.""",
 )
 SPLIT_TOO_SMALL = rule(
-    "SPL002", "split-too-small", "splits", "warning",
-    "A split has fewer examples than `min_split_size`.",
-    """An evaluation split below `min_split_size` (default 100 examples each for
+    code="SPL002", name="split-too-small", family="splits", severity="warning",
+    summary="A split has fewer examples than `min_split_size`.",
+    why="""An evaluation split below `min_split_size` (default 100 examples each for
     validation and test) gives scores dominated by noise: with 100 examples an accuracy
     is only known to about +-10 points. "For very small datasets, use a larger
     validation set than feels comfortable. You need signal more than you need another
@@ -46,9 +46,9 @@ SPLIT_TOO_SMALL = rule(
     train can be set too.""",
 )
 MISSING_SPLIT = rule(
-    "SPL003", "missing-split", "splits", "warning",
-    "The dataset has no train, validation or test split.",
-    """No file of the dataset directory is named (or configured with `splits`) as this
+    code="SPL003", name="missing-split", family="splits", severity="warning",
+    summary="The dataset has no train, validation or test split.",
+    why="""No file of the dataset directory is named (or configured with `splits`) as this
     split. Without validation you cannot tell whether training helps; without a held-back
     test set there is no honest final comparison; without train there is nothing to
     fine-tune on. Name the files `train.jsonl`, `val.jsonl` and `test.jsonl` (any name
@@ -56,9 +56,9 @@ MISSING_SPLIT = rule(
     `splits`.""",
 )
 UNASSIGNED_FILE = rule(
-    "SPL004", "unassigned-file", "splits", "warning",
-    "A data file belongs to no split while the others do.",
-    """The dataset has split files, and this file's name names none (and `splits` does
+    code="SPL004", name="unassigned-file", family="splits", severity="warning",
+    summary="A data file belongs to no split while the others do.",
+    why="""The dataset has split files, and this file's name names none (and `splits` does
     not list it), so its examples are left out of the split sizes and of the leakage
     checks. Rename it, list it under `splits`, or move it out of the dataset
     directory.""",
@@ -180,7 +180,7 @@ def check_splits(files: list[FileInfo], config: FtdataConfig, dataset_path: str)
     return findings
 
 
-class SplitsCheck(DatasetCheck):
+class SplitsFamily(DatasetFamily):
     family = "splits"
 
     def visit(self, example: Example) -> None:

@@ -31,38 +31,38 @@ from ..findings import Finding, rule
 from ..formats import Example
 from ..redact import display_repr
 from ..text import compile_value_getter, label_text
-from .base import DatasetCheck, DatasetContext, FileInfo
+from .base import DatasetFamily, DatasetContext, FileInfo
 
 # -- rules --------------------------------------------------------------------------------
 
 MISSING_LABEL = rule(
-    "LBL001", "missing-label", "labels", "error",
-    "An example has no label where the `label` setting points.",
-    """The `label` pointer resolves to nothing (or to an empty string, an object or an
+    code="LBL001", name="missing-label", family="labels", severity="error",
+    summary="An example has no label where the `label` setting points.",
+    why="""The `label` pointer resolves to nothing (or to an empty string, an object or an
     array) in this example, so it counts toward no class. When every example of a file
     is affected the pointer itself is usually wrong: check it against one record (for
     `target:/intent` the target must be JSON with an `intent` key). Otherwise label the
     example or remove it.""",
 )
 UNKNOWN_LABEL = rule(
-    "LBL002", "unknown-label", "labels", "error",
-    "An example's label is not in the expected `labels` list.",
-    """`labels` declares the label set the model is trained to produce; this example
+    code="LBL002", name="unknown-label", family="labels", severity="error",
+    summary="An example's label is not in the expected `labels` list.",
+    why="""`labels` declares the label set the model is trained to produce; this example
     uses another value, most often a typo or a renamed class (the message suggests the
     closest expected label). The model would learn an extra class that the product does
     not know. Fix the label, or add it to `labels` if the class is new.""",
 )
 EXPECTED_LABEL_ABSENT = rule(
-    "LBL003", "expected-label-absent", "labels", "error",
-    "A label listed in `labels` has no example at all.",
-    """The expected label set names a class that no file of the dataset contains, so
+    code="LBL003", name="expected-label-absent", family="labels", severity="error",
+    summary="A label listed in `labels` has no example at all.",
+    why="""The expected label set names a class that no file of the dataset contains, so
     the model can never learn to produce it. Add examples of the label, or remove it
     from `labels` if the class was dropped.""",
 )
 NEAR_MISS_LABEL = rule(
-    "LBL004", "near-miss-label", "labels", "error",
-    "A rare label is a spelling variant of a common one.",
-    """Two label values differ only in case, separators or punctuation (`Billing` beside
+    code="LBL004", name="near-miss-label", family="labels", severity="error",
+    summary="A rare label is a spelling variant of a common one.",
+    why="""Two label values differ only in case, separators or punctuation (`Billing` beside
     `billing`, `todo-list` beside `todo_list`), or a rare value is one or two edits away
     from a common one (`todo_lsit` beside `todo_list`). The model learns them as two
     classes and splits the examples between them. Each example of the rarer variant is
@@ -73,60 +73,60 @@ NEAR_MISS_LABEL = rule(
     punctuation variants are looked for.""",
 )
 ODD_LABEL_NAME = rule(
-    "LBL005", "odd-label-name", "labels", "warning",
-    "A label name has stray whitespace, a control character or unusual punctuation.",
-    """A label such as `reverted_card_payment?` or `billing ` (trailing space) works as a
+    code="LBL005", name="odd-label-name", family="labels", severity="warning",
+    summary="A label name has stray whitespace, a control character or unusual punctuation.",
+    why="""A label such as `reverted_card_payment?` or `billing ` (trailing space) works as a
     string but breaks tools that build file names, metrics keys, regular expressions or
     prompts from labels, and a stray character is usually an export accident. Rename the
     label everywhere it is used (data, `labels`, evaluation code), or turn this rule off
     if the name is intended.""",
 )
 TOO_FEW_EXAMPLES = rule(
-    "LBL006", "too-few-examples", "labels", "error",
-    "A label has fewer examples in a split than `min_per_label` asks for.",
-    """Coverage beats volume: a label with a handful of training examples is learned
+    code="LBL006", name="too-few-examples", family="labels", severity="error",
+    summary="A label has fewer examples in a split than `min_per_label` asks for.",
+    why="""Coverage beats volume: a label with a handful of training examples is learned
     poorly, and a label with two test examples cannot be measured. `min_per_label` is an
     integer for the training split or a table per split (`{train = 20, validation = 5,
     test = 5}`); without a train split the integer applies to the files with no split in
     their name. The message gives the count in every split and how many examples to add.""",
 )
 LABEL_MISSING_FROM_SPLIT = rule(
-    "LBL007", "label-missing-from-split", "labels", "error",
-    "A label appears in some splits but not in another.",
-    """Every label must be present in train (or the model never learns it) and in
+    code="LBL007", name="label-missing-from-split", family="labels", severity="error",
+    summary="A label appears in some splits but not in another.",
+    why="""Every label must be present in train (or the model never learns it) and in
     validation and test when those splits exist (or it is never measured). Add examples
     of the label to the split named in the message, keeping the examples grouped by their
     real-world source so that the splits stay independent.""",
 )
 LABEL_IMBALANCE = rule(
-    "LBL008", "label-imbalance", "labels", "error",
-    "The most common label outnumbers the rarest by more than `max_label_imbalance`.",
-    """A classifier trained on a heavily skewed label distribution learns the prior rather
+    code="LBL008", name="label-imbalance", family="labels", severity="error",
+    summary="The most common label outnumbers the rarest by more than `max_label_imbalance`.",
+    why="""A classifier trained on a heavily skewed label distribution learns the prior rather
     than the boundary, and its accuracy hides poor recall on the rare labels. The ratio
     is the count of the most common label over the count of the rarest present label, per
     split. Add examples of the rare labels, downsample the common ones, or raise
     `max_label_imbalance` if the skew matches production and you evaluate per label.""",
 )
 CONFUSABLE_TOO_FEW = rule(
-    "LBL009", "confusable-too-few", "labels", "error",
-    "One side of a confusable label pair is below the minimum in a split.",
-    """`confusable` lists label pairs (or groups) that look alike, such as `todo_list` and
+    code="LBL009", name="confusable-too-few", family="labels", severity="error",
+    summary="One side of a confusable label pair is below the minimum in a split.",
+    why="""`confusable` lists label pairs (or groups) that look alike, such as `todo_list` and
     `reminder`. "Examples where two labels look similar" are where a model fails first,
     so both sides need at least the minimum (`min_per_label`, or at least one example when
     no minimum is set) in every split. Add examples of the named side, ideally ones close
     to the boundary with its partner.""",
 )
 UNKNOWN_CONFUSABLE_LABEL = rule(
-    "LBL010", "unknown-confusable-label", "labels", "error",
-    "A label named in `confusable` occurs nowhere in the dataset.",
-    """A `confusable` pair names a label that no example uses and `labels` does not
+    code="LBL010", name="unknown-confusable-label", family="labels", severity="error",
+    summary="A label named in `confusable` occurs nowhere in the dataset.",
+    why="""A `confusable` pair names a label that no example uses and `labels` does not
     declare: usually a typo in the config, which would leave the pair unchecked. The
     message suggests the closest label found in the data.""",
 )
 TOO_MANY_LABELS = rule(
-    "LBL011", "too-many-labels", "labels", "warning",
-    "The `label` setting yields so many distinct values that it is not a class label.",
-    """More than 10,000 distinct labels usually means `label` points at free text or an
+    code="LBL011", name="too-many-labels", family="labels", severity="warning",
+    summary="The `label` setting yields so many distinct values that it is not a class label.",
+    why="""More than 10,000 distinct labels usually means `label` points at free text or an
     id (`label = "target"` on a generation dataset). Counting stops at that many labels,
     and the spelling and imbalance checks are skipped. Point `label` at the class field.""",
 )
@@ -350,7 +350,7 @@ def dataset_location(ctx: DatasetContext) -> str:
 # -- the check ------------------------------------------------------------------------------
 
 
-class LabelCheck(DatasetCheck):
+class LabelsFamily(DatasetFamily):
     family = "labels"
 
     def __init__(self, ctx: DatasetContext) -> None:

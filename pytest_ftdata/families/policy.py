@@ -19,13 +19,13 @@ from ..formats import Example
 from ..patterns import BoundedPattern, PatternTooSlow
 from ..detectors import find_sensitive
 from ..redact import display_repr
-from .base import FileCheck, FileContext
+from .base import FileFamily, FileContext
 from .turns import scoped_texts, turn_label
 
 BANNED_TEXT = rule(
-    "POL001", "banned-text", "policy", "error",
-    "A turn matches a `[[tool.ftdata.banned]]` pattern.",
-    """Each `[[tool.ftdata.banned]]` entry is a regular expression (Python syntax; start
+    code="POL001", name="banned-text", family="policy", severity="error",
+    summary="A turn matches a `[[tool.ftdata.banned]]` pattern.",
+    why="""Each `[[tool.ftdata.banned]]` entry is a regular expression (Python syntax; start
     it with `(?i)` to ignore case) with the `message` to show and optionally the
     `roles` it applies to and its `severity`. Use it for stale policy text, retired
     product names and model boilerplate such as "As an AI language model". One finding
@@ -33,9 +33,9 @@ BANNED_TEXT = rule(
     pairs are not searched: they are meant to show unwanted behaviour.""",
 )
 MISSING_PROVENANCE = rule(
-    "POL002", "missing-provenance", "policy", "error",
-    "A record lacks a field listed in `required_fields`.",
-    """`required_fields` lists JSON Pointers (for example `/metadata/source` and
+    code="POL002", name="missing-provenance", family="policy", severity="error",
+    summary="A record lacks a field listed in `required_fields`.",
+    why="""`required_fields` lists JSON Pointers (for example `/metadata/source` and
     `/metadata/generated_by`) that every record must carry with a non-empty value, so
     that the source and generation method of every example can be traced. When no
     example of a file has the field, one finding for the whole file is given instead of
@@ -43,9 +43,9 @@ MISSING_PROVENANCE = rule(
 )
 
 PATTERN_TOO_SLOW = rule(
-    "POL003", "pattern-too-slow", "policy", "error",
-    "A `[[tool.ftdata.banned]]` pattern ran over its time budget and was stopped.",
-    """User patterns run with a time budget (0.25 s per search, 30 s per pattern and file;
+    code="POL003", name="pattern-too-slow", family="policy", severity="error",
+    summary="A `[[tool.ftdata.banned]]` pattern ran over its time budget and was stopped.",
+    why="""User patterns run with a time budget (0.25 s per search, 30 s per pattern and file;
     see `pytest_ftdata.patterns`), because a pattern such as `^(a|a)+$` backtracks for
     minutes on a short text. This pattern exceeded it, so it was not applied to the rest
     of the file. Rewrite it without nested repetition of overlapping alternatives (for
@@ -194,7 +194,7 @@ def _shown_match(text: str, match: re.Match) -> str:
     return display_repr(match.group(), 60)
 
 
-class PolicyCheck(FileCheck):
+class PolicyFamily(FileFamily):
     family = "policy"
 
     def __init__(self, ctx: FileContext) -> None:

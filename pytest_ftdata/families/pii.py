@@ -24,15 +24,15 @@ from ..formats import Example
 from ..patterns import BoundedPattern, PatternTooSlow
 from ..redact import mask
 from ..text import resolve_pointer
-from .base import FileCheck, FileContext
+from .base import FileFamily, FileContext
 from .turns import scoped_texts, turn_label
 
 # -- rules --------------------------------------------------------------------------------
 
 EMAIL = rule(
-    "PII001", "email-address", "pii", "error",
-    "A turn contains an e-mail address.",
-    """An e-mail address identifies a person and is memorised verbatim by a fine-tune;
+    code="PII001", name="email-address", family="pii", severity="error",
+    summary="A turn contains an e-mail address.",
+    why="""An e-mail address identifies a person and is memorised verbatim by a fine-tune;
     a support log pasted into training data usually carries the customer's. Replace it
     with a placeholder such as `[EMAIL]` or an address at `example.com`. Addresses at
     the domains in `pii.allow_domains` and their subdomains, at the documentation
@@ -41,48 +41,48 @@ EMAIL = rule(
     reported.""",
 )
 PHONE = rule(
-    "PII002", "phone-number", "pii", "error",
-    "A turn contains a phone number.",
-    """International numbers (`+44 20 7946 0958`, `0044 ...`), North American numbers
+    code="PII002", name="phone-number", family="pii", severity="error",
+    summary="A turn contains a phone number.",
+    why="""International numbers (`+44 20 7946 0958`, `0044 ...`), North American numbers
     (`(512) 555-0202`, `512-555-0202`, `+1 512.555.0202`) and grouped national numbers
     with a trunk prefix (`020 7946 0958`, `06 12 34 56 78`) are found; bare runs of
     digits are not, as they are usually ids. The fictional range 555-0100 to 555-0199 is
     not reported. Replace real numbers with a placeholder such as `[PHONE]`.""",
 )
 PAYMENT_CARD = rule(
-    "PII003", "payment-card-number", "pii", "error",
-    "A turn contains a payment card number.",
-    """A run of 13 to 19 digits (optionally grouped by spaces or dashes) with the prefix
+    code="PII003", name="payment-card-number", family="pii", severity="error",
+    summary="A turn contains a payment card number.",
+    why="""A run of 13 to 19 digits (optionally grouped by spaces or dashes) with the prefix
     of a card network and a valid Luhn checksum. Card numbers must never reach a
     training set (PCI DSS). Well-known test numbers such as `4242 4242 4242 4242` are
     not reported.""",
 )
 IBAN = rule(
-    "PII004", "iban", "pii", "error",
-    "A turn contains an IBAN.",
-    """An International Bank Account Number with the length of its country and a valid
+    code="PII004", name="iban", family="pii", severity="error",
+    summary="A turn contains an IBAN.",
+    why="""An International Bank Account Number with the length of its country and a valid
     mod-97 checksum, written with or without spaces. The documentation examples
     `DE89 3704 0044 0532 0130 00` and `GB82 WEST 1234 5698 7654 32` are not reported.""",
 )
 SSN = rule(
-    "PII005", "us-ssn", "pii", "error",
-    "A turn contains a US Social Security number.",
-    """A number written `AAA-GG-SSSS` with a valid area (not 000, 666 or 9xx), group and
+    code="PII005", name="us-ssn", family="pii", severity="error",
+    summary="A turn contains a US Social Security number.",
+    why="""A number written `AAA-GG-SSSS` with a valid area (not 000, 666 or 9xx), group and
     serial. Undashed nine-digit numbers are not reported: they are usually ids. The
     advertising sample numbers `123-45-6789` and `078-05-1120` are not reported.""",
 )
 IP_ADDRESS = rule(
-    "PII006", "ip-address", "pii", "warning",
-    "A turn contains a public IP address.",
-    """A public IPv4 or IPv6 address can identify a user or a host. Private, loopback,
+    code="PII006", name="ip-address", family="pii", severity="warning",
+    summary="A turn contains a public IP address.",
+    why="""A public IPv4 or IPv6 address can identify a user or a host. Private, loopback,
     link-local and documentation ranges (`192.0.2.0/24`, `2001:db8::/32`) are not
     reported. A warning, because public addresses of well-known services (`8.8.8.8`)
     are common in technical answers; allow those with `pii.allow`.""",
 )
 API_KEY = rule(
-    "PII010", "api-key", "pii", "error",
-    "A turn contains an API key or access token.",
-    """Credentials recognised by their documented prefixes: AWS access key ids
+    code="PII010", name="api-key", family="pii", severity="error",
+    summary="A turn contains an API key or access token.",
+    why="""Credentials recognised by their documented prefixes: AWS access key ids
     (`AKIA...`, `ASIA...`) and secret keys written next to an AWS secret keyword,
     GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), OpenAI keys
     (`sk-...`, `sk-proj-...`), Anthropic keys (`sk-ant-...`), Slack tokens (`xoxb-...`)
@@ -92,37 +92,37 @@ API_KEY = rule(
     or template brackets are taken for placeholders.""",
 )
 JWT = rule(
-    "PII011", "jwt", "pii", "error",
-    "A turn contains a JSON Web Token.",
-    """A `header.payload.signature` token whose header decodes to JSON. Session tokens
+    code="PII011", name="jwt", family="pii", severity="error",
+    summary="A turn contains a JSON Web Token.",
+    why="""A `header.payload.signature` token whose header decodes to JSON. Session tokens
     grant access until they expire and their payload often names the user.""",
 )
 PRIVATE_KEY = rule(
-    "PII012", "private-key", "pii", "error",
-    "A turn contains a private key block.",
-    """A PEM (`-----BEGIN ... PRIVATE KEY-----`), OpenSSH, PGP or PuTTY private key. The
+    code="PII012", name="private-key", family="pii", severity="error",
+    summary="A turn contains a private key block.",
+    why="""A PEM (`-----BEGIN ... PRIVATE KEY-----`), OpenSSH, PGP or PuTTY private key. The
     whole block is masked in every output. Revoke the key and remove the block.""",
 )
 URL_CREDENTIALS = rule(
-    "PII013", "url-credentials", "pii", "error",
-    "A URL carries a user name and password.",
-    """A URL of the form `scheme://user:password@host` (database and proxy URLs,
+    code="PII013", name="url-credentials", family="pii", severity="error",
+    summary="A URL carries a user name and password.",
+    why="""A URL of the form `scheme://user:password@host` (database and proxy URLs,
     `git` remotes). Placeholders such as `user:password@`, `<password>` or
     `${PASSWORD}` are not reported.""",
 )
 HIGH_ENTROPY = rule(
-    "PII014", "high-entropy-string", "pii", "warning",
-    "A turn contains a long random-looking string that may be a secret.",
-    """Off unless `pii.high_entropy = true`. A token of at least 20 characters from the
+    code="PII014", name="high-entropy-string", family="pii", severity="warning",
+    summary="A turn contains a long random-looking string that may be a secret.",
+    why="""Off unless `pii.high_entropy = true`. A token of at least 20 characters from the
     base64 alphabet with upper case, lower case and digits, and a Shannon entropy of at
     least 4 bits per character, catches secrets of unknown formats at the price of
     some false positives (random ids, hashes in mixed case). Hex strings are never
     reported: they are mostly hashes.""",
 )
 ALLOW_IDS_UNUSED = rule(
-    "PII020", "allow-ids-without-id-field", "pii", "warning",
-    "`pii.allow_ids` is set but `id_field` is not.",
-    """Examples are allowed by the id found at the JSON Pointer `id_field`; without it
+    code="PII020", name="allow-ids-without-id-field", family="pii", severity="warning",
+    summary="`pii.allow_ids` is set but `id_field` is not.",
+    why="""Examples are allowed by the id found at the JSON Pointer `id_field`; without it
     `pii.allow_ids` matches nothing. Set `id_field = "/id"` (or wherever your ids live).""",
 )
 
@@ -233,7 +233,7 @@ class AllowList:
 MAX_LISTED = 1000
 
 
-class PiiCheck(FileCheck):
+class PiiFamily(FileFamily):
     family = "pii"
 
     def __init__(self, ctx: FileContext) -> None:
