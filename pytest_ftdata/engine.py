@@ -184,33 +184,47 @@ def analyze_dataset(
     result = DatasetResult(path=display_path(directory, rootdir), families=wanted)
     dataset_ctx = DatasetContext(path=result.path, files=infos, config=config)
     dataset_runs = [dataset_checks[name](dataset_ctx) for name in dataset_families]
+    streaming = [run for run in dataset_runs if run.streams()]
+    # Each map is made once per file and combined once, however many families read it.
+    map_classes = list(dict.fromkeys(cls for run in dataset_runs for cls in run.maps))
+    map_users = {cls.key: [run.family for run in dataset_runs if cls in run.maps] for cls in map_classes}
+    combiners = {cls.key: cls.combiner(dataset_ctx) for cls in map_classes}
     pending_crashes: dict[str, list[Finding]] = {}
 
     for info in infos:
         ctx = FileContext(file=info, config=config)
         known = cached_files.get(info.abspath)
         runs = [] if known is not None else [file_checks[name](ctx) for name in file_families]
-        for run in dataset_runs:
-            run.begin_file(info)
-        guard = _Guard([run.family for run in runs] + [run.family for run in dataset_runs], info.path)
+        mappers = [cls(dataset_ctx, info) for cls in map_classes]
+        guard = _Guard(info.path)
+        for run in streaming:
+            guard.call(run.family, None, "at the start of the file", run.begin_file, info)
+        visitors = [
+            *((run.family, run) for run in runs),
+            *((tuple(map_users[mapper.key]), mapper) for mapper in mappers),
+            *((run.family, run) for run in streaming),
+        ]
         with _cyclic_gc_paused():
-            _read_file(info, config, runs, dataset_runs, progress, checksum=checksum, guard=guard)
-        for run in dataset_runs:
+            _read_file(info, config, runs, visitors, progress, checksum=checksum, guard=guard)
+        for run in streaming:
             guard.call(run.family, None, "at the end of the file", run.end_file, info)
+        for mapper in mappers:
+            part = guard.call(map_users[mapper.key], None, "at the end of the file", mapper.result)
+            if part is not None:
+                guard.call(map_users[mapper.key], None, "while combining the file", combiners[mapper.key].add, info, part)
         file_result = FileResult(info)
         if known is not None:
             file_result.findings = {name: known.get(name, []) for name in file_families}
         for name, run in zip(file_families, runs):
             produced = guard.call(name, None, "while finishing the file", run.finish) or []
             file_result.findings[name] = sorted(apply_rule_settings([*produced, *guard.findings(name)], config), key=sort_key)
-        dataset_crashes = {name: guard.findings(name) for name in dataset_families}
         dataset_ctx.file_findings[info.path] = [f for fs in file_result.findings.values() for f in fs]
         result.files[info.path] = file_result
+        for name in dataset_families:
+            pending_crashes.setdefault(name, []).extend(guard.findings(name))
 
-        for name, crashes in dataset_crashes.items():
-            pending_crashes.setdefault(name, []).extend(crashes)
-
-    finishing = _Guard(dataset_families, result.path)
+    dataset_ctx.combined = combiners
+    finishing = _Guard(result.path)
     for name, run in zip(dataset_families, dataset_runs):
         produced = finishing.call(name, None, "while finishing the dataset", run.finish) or []
         found = [*produced, *pending_crashes.get(name, ()), *finishing.findings(name)]
@@ -224,33 +238,32 @@ def analyze_dataset(
 class _Guard:
     """Turns an exception inside one family into one finding of that family, so one
     bad example (or one family's bug) never costs the rest of the file or the other
-    families their results."""
+    families their results. A failure of a map counts for every family that reads it."""
 
-    def __init__(self, families: list[str], path: str) -> None:
-        self.families = families
+    def __init__(self, path: str) -> None:
         self.path = path
         self._found: dict[str, FindingList] = {}
 
-    def record(self, family: str, line: int | None, when: str, exc: BaseException) -> None:
-        found = self._found.get(family)
-        if found is None:
-            found = self._found[family] = FindingList(self.path)
-        if not found.room(EXAMPLE_NOT_CHECKED, line):
-            return
-        what = f"Line {line}" if line is not None else "The file"
-        reason = _error_kind(exc)
-        finding = EXAMPLE_NOT_CHECKED.at(
-            self.path, line,
-            f"{what} could not be checked by the `{family}` check {when} ({reason}); that check skipped it and "
-            "checked the rest. Fix the record if the reason points at it, or report the problem.",
-        )
-        found.append(replace(finding, check=family))
+    def record(self, families: str | tuple[str, ...], line: int | None, when: str, exc: BaseException) -> None:
+        for family in (families,) if isinstance(families, str) else families:
+            found = self._found.get(family)
+            if found is None:
+                found = self._found[family] = FindingList(self.path)
+            if not found.room(EXAMPLE_NOT_CHECKED, line):
+                continue
+            what = f"Line {line}" if line is not None else "The file"
+            finding = EXAMPLE_NOT_CHECKED.at(
+                self.path, line,
+                f"{what} could not be checked by the `{family}` check {when} ({_error_kind(exc)}); that check "
+                "skipped it and checked the rest. Fix the record if the reason points at it, or report the problem.",
+            )
+            found.append(replace(finding, check=family))
 
-    def call(self, family: str, line: int | None, when: str, function, *args):
+    def call(self, families: str | tuple[str, ...], line: int | None, when: str, function, *args):
         try:
             return function(*args)
         except Exception as exc:  # one family's failure is reported, never propagated
-            self.record(family, line, when, exc)
+            self.record(families, line, when, exc)
             return None
 
     def findings(self, family: str) -> list[Finding]:
@@ -287,22 +300,23 @@ def _read_file(
     info: FileInfo,
     config: FtdataConfig,
     runs: list,
-    dataset_runs: list,
+    visitors: list[tuple[str | tuple[str, ...], object]],
     progress: Progress | None,
     checksum: bool = False,
-    guard: "_Guard | None" = None,
+    guard: _Guard | None = None,
 ) -> None:
-    """Stream one file through the checks. This loop runs once per example of the
-    whole dataset, so it binds everything it calls to locals first."""
+    """Stream one file through its file families (`runs`) and every visitor (file
+    families, maps, streaming dataset families: `(family or families, object)`). This
+    loop runs once per example of the whole dataset, so it binds what it calls first."""
     path = info.path
     configured = config.format
     formats: dict[str, int] = {}
-    guard = guard or _Guard([run.family for run in runs] + [run.family for run in dataset_runs], path)
+    guard = guard or _Guard(path)
     problem_handlers = [(run.family, run.problem) for run in runs]
-    visitors = [run.visit for run in runs] + [run.visit for run in dataset_runs]
-    families = [run.family for run in runs] + [run.family for run in dataset_runs]
+    visits = [visitor.visit for _, visitor in visitors]
+    families = [family for family, _ in visitors]
     unknown_visitors = [(run.family, run.visit) for run in runs if run.sees_unknown_format]
-    first_family = families[0] if families else "schema"
+    first_family = runs[0].family if runs else (families[0] if families else "schema")
     build = make_example
     detect = detect_format
     count = 0
@@ -334,10 +348,10 @@ def _read_file(
         formats[fmt] = formats.get(fmt, 0) + 1
         count += 1
         try:
-            for visit in visitors:
+            for visit in visits:
                 visit(example)
         except Exception as exc:  # rare: find the family that failed and let the others see the example
-            _visit_after_failure(example, visitors, families, exc, guard)
+            _visit_after_failure(example, visits, families, exc, guard)
         if progress is not None and count % 100_000 == 0:
             progress(path, count)
     info.examples = count

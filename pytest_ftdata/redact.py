@@ -107,8 +107,14 @@ _GLUED_AWS_ID = re.compile(r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}")
 _GLUED_IBAN = re.compile(r"(?=([A-Z]{2}\d{2}[A-Z0-9]{10,30}))")
 
 
+#: `scheme://user:password@` whatever follows the `@` (the detector wants a host there).
+_LOOSE_URL_CREDENTIALS = re.compile(r"://([^\s/@:'\"<>]{1,128}):([^\s/@'\"<>]{1,256})@")
+
+
 def _glued(upper: str) -> list[tuple[int, int, str]]:
     found = [(m.start(), m.end(), "aws-access-key") for m in _GLUED_AWS_ID.finditer(upper)]
+    if "://" in upper:
+        found += [(m.start(1), m.end(2), "url-credentials") for m in _LOOSE_URL_CREDENTIALS.finditer(upper)]
     if any(c.isdigit() for c in upper):
         for match in _GLUED_IBAN.finditer(upper):
             start = match.start()
@@ -129,7 +135,7 @@ def sensitive_spans(text: str) -> list[tuple[int, int, str]]:
     spans = find_sensitive(text, high_entropy=True, lenient=True)
     upper = text.translate(_ASCII_UPPER)  # ASCII only: the caseless kinds are ASCII, and positions stay put
     extra = find_sensitive(upper, kinds=CASELESS_KINDS, lenient=True) if upper != text else []
-    if "A" in upper:
+    if "A" in upper or "://" in upper:
         extra = _union(extra, _glued(upper))
     if extra:
         spans = _union(spans, extra)

@@ -161,6 +161,8 @@ def test_every_line_is_accounted_for_and_nothing_raises(case):
                 covered.add(line)
             elif value.line:
                 covered.update(range(value.line, value.line + value.span))
+            elif value.kind == "json-array-file":  # one finding for the whole file, which is one JSON value
+                covered.update(range(1, 1 << 30))
         missing = set(range(1, reader.lines + 1)) - covered
         assert not missing, f"lines {sorted(missing)[:10]} were neither read nor reported"
 

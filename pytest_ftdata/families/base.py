@@ -1,14 +1,22 @@
-"""The two shapes of a check, and the contexts they run in.
+"""The shapes of a family, and the contexts they run in: map per file, combine per dataset.
 
-A check is a small streaming visitor: the engine reads each file once and hands
-every example to every selected check, then asks each for its findings. Checks
-keep compact state (hashes, counts, line numbers), never the parsed records, so a
-million-example dataset fits in memory. Nothing here imports pytest.
+The engine reads each file once and hands every example to every selected family.
+Nothing here imports pytest.
 
-- `FileFamily`: sees the examples of one file (schema, format, duplicates, pii,
-  policy, length).
-- `DatasetFamily`: sees every file of one dataset directory, split by split
-  (leakage, splits, labels, subgroups).
+- `FileFamily`: sees the examples of one file and reports on it (schema, format,
+  pii, policy, length).
+- `FileMap`: the per-file half of the dataset families. It sees the examples of one
+  file and keeps a compact result (counts, hashes, a few line numbers; never the
+  parsed records) that is plain data, so it can be cached per file, or made by
+  whichever process read the file and sent to the one that combines.
+- `Combiner`: adds the results of one map, file after file in dataset order, into
+  the dataset-wide state (a fingerprint index, label totals).
+- `DatasetFamily`: names the maps it needs (`maps`) and turns the combined state into
+  findings at the end. Several families may share one map (`duplicates` and
+  `leakage` read one fingerprint index); it is made and combined once.
+
+A project's own `DatasetFamily` may instead stream: it overrides `visit` (with
+`begin_file` and `end_file`) and sees every example of the dataset in one process.
 """
 
 from __future__ import annotations
@@ -63,14 +71,44 @@ class DatasetContext:
     path: str
     files: list[FileInfo]
     config: FtdataConfig
-    #: Findings each file check already produced, for checks that build on them.
+    #: Findings each file family already produced, for families that build on them.
     file_findings: dict[str, list[Finding]] = field(default_factory=dict)
-    #: State that several families of this run build once and share (duplicates and
-    #: leakage share one fingerprint index), keyed by a name the owner chooses.
-    shared: dict[str, object] = field(default_factory=dict)
+    #: The combined state of every map this run needed, by `FileMap.key`.
+    combined: dict[str, object] = field(default_factory=dict)
 
     def split_files(self, split: str) -> list[FileInfo]:
         return [info for info in self.files if info.split == split]
+
+
+class FileMap:
+    """Per-file work of dataset families: `visit` each example, then `result()` once.
+
+    The result must be plain data (numbers, strings, arrays, tuples, dicts of them):
+    it may travel between processes or sit in a cache."""
+
+    key: ClassVar[str]
+
+    def __init__(self, ctx: DatasetContext, file: FileInfo) -> None:
+        self.ctx = ctx
+        self.config = ctx.config
+        self.file = file
+
+    def visit(self, example: Example) -> None:
+        raise NotImplementedError
+
+    def result(self) -> object:
+        raise NotImplementedError
+
+    @classmethod
+    def combiner(cls, ctx: DatasetContext) -> "Combiner":
+        raise NotImplementedError
+
+
+class Combiner:
+    """The dataset-wide state a map's results add up to; see `FileMap`."""
+
+    def add(self, file: FileInfo, result: object) -> None:
+        raise NotImplementedError
 
 
 class FileFamily:
@@ -96,14 +134,21 @@ class FileFamily:
 
 
 class DatasetFamily:
-    """Base class of a check family that spans the files of one dataset."""
+    """Base class of a family that spans the files of one dataset."""
 
     family: ClassVar[str]
+    #: The per-file maps this family combines (shared by key with other families).
+    maps: ClassVar[tuple[type[FileMap], ...]] = ()
 
     def __init__(self, ctx: DatasetContext) -> None:
         self.ctx = ctx
         self.config = ctx.config
 
+    def combined(self, map_class: type[FileMap]):
+        """The combined state of one of this family's maps (once every file is in)."""
+        return self.ctx.combined[map_class.key]
+
+    # A streaming family (a project's own) overrides `visit`, and these two if it likes.
     def begin_file(self, file: FileInfo) -> None:
         self.file = file
 
@@ -112,6 +157,11 @@ class DatasetFamily:
 
     def end_file(self, file: FileInfo) -> None:
         pass
+
+    @classmethod
+    def streams(cls) -> bool:
+        """Whether the family sees examples itself rather than through maps."""
+        return cls.visit is not DatasetFamily.visit
 
     def finish(self) -> list[Finding]:
         raise NotImplementedError

@@ -20,8 +20,9 @@ one: a split may span several files, and it shares one fingerprint index with
 from __future__ import annotations
 
 from ..findings import Finding, rule
-from .base import DatasetFamily, DatasetContext, FileInfo
+from .base import DatasetFamily
 from .fingerprints import (
+    FingerprintMap,
     Fingerprints,
     Member,
     UnionFind,
@@ -228,15 +229,7 @@ def find_duplicates(index: Fingerprints) -> list[Finding]:
 
 class DuplicatesFamily(DatasetFamily):
     family = "duplicates"
-
-    def __init__(self, ctx: DatasetContext) -> None:
-        super().__init__(ctx)
-        self.index = Fingerprints.of(ctx)
-        self.visit = self.index.visit  # the engine calls this once per example: no extra frame
-
-    def begin_file(self, file: FileInfo) -> None:
-        super().begin_file(file)
-        self.index.begin_file(file)
+    maps = (FingerprintMap,)
 
     def finish(self) -> list[Finding]:
-        return find_duplicates(self.index)
+        return find_duplicates(self.combined(FingerprintMap))

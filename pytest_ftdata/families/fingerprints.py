@@ -1,10 +1,10 @@
 """The fingerprint index of one dataset, shared by `duplicates` and `leakage`.
 
 Both families ask the same question of different pairs of examples (is this input
-the same, or nearly the same, as that one?), so they share one index, built in the
-engine's single pass: the first of the two families the engine creates builds it and
-stores it in `DatasetContext.shared`, and each example is indexed once however many
-families forward it.
+the same, or nearly the same, as that one?), so they share one index: each file's
+`FingerprintMap` is made once, in the pass that reads the file, and the `Fingerprints`
+combiner adds the files in dataset order (the near-duplicate search is incremental,
+so the order of files decides which copy is "first", as in one stream).
 
 What is kept per example (about 80 bytes of arrays plus the normalized input once per distinct
 input; never the parsed record):
@@ -41,7 +41,7 @@ from ..io import fetch_records
 from ..neardup import NearDuplicateIndex, normalize
 from ..redact import display_repr
 from ..text import compile_value_getter, label_text
-from .base import DatasetContext, FileInfo
+from .base import Combiner, DatasetContext, FileInfo, FileMap
 
 SPLIT_ORDER = ("train", "validation", "test")
 #: What a message shows for an example whose file can no longer be read.
@@ -87,18 +87,98 @@ class Member:
         return f"{self.path}:{self.line}"
 
 
-class Fingerprints:
-    """Compact per-example fingerprints of one dataset and the clusters they form."""
+class FingerprintMap(FileMap):
+    """What one file adds to the fingerprint index: hashes and the distinct inputs.
 
-    KEY = "fingerprints"
+    Per example: line, tidiness, the hashes of raw input, system prompt, whole example,
+    target (or label), group id and normalized input; per distinct normalized input of
+    the file, its text once (the near-duplicate search needs it)."""
+
+    key = "fingerprints"
+
+    def __init__(self, ctx: DatasetContext, file: FileInfo) -> None:
+        super().__init__(ctx, file)
+        config = ctx.config
+        self.ignore_punctuation = config.ignore_punctuation
+        self._group_of = compile_value_getter(config.group_by) if config.group_by else None
+        self._label_of = compile_value_getter(config.label) if config.label else None
+        self.line = array("I")
+        self.tidy = bytearray()
+        self.raw_input = array("q")
+        self.system = array("q")
+        self.whole = array("q")
+        self.target = array("q")
+        self.group_key = array("q")
+        self.group_blob = bytearray()
+        self.group_offsets = array("Q", [0])
+        #: hash of the normalized input per example (0: empty), and the text of each distinct one
+        self.norm = array("q")
+        self.texts: dict[int, str] = {}
+        # Bound `append`s: `visit` runs once per example of the dataset.
+        self._add_line = self.line.append
+        self._add_tidy = self.tidy.append
+        self._add_raw = self.raw_input.append
+        self._add_system = self.system.append
+        self._add_whole = self.whole.append
+        self._add_target = self.target.append
+        self._add_group = self.group_key.append
+        self._add_group_end = self.group_offsets.append
+        self._add_norm = self.norm.append
+
+    def visit(self, example: Example) -> None:
+        # Everything that can fail is computed before anything is appended: a failure
+        # (caught by the engine) must not leave the arrays out of step.
+        raw = example.input_text
+        system = example.system
+        if example.plain and len(example.record["messages"]) <= 3:  # the common case, inlined
+            whole = hash((system, raw, example.target_text))
+        else:
+            whole = _whole_hash(example, raw)
+        label = self._label_of(example) if self._label_of is not None else None
+        if label is not None and type(label) is not str:
+            label = None if isinstance(label, (dict, list)) else str(label)
+        target = hash(label) ^ _LABEL_SALT if label else hash(example.target_text.strip())
+        if self._group_of is not None:
+            value = self._group_of(example)
+            if type(value) is not str:
+                value = "" if value is None or isinstance(value, (dict, list)) else str(value)
+        norm = normalize(raw, self.ignore_punctuation)
+        norm_key = (hash(norm) or 1) if norm else 0
+
+        self._add_line(example.line)
+        self._add_tidy(raw == raw.strip() and "  " not in raw)
+        self._add_raw(hash(raw))
+        self._add_system(hash(system) if system else 0)
+        self._add_whole(whole)
+        self._add_target(target)
+        if self._group_of is not None:
+            # Only a hash and the id's bytes per example: groups in several splits are
+            # found at the end with set intersections, cheaper than a dict updated here.
+            group_blob = self.group_blob
+            if value:
+                self._add_group(hash(value) or 1)
+                if len(value) <= MAX_GROUP_CHARS:
+                    group_blob += value.encode("utf-8", "surrogatepass")
+            else:
+                self._add_group(0)
+            self._add_group_end(len(group_blob))
+        self._add_norm(norm_key)
+        if norm_key and norm_key not in self.texts:
+            self.texts[norm_key] = norm
+
+    def result(self) -> "FingerprintMap":
+        del self._add_line, self._add_tidy, self._add_raw, self._add_system, self._add_whole
+        del self._add_target, self._add_group, self._add_group_end, self._add_norm
+        self._group_of = self._label_of = None
+        return self
 
     @classmethod
-    def of(cls, ctx: DatasetContext) -> "Fingerprints":
-        """The index of this dataset run, created by the first family that asks."""
-        index = ctx.shared.get(cls.KEY)
-        if index is None:
-            index = ctx.shared[cls.KEY] = cls(ctx)
-        return index  # type: ignore[return-value]
+    def combiner(cls, ctx: DatasetContext) -> "Fingerprints":
+        return Fingerprints(ctx)
+
+
+class Fingerprints(Combiner):
+    """The fingerprints of one dataset, combined file by file, and the clusters they form."""
 
     def __init__(self, ctx: DatasetContext) -> None:
         config = ctx.config
@@ -107,10 +187,9 @@ class Fingerprints:
         self.ignore_punctuation = config.ignore_punctuation
         self.label_spec = config.label
         self.group_spec = config.group_by
+        self._label_of = compile_value_getter(self.label_spec) if self.label_spec else None
         self.files: list[FileInfo] = []
-        self._file_no = -1
-        self._last: Example | None = None
-        # per example
+        # per example, in dataset order
         self.file_of = array("I")
         self.line = array("I")
         self.system = array("q")
@@ -126,94 +205,51 @@ class Fingerprints:
         self._copy_of = array("I")
         self._copy = array("I")
         self.near = NearDuplicateIndex(self.threshold)
-        # group ids
         self.group_key = array("q")
-        self._group_of = compile_value_getter(self.group_spec) if self.group_spec else None
-        self._label_of = compile_value_getter(self.label_spec) if self.label_spec else None
         self._group_blob = bytearray()
         self._group_offsets = array("Q", [0])
-        #: first example of each file (examples are numbered in stream order)
+        #: first example of each file (examples are numbered in dataset order)
         self._file_start = array("I")
         self._analysed = False
-        self._bind()
 
-    # -- streaming ------------------------------------------------------------------------
-
-    def begin_file(self, file: FileInfo) -> None:
-        if self.files and self.files[-1] is file:
-            return
+    def add(self, file: FileInfo, part: FingerprintMap) -> None:
+        """Append one file's fingerprints; identical inputs are grouped and each new
+        distinct input goes into the near-duplicate index, in dataset order."""
+        file_no = len(self.files)
         self.files.append(file)
-        self._file_no = len(self.files) - 1
-        self._file_start.append(len(self.line))
-
-    def _bind(self) -> None:
-        """Bound `append`s of the per-example arrays: `visit` runs a million times."""
-        self._add_file = self.file_of.append
-        self._add_line = self.line.append
-        self._add_tidy = self.tidy.append
-        self._add_raw = self.raw_input.append
-        self._add_system = self.system.append
-        self._add_whole = self.whole.append
-        self._add_target = self.target.append
-        self._add_text_pos = self.text_pos.append
-        self._add_copy_of = self._copy_of.append
-        self._add_copy = self._copy.append
-        self._add_group = self.group_key.append
-        self._add_group_end = self._group_offsets.append
-        self._add_near = self.near.add
-
-    def visit(self, example: Example) -> None:
-        if example is self._last:  # the second family forwarding the same example
-            return
-        self._last = example
-        eid = len(self.line)
-        self._add_file(self._file_no)
-        self._add_line(example.line)
-
-        raw = example.input_text
-        self._add_tidy(raw == raw.strip() and "  " not in raw)
-        self._add_raw(hash(raw))
-        system = example.system
-        self._add_system(hash(system) if system else 0)
-        if example.plain and len(example.record["messages"]) <= 3:  # the common case, inlined
-            self._add_whole(hash((system, raw, example.target_text)))
-        else:
-            self._add_whole(_whole_hash(example, raw))
-
-        label = self._label_of(example) if self._label_of is not None else None
-        if label is not None and type(label) is not str:
-            label = None if isinstance(label, (dict, list)) else str(label)
-        if label:
-            self._add_target(hash(label) ^ _LABEL_SALT)
-        else:
-            self._add_target(hash(example.target_text.strip()))
-
-        if self._group_of is not None:
-            value = self._group_of(example)
-            if type(value) is not str:
-                value = "" if value is None or isinstance(value, (dict, list)) else str(value)
-            # Only a hash and the id's bytes per example: groups in several splits are
-            # found at the end with set intersections, cheaper than a dict updated here.
-            group_blob = self._group_blob
-            if value:
-                self._add_group(hash(value) or 1)
-                if len(value) <= MAX_GROUP_CHARS:
-                    group_blob += value.encode("utf-8", "surrogatepass")
+        base = len(self.line)
+        self._file_start.append(base)
+        count = len(part.line)
+        self.file_of.extend(array("I", [file_no]) * count)
+        self.line.extend(part.line)
+        self.tidy.extend(part.tidy)
+        self.raw_input.extend(part.raw_input)
+        self.system.extend(part.system)
+        self.whole.extend(part.whole)
+        self.target.extend(part.target)
+        if self.group_spec:
+            shift = len(self._group_blob)
+            self.group_key.extend(part.group_key)
+            self._group_blob += part.group_blob
+            self._group_offsets.extend(offset + shift for offset in part.group_offsets[1:])
+        first_of = self._first.setdefault
+        text_pos = self.text_pos
+        add_pos = text_pos.append
+        add_near = self.near.add
+        texts = part.texts
+        for offset, key in enumerate(part.norm):
+            if not key:
+                add_pos(-1)
+                continue
+            eid = base + offset
+            first = first_of(key, eid)
+            if first == eid:
+                add_pos(add_near(eid, texts[key]))
             else:
-                self._add_group(0)
-            self._add_group_end(len(group_blob))
-
-        norm = normalize(raw, self.ignore_punctuation)
-        if not norm:
-            self._add_text_pos(-1)
-            return
-        first = self._first.setdefault(hash(norm), eid)
-        if first == eid:
-            self._add_text_pos(self._add_near(eid, norm))
-        else:
-            self._add_copy_of(first)
-            self._add_copy(eid)
-            self._add_text_pos(self.text_pos[first])
+                self._copy_of.append(first)
+                self._copy.append(eid)
+                add_pos(text_pos[first])
+        part.texts = {}  # the index holds them now
 
     # -- reading back ---------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from ..findings import Finding, rule
 from ..formats import Example
 from ..redact import display_repr
 from ..text import compile_value_getter, label_text
-from .base import DatasetFamily, DatasetContext, FileInfo
+from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
 
 # -- rules --------------------------------------------------------------------------------
 
@@ -151,32 +151,9 @@ RARE_VARIANT_SHARE = 0.2
 
 
 def compile_label_getter(spec: str) -> Callable[[Example], str | None]:
-    """`text.example_label` for one spec, compiled, and remembered for the last example:
-    the labels and the subgroups checks both ask for the label of every example, and
-    the second asks right after the first."""
+    """`text.example_label` for one spec, compiled once (it runs for every example)."""
     value_of = compile_value_getter(spec)
-    memo: list = [None, None]
-
-    def label_of(example: Example) -> str | None:
-        if memo[0] is example:
-            return memo[1]
-        label = label_text(value_of(example))
-        memo[0] = example
-        memo[1] = label
-        return label
-
-    return label_of
-
-
-_LABEL_GETTERS: dict[str, Callable[[Example], str | None]] = {}
-
-
-def label_getter(spec: str) -> Callable[[Example], str | None]:
-    """The shared compiled label getter of `spec` (one per spec, so its memo is shared)."""
-    getter = _LABEL_GETTERS.get(spec)
-    if getter is None:
-        getter = _LABEL_GETTERS[spec] = compile_label_getter(spec)
-    return getter
+    return lambda example: label_text(value_of(example))
 
 
 def split_key(split: str | None) -> str:
@@ -350,32 +327,22 @@ def dataset_location(ctx: DatasetContext) -> str:
 # -- the check ------------------------------------------------------------------------------
 
 
-class LabelsFamily(DatasetFamily):
-    family = "labels"
+class LabelMap(FileMap):
+    """The labels of one file: a count per label, the first lines of each, and the
+    examples without one. Shared by the `labels` and `subgroups` families."""
 
-    def __init__(self, ctx: DatasetContext) -> None:
-        super().__init__(ctx)
-        self.spec = self.config.label
-        self._label_of = label_getter(self.spec) if self.spec else None
-        #: label -> examples per split column (SPLIT_COLUMNS order)
-        self.counts: dict[str, list[int]] = {}
-        #: label -> [(path, first MAX_LINES line numbers in that file)], in file order
-        self.lines: dict[str, list[tuple[str, array]]] = {}
-        self.split_totals = [0] * len(SPLIT_COLUMNS)
-        #: path -> (examples without a label, their first lines)
-        self.missing: dict[str, tuple[int, array]] = {}
+    key = "labels"
+
+    def __init__(self, ctx: DatasetContext, file: FileInfo) -> None:
+        super().__init__(ctx, file)
+        spec = ctx.config.label
+        self._label_of = compile_label_getter(spec) if spec else None
+        self.counts: dict[str, int] = {}
+        self.lines: dict[str, array] = {}
+        #: examples with a label past the first MAX_LABELS distinct ones of the file
         self.overflow = 0
-        self._begin(None)
-
-    def _begin(self, file: FileInfo | None) -> None:
-        self._file_counts: dict[str, int] = {}
-        self._file_lines: dict[str, array] = {}
-        self._missing = 0
-        self._missing_lines = array("I")
-
-    def begin_file(self, file: FileInfo) -> None:
-        super().begin_file(file)
-        self._begin(file)
+        self.missing = 0
+        self.missing_lines = array("I")
 
     def visit(self, example: Example) -> None:
         label_of = self._label_of
@@ -383,45 +350,88 @@ class LabelsFamily(DatasetFamily):
             return
         label = label_of(example)
         if label is None:
-            self._missing += 1
-            if self._missing <= MAX_LINES:
-                self._missing_lines.append(example.line)
+            self.missing += 1
+            if self.missing <= MAX_LINES:
+                self.missing_lines.append(example.line)
             return
-        counts = self._file_counts
+        counts = self.counts
         seen = counts.get(label)
         if seen is None:
             if len(counts) >= MAX_LABELS:
                 self.overflow += 1
                 return
             counts[label] = 1
-            self._file_lines[label] = array("I", (example.line,))
+            self.lines[label] = array("I", (example.line,))
         else:
             counts[label] = seen + 1
             if seen < MAX_LINES:
-                self._file_lines[label].append(example.line)
+                self.lines[label].append(example.line)
 
-    def end_file(self, file: FileInfo) -> None:
+    def result(self) -> "LabelMap":
+        self._label_of = None
+        return self
+
+    @classmethod
+    def combiner(cls, ctx: DatasetContext) -> "LabelTotals":
+        return LabelTotals(ctx)
+
+
+class LabelTotals(Combiner):
+    """The labels of a dataset per split column, file by file."""
+
+    def __init__(self, ctx: DatasetContext) -> None:
+        self.ctx = ctx
+        #: label -> examples per split column (SPLIT_COLUMNS order)
+        self.counts: dict[str, list[int]] = {}
+        #: label -> [(path, first MAX_LINES line numbers in that file)], in file order
+        self.lines: dict[str, list[tuple[str, array]]] = {}
+        self.split_totals = [0] * len(SPLIT_COLUMNS)
+        #: path -> (examples without a label, their first lines)
+        self.missing: dict[str, tuple[int, array]] = {}
+        #: examples per split column whose label was past MAX_LABELS distinct ones
+        self.overflow_by_column = [0] * len(SPLIT_COLUMNS)
+        #: (split column, label -> count, missing, overflow) per file, for the subgroups table
+        self.per_file: list[tuple[int, dict[str, int], int, int]] = []
+
+    @property
+    def overflow(self) -> int:
+        return sum(self.overflow_by_column)
+
+    def add(self, file: FileInfo, part: LabelMap) -> None:
         column = SPLIT_INDEX[split_key(file.split)]
         self.split_totals[column] += file.examples
+        self.overflow_by_column[column] += part.overflow
         path = file.path
-        if self._missing:
-            self.missing[path] = (self._missing, self._missing_lines)
-        for label, count in self._file_counts.items():
+        if part.missing:
+            self.missing[path] = (part.missing, part.missing_lines)
+        self.per_file.append((column, part.counts, part.missing, part.overflow))
+        for label, count in part.counts.items():
             row = self.counts.get(label)
             if row is None:
                 if len(self.counts) >= MAX_LABELS:
-                    self.overflow += count
+                    self.overflow_by_column[column] += count
                     continue
                 row = self.counts[label] = [0] * len(SPLIT_COLUMNS)
             row[column] += count
-            self.lines.setdefault(label, []).append((path, self._file_lines[label]))
-        self._begin(None)
+            self.lines.setdefault(label, []).append((path, part.lines[label]))
+
+
+class LabelsFamily(DatasetFamily):
+    family = "labels"
+    maps = (LabelMap,)
+
+    def __init__(self, ctx: DatasetContext) -> None:
+        super().__init__(ctx)
+        self.spec = self.config.label
 
     # -- finish ----------------------------------------------------------------------------
 
     def finish(self) -> list[Finding]:
         if self.spec is None:
             return []
+        totals: LabelTotals = self.combined(LabelMap)
+        self.counts, self.lines, self.missing = totals.counts, totals.lines, totals.missing
+        self.split_totals, self.overflow = totals.split_totals, totals.overflow
         self.findings: list[Finding] = []
         present = [split for split in SPLIT_COLUMNS if self.split_totals[SPLIT_INDEX[split]] > 0]
         self.present = present

@@ -19,10 +19,11 @@ shared with `duplicates` (`fingerprints.py`).
 from __future__ import annotations
 
 from ..findings import Finding, rule
-from .base import DatasetFamily, DatasetContext, FileInfo
+from .base import DatasetFamily
 from .fingerprints import (
     MAX_RELATED,
     SPLIT_ORDER,
+    FingerprintMap,
     Fingerprints,
     Member,
     UnionFind,
@@ -243,18 +244,7 @@ def find_leakage(index: Fingerprints) -> list[Finding]:
 
 class LeakageFamily(DatasetFamily):
     family = "leakage"
-
-    def __init__(self, ctx: DatasetContext) -> None:
-        super().__init__(ctx)
-        shared = Fingerprints.KEY in ctx.shared
-        self.index = Fingerprints.of(ctx)
-        # When `duplicates` built the index it already forwards every example; a builtin
-        # that ignores its argument is the cheapest call the engine can make here.
-        self.visit = id if shared else self.index.visit
-
-    def begin_file(self, file: FileInfo) -> None:
-        super().begin_file(file)
-        self.index.begin_file(file)
+    maps = (FingerprintMap,)
 
     def finish(self) -> list[Finding]:
-        return find_leakage(self.index)
+        return find_leakage(self.combined(FingerprintMap))

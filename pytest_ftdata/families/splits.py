@@ -183,8 +183,5 @@ def check_splits(files: list[FileInfo], config: FtdataConfig, dataset_path: str)
 class SplitsFamily(DatasetFamily):
     family = "splits"
 
-    def visit(self, example: Example) -> None:
-        pass  # only the per-file example counts are needed
-
     def finish(self) -> list[Finding]:
         return check_splits(self.ctx.files, self.config, self.ctx.path)

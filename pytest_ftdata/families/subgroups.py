@@ -33,16 +33,17 @@ from ..findings import Finding, rule
 from ..formats import Example
 from ..redact import display, display_repr
 from ..text import compile_value_getter
-from .base import DatasetFamily, DatasetContext, FileInfo
+from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
 from .labels import (
     EVALUATED_SPLITS,
     MAX_LABELS,
     SPLIT_COLUMNS,
     SPLIT_INDEX,
     dataset_location,
+    LabelMap,
+    LabelTotals,
     find_near_misses,
     finding_key,
-    label_getter,
     label_minimums,
     location_of,
     plural,
@@ -171,77 +172,43 @@ def _setting_for(setting: Any, name: str) -> Any:
     return setting
 
 
-class SubgroupsFamily(DatasetFamily):
-    family = "subgroups"
+def _pointer_dimensions(config) -> list[tuple[str, str, list[str] | None, int | None, float | None]]:
+    """(name, pointer, declared values, min count, min share) of the user's dimensions."""
+    out = []
+    for name, spec in config.subgroups.items():
+        if isinstance(spec, SubgroupSpec):
+            out.append((name, spec.pointer, spec.values, spec.min_per_subgroup, spec.min_share))
+        else:
+            out.append((name, spec, None, None, None))
+    return out
 
-    def __init__(self, ctx: DatasetContext) -> None:
-        super().__init__(ctx)
-        config = self.config
-        self.label_spec = config.label
-        self._label_of = label_getter(config.label) if config.label else None
-        self.dimensions: dict[str, Dimension] = {}
-        if self.label_spec:
-            self.dimensions["label"] = Dimension("label", "label", self.label_spec)
-        #: (name, spec, declared values or None) of the user's pointer dimensions
-        self.pointers: list[tuple[str, str, frozenset | None]] = []
-        for name, spec in config.subgroups.items():
-            pointer = spec.pointer if isinstance(spec, SubgroupSpec) else spec
-            declared = spec.values if isinstance(spec, SubgroupSpec) else None
-            count = spec.min_per_subgroup if isinstance(spec, SubgroupSpec) else None
-            share = spec.min_share if isinstance(spec, SubgroupSpec) else None
-            self.dimensions[name] = Dimension(name, "pointer", pointer, values=declared)
-            self.pointers.append((name, pointer, frozenset(declared) if declared is not None else None))
-            self._set_minimums(self.dimensions[name], count, share)
+
+class SubgroupMap(FileMap):
+    """The subgroups of one file: shape counts for the built-in dimensions, value counts
+    for the user's pointers, and the first examples without a value or with an
+    undeclared one. (Labels come from the shared `LabelMap`.)"""
+
+    key = "subgroups"
+
+    def __init__(self, ctx: DatasetContext, file: FileInfo) -> None:
+        super().__init__(ctx, file)
+        self.pointers = [
+            (name, pointer, frozenset(values) if values is not None else None)
+            for name, pointer, values, _, _ in _pointer_dimensions(ctx.config)
+        ]
         self._getters = [(name, compile_value_getter(spec), declared) for name, spec, declared in self.pointers]
-        for name in ("split", "format", "system_prompt", "turns", "input_length", "target_length"):
-            self.dimensions[name] = Dimension(name, name, "built-in")
-            self._set_minimums(self.dimensions[name], None, None)
-        self.split_totals = [0] * len(SPLIT_COLUMNS)
-        #: "input" / "target" -> per split column, HISTOGRAM_BINS counts
-        self.histograms = {kind: [[0] * HISTOGRAM_BINS for _ in SPLIT_COLUMNS] for kind in ("input", "target")}
-        #: pointer dimension -> (examples without a value, [(path, line)] of the first ones)
+        #: (format, has system prompt, turns, input length bits, target length bits) -> examples:
+        #: one dict update per example for five built-in dimensions.
+        self.shapes: dict[tuple, int] = {}
+        self.pointer_counts: list[dict[str, int]] = [{} for _ in self.pointers]
+        #: pointer dimensions with more than MAX_SUBGROUPS values in this file
+        self.overflowed: set[str] = set()
+        #: pointer dimension -> [examples without a value, [(path, line)] of the first ones]
         self.pointer_missing: dict[str, list] = {name: [0, []] for name, _, _ in self.pointers}
         #: (dimension, value) -> (path, line) of the first example with an undeclared value
         self.unexpected: dict[tuple[str, str], tuple[str, int]] = {}
-        self._summary: dict | None = None
-        self._begin()
-
-    def _set_minimums(self, dimension: Dimension, count: int | None, share: float | None) -> None:
-        if count is None:
-            count = _setting_for(self.config.min_per_subgroup, dimension.name)
-        if share is None:
-            share = _setting_for(self.config.min_subgroup_share, dimension.name)
-        dimension.min_count = count or 0
-        dimension.min_share = share or 0.0
-
-    # -- streaming ---------------------------------------------------------------------------
-
-    def _begin(self) -> None:
-        self._labels: dict[str, int] = {}
-        #: (format, has system prompt, turns, input length bits, target length bits) -> examples:
-        #: one dict update per example for five built-in dimensions.
-        self._shapes: dict[tuple, int] = {}
-        self._pointer_counts: list[dict[str, int]] = [{} for _ in self.pointers]
-
-    def begin_file(self, file: FileInfo) -> None:
-        super().begin_file(file)
-        self._begin()
 
     def visit(self, example: Example) -> None:
-        label_of = self._label_of
-        if label_of is not None:
-            label = label_of(example)
-            if label is None:
-                label = MISSING_VALUE
-            labels = self._labels
-            seen = labels.get(label)
-            if seen is None:
-                if len(labels) >= MAX_LABELS:
-                    label = OTHER_VALUES
-                    seen = labels.get(label, 0)
-                else:
-                    seen = 0
-            labels[label] = seen + 1
         fmt = example.format
         has_system = example.system is not None
         if fmt == "chat":
@@ -252,7 +219,7 @@ class SubgroupsFamily(DatasetFamily):
         turns -= has_system
         key = (fmt, has_system, turns if turns < 17 else 17, len(example.input_text).bit_length(),
                len(example.target_text).bit_length())
-        shapes = self._shapes
+        shapes = self.shapes
         shapes[key] = shapes.get(key, 0) + 1
         if self.pointers:
             self._visit_pointers(example)
@@ -268,29 +235,66 @@ class SubgroupsFamily(DatasetFamily):
             elif declared is not None and value not in declared and (name, value) not in self.unexpected:
                 if len(self.unexpected) < MAX_SUBGROUPS:
                     self.unexpected[(name, value)] = (example.path, example.line)
-            counts = self._pointer_counts[index]
+            counts = self.pointer_counts[index]
             seen = counts.get(value)
             if seen is None:
                 if len(counts) >= MAX_SUBGROUPS and value not in SPECIAL_VALUES:
                     value = OTHER_VALUES
-                    self.dimensions[name].overflow = True
+                    self.overflowed.add(name)
                 seen = counts.get(value, 0)
             counts[value] = seen + 1
 
-    def end_file(self, file: FileInfo) -> None:
+    def result(self) -> "SubgroupMap":
+        self._getters = []
+        return self
+
+    @classmethod
+    def combiner(cls, ctx: DatasetContext) -> "SubgroupTotals":
+        return SubgroupTotals(ctx)
+
+
+class SubgroupTotals(Combiner):
+    """Every dimension's counts per split column, file by file."""
+
+    def __init__(self, ctx: DatasetContext) -> None:
+        config = ctx.config
+        self.config = config
+        self.dimensions: dict[str, Dimension] = {}
+        if config.label:
+            self.dimensions["label"] = Dimension("label", "label", config.label)
+        self.pointers: list[tuple[str, str, frozenset | None]] = []
+        for name, pointer, values, count, share in _pointer_dimensions(config):
+            self.dimensions[name] = Dimension(name, "pointer", pointer, values=values)
+            self.pointers.append((name, pointer, frozenset(values) if values is not None else None))
+            self._set_minimums(self.dimensions[name], count, share)
+        for name in ("split", "format", "system_prompt", "turns", "input_length", "target_length"):
+            self.dimensions[name] = Dimension(name, name, "built-in")
+            self._set_minimums(self.dimensions[name], None, None)
+        self.split_totals = [0] * len(SPLIT_COLUMNS)
+        #: "input" / "target" -> per split column, HISTOGRAM_BINS counts
+        self.histograms = {kind: [[0] * HISTOGRAM_BINS for _ in SPLIT_COLUMNS] for kind in ("input", "target")}
+        self.pointer_missing: dict[str, list] = {name: [0, []] for name, _, _ in self.pointers}
+        self.unexpected: dict[tuple[str, str], tuple[str, int]] = {}
+
+    def _set_minimums(self, dimension: Dimension, count: int | None, share: float | None) -> None:
+        if count is None:
+            count = _setting_for(self.config.min_per_subgroup, dimension.name)
+        if share is None:
+            share = _setting_for(self.config.min_subgroup_share, dimension.name)
+        dimension.min_count = count or 0
+        dimension.min_share = share or 0.0
+
+    def add(self, file: FileInfo, part: SubgroupMap) -> None:
         split = split_key(file.split)
         column = SPLIT_INDEX[split]
         self.split_totals[column] += file.examples
         dims = self.dimensions
         if file.examples:
             dims["split"].add(split, column, file.examples, MAX_SUBGROUPS)
-        if "label" in dims:
-            for value, count in self._labels.items():
-                dims["label"].add(value, column, count, MAX_LABELS)
         last_bin = HISTOGRAM_BINS - 1
         input_histogram = self.histograms["input"][column]
         target_histogram = self.histograms["target"][column]
-        for (fmt, has_system, turns, input_bits, target_bits), count in self._shapes.items():
+        for (fmt, has_system, turns, input_bits, target_bits), count in part.shapes.items():
             dims["format"].add(fmt, column, count, MAX_SUBGROUPS)
             dims["system_prompt"].add("yes" if has_system else "no", column, count, MAX_SUBGROUPS)
             dims["turns"].add(TURN_BUCKETS[_TURN_BUCKET_OF[turns]], column, count, MAX_SUBGROUPS)
@@ -298,14 +302,48 @@ class SubgroupsFamily(DatasetFamily):
             target_histogram[min(target_bits, last_bin)] += count
             dims["input_length"].add(LENGTH_BUCKETS[length_bucket_of_bits(input_bits)], column, count, MAX_SUBGROUPS)
             dims["target_length"].add(LENGTH_BUCKETS[length_bucket_of_bits(target_bits)], column, count, MAX_SUBGROUPS)
-        for (name, _, _), counts in zip(self.pointers, self._pointer_counts):
+        for (name, _, _), counts in zip(self.pointers, part.pointer_counts):
+            if name in part.overflowed:
+                dims[name].overflow = True
             for value, count in counts.items():
                 dims[name].add(value, column, count, MAX_SUBGROUPS)
-        self._begin()
+        for name, (missing, firsts) in part.pointer_missing.items():
+            total = self.pointer_missing[name]
+            total[0] += missing
+            total[1].extend(firsts[: max(0, 8 - len(total[1]))])
+        for key, where in part.unexpected.items():
+            if key not in self.unexpected and len(self.unexpected) < MAX_SUBGROUPS:
+                self.unexpected[key] = where
+
+    def add_labels(self, labels: LabelTotals) -> None:
+        """The label dimension, from the labels the shared `LabelMap` counted per file."""
+        dimension = self.dimensions.get("label")
+        if dimension is None:
+            return
+        for column, counts, missing, overflow in labels.per_file:
+            for value, count in counts.items():
+                dimension.add(value, column, count, MAX_LABELS)
+            if missing:
+                dimension.add(MISSING_VALUE, column, missing, MAX_LABELS)
+            if overflow:
+                dimension.add(OTHER_VALUES, column, overflow, MAX_LABELS)
+
+
+class SubgroupsFamily(DatasetFamily):
+    family = "subgroups"
+    maps = (LabelMap, SubgroupMap)
+
+    def __init__(self, ctx: DatasetContext) -> None:
+        super().__init__(ctx)
+        self._summary: dict | None = None
 
     # -- finish ------------------------------------------------------------------------------
 
     def finish(self) -> list[Finding]:
+        totals: SubgroupTotals = self.combined(SubgroupMap)
+        totals.add_labels(self.combined(LabelMap))
+        self.dimensions, self.pointers, self.split_totals = totals.dimensions, totals.pointers, totals.split_totals
+        self.histograms, self.pointer_missing, self.unexpected = totals.histograms, totals.pointer_missing, totals.unexpected
         findings: list[Finding] = []
         present = [split for split in SPLIT_COLUMNS if self.split_totals[SPLIT_INDEX[split]] > 0]
         self.present = present
