@@ -76,9 +76,10 @@ answer it flags deserves a look, and one it passes may still be wrong.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
-from math import ceil, floor
+from functools import cached_property
+from math import ceil, floor, gcd
 from typing import Union
 
 #: An exact number: ints stay ints (fast), everything else is a Fraction.
@@ -101,17 +102,18 @@ MAX_EQUATIONS = 1000
 #: Numbers collected as `values` per text.
 MAX_VALUES = 2000
 #: How far from a prose `=` the tokenizer looks for the sides of a chain.
-PROSE_WINDOW = 160
+PROSE_WINDOW = 100
 #: The final-answer marker must be in the last this-many characters.
 FINAL_ANSWER_TAIL = 400
 
-#: Unit scalings under which a final answer still counts as derived, each seen in
-#: GSM8K train (file:line of one solution that needs it):
-#: 100 (percent and cents: train 3412 computes 0.25 and answers 25 percent),
-#: 60 (minutes and hours: train 4255 computes 1.5 hours and answers 90 minutes),
-#: 1000 (grams, metres), 12 (months, dozens), 7 (days in a week), 2 (a half or a
-#: pair stated in words: train 1172 answers 2 * the computed value).
-UNIT_SCALES: tuple[int, ...] = (100, 60, 1000, 12, 7)
+#: Unit changes under which a final answer still counts as derived: the answer may be
+#: a computed value times one of these. Only what GSM8K needs: 100, for the
+#: questions that ask "in cents" (train 124: `.50-.25 = $<<0.50-.25=0.25>>0.25`
+#: then `#### 25`; also train 344, 1618, 3518 and test 494, 608, 1244). Minutes,
+#: hours, thousands, dozens and weeks never are: GSM8K writes those conversions out,
+#: and every extra factor lets more wrong answers pass (a planted `#### 36` for 3
+#: dozen would count as derived under 12).
+UNIT_SCALES: tuple[int, ...] = (100,)
 
 MARKERS = ("####", "boxed", "answer-is")
 
@@ -148,23 +150,36 @@ class FinalAnswer:
 
 @dataclass(frozen=True)
 class ReasoningReport:
+    """What `check_reasoning` found in one text (spans index `text`)."""
+
     errors: tuple[WrongResult, ...]
     final_answer: FinalAnswer | None
-    values: tuple[Rational, ...]
     final_answer_derived: bool | None
     annotations_checked: int  # annotations whose expression was evaluated
     prose_checked: int  # prose `=` steps that were evaluated
     unverifiable: int  # annotations and prose steps seen but not judged
     truncated: bool  # more than MAX_EQUATIONS equations: the rest were not checked
+    computed: tuple[Rational, ...] = ()  # exact values of the equations checked
+    text: str = field(default="", repr=False, compare=False)
+
+    @cached_property
+    def values(self) -> tuple[Rational, ...]:
+        """The numbers computed or written before the final answer (all of the text
+        when it has none), at most MAX_VALUES: what derivation looks among. Parsed on
+        first access, as parsing every number of a text costs more than checking it."""
+        limit = self.final_answer.start if self.final_answer else len(self.text)
+        return (self.computed + tuple(_numbers_in(self.text, 0, limit, MAX_VALUES)))[:MAX_VALUES]
 
 
-_EMPTY = ReasoningReport((), None, (), None, 0, 0, 0, False)
+_EMPTY = ReasoningReport((), None, None, 0, 0, 0, False)
 
 # -- numbers and expressions ---------------------------------------------------------------
 
 # A number as written: `1,200` (groups of exactly three, or it is a list), `3.5`,
 # `.25`. ASCII digits only: `\d` would accept other scripts' digits.
 _NUMBER = r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
+# A plain number without separators, the shape of almost every calculator result.
+_FLAT_NUMBER = r"(?:[0-9]{1,30}(?:\.[0-9]{1,30})?|\.[0-9]{1,30})"
 _CURRENCY = "$£€"
 _MINUS = "-−–"  # hyphen, minus sign and the en dash GSM8K writes for minus
 _TIMES = "*x×X"
@@ -173,8 +188,31 @@ _EXPRESSION_TOKEN = re.compile(
 )
 
 
-def _literal(text: str) -> Rational:
-    """`1,200.50` -> Fraction(2401, 2); refuses absurdly long literals."""
+def _divide(left: Rational, right: Rational) -> Rational:
+    if right == 0:
+        raise Unverifiable("division by zero")
+    if type(left) is int and type(right) is int:
+        quotient, remainder = divmod(left, right)
+        return quotient if remainder == 0 else Fraction(left, right)
+    return Fraction(left) / right
+
+
+# The evaluator works on unreduced (numerator, denominator) pairs of ints and reduces
+# once at the end: Fraction's pure-Python arithmetic reduces after every operation
+# and costs several times more. Denominators stay positive.
+_BINARY_PRECEDENCE = {
+    "+": 1, "-": 1, "−": 1, "–": 1,
+    "*": 2, "x": 2, "×": 2, "X": 2, "/": 2, "÷": 2, "of": 2,
+    "^": 4, "**": 4,
+}
+_NEGATE = "neg"  # unary minus: binds tighter than * and looser than ^ (-2^2 = -4)
+_PLUS = "pos"
+_UNARY_PRECEDENCE = 3
+_RIGHT_ASSOCIATIVE = frozenset(("^", "**", _NEGATE, _PLUS))
+
+
+def _pair(text: str) -> tuple[int, int]:
+    """A literal as (numerator, denominator): `1,200.50` -> (120050, 100)."""
     text = text.replace(",", "")
     if len(text) > MAX_LITERAL_DIGITS + 1:
         raise Unverifiable("literal too long")
@@ -182,172 +220,170 @@ def _literal(text: str) -> Rational:
         raise Unverifiable("a leading zero: a time (0930) or a code, not a quantity")
     whole, dot, decimals = text.partition(".")
     if not dot:
-        return int(text)
-    decimals = decimals.rstrip("0")
-    if not decimals:
-        return int(whole or "0")
-    scale = 10 ** len(decimals)
-    return Fraction(int(whole or "0") * scale + int(decimals), scale)
+        return int(text), 1
+    return int(whole + decimals) if whole or decimals else 0, 10 ** len(decimals)
 
 
-def _check_size(value: Rational) -> Rational:
-    if type(value) is int:
-        if value.bit_length() > MAX_BITS:
+def _literal(text: str) -> Rational:
+    """`1,200.50` -> Fraction(2401, 2), `9.00` -> 9; refuses 30+ digit and `0930`-style literals."""
+    numerator, denominator = _pair(text)
+    if denominator == 1:
+        return numerator
+    if numerator % denominator == 0:
+        return numerator // denominator
+    return Fraction(numerator, denominator)
+
+
+def _reduce_if_large(numerator: int, denominator: int) -> tuple[int, int]:
+    if numerator.bit_length() > MAX_BITS or denominator.bit_length() > MAX_BITS:
+        common = gcd(numerator, denominator)
+        numerator, denominator = numerator // common, denominator // common
+        if numerator.bit_length() > MAX_BITS or denominator.bit_length() > MAX_BITS:
             raise Unverifiable("number too large")
-        return value
-    if value.denominator == 1:
-        return _check_size(value.numerator)
-    if value.numerator.bit_length() > MAX_BITS or value.denominator.bit_length() > MAX_BITS:
-        raise Unverifiable("number too large")
-    return value
+    return numerator, denominator
 
 
-def _divide(left: Rational, right: Rational) -> Rational:
-    if right == 0:
-        raise Unverifiable("division by zero")
-    if type(left) is int and type(right) is int:
-        quotient, remainder = divmod(left, right)
-        return quotient if remainder == 0 else Fraction(left, right)
-    return _check_size(Fraction(left) / right)
-
-
-def _power(base: Rational, exponent: Rational) -> Rational:
-    if type(exponent) is not int or abs(exponent) > MAX_EXPONENT:
-        raise Unverifiable("exponent too large or not an integer")
-    size = base.bit_length() if type(base) is int else max(base.numerator.bit_length(), base.denominator.bit_length())
-    if size * abs(exponent) > MAX_BITS:
-        raise Unverifiable("power too large")
-    if exponent < 0:
-        return _divide(1, base**-exponent)
-    return _check_size(base**exponent)
-
-
-class _Parser:
-    """Recursive descent over a token list: (kind, text) with kind "n" or "o".
-
-    expr  := term (('+'|'-') term)*
-    term  := unary (('*'|'x'|'×'|'/'|'÷'|'of') unary | <implicit> '(' ...)*
-    unary := ('-'|'+') unary | power
-    power := atom (('^'|'**') unary)?          right-associative
-    atom  := number ['%'] | number number '/' number  (mixed, proper fraction)
-           | '(' expr ')' ['%']
-    """
-
-    __slots__ = ("tokens", "position", "depth", "percent")
-
-    def __init__(self, tokens: list[tuple[str, str]], percent: Rational):
-        self.tokens = tokens
-        self.position = 0
-        self.depth = 0
-        self.percent = percent  # what `%` multiplies by: 1/100, or 1 for the bare reading
-
-    def parse(self) -> Rational:
-        if len(self.tokens) > MAX_TOKENS:
-            raise Unverifiable("expression too long")
-        value = self.expression()
-        if self.position != len(self.tokens):
-            raise Unverifiable("trailing tokens")
-        return value
-
-    def peek(self) -> str | None:
-        return self.tokens[self.position][1] if self.position < len(self.tokens) else None
-
-    def expression(self) -> Rational:
-        value = self.term()
-        while True:
-            operator = self.peek()
-            if operator == "+":
-                self.position += 1
-                value = value + self.term()
-            elif operator is not None and operator in _MINUS and self.tokens[self.position][0] == "o":
-                self.position += 1
-                value = value - self.term()
-            else:
-                return value
-
-    def term(self) -> Rational:
-        value = self.unary()
-        while True:
-            operator = self.peek()
-            if operator is None:
-                return value
-            if operator in ("*", "x", "×", "X", "of"):
-                self.position += 1
-                value = _check_size(value * self.unary())
-            elif operator in ("/", "÷"):
-                self.position += 1
-                value = _divide(value, self.unary())
-            elif operator == "(":  # 86(2): implicit multiplication
-                value = _check_size(value * self.unary())
-            else:
-                return value
-
-    def unary(self) -> Rational:
-        operator = self.peek()
-        if operator is not None and self.tokens[self.position][0] == "o" and (operator == "+" or operator in _MINUS):
-            self.position += 1
-            self.depth += 1  # `- - - - 1` nests like parentheses
-            if self.depth > MAX_NESTING:
-                raise Unverifiable("too deep")
-            value = self.unary()
-            self.depth -= 1
-            return value if operator == "+" else -value
-        return self.power()
-
-    def power(self) -> Rational:
-        base = self.atom()
-        if self.peek() in ("^", "**"):
-            self.position += 1
-            self.depth += 1
-            if self.depth > MAX_NESTING:
-                raise Unverifiable("too deep")
-            exponent = self.unary()
-            self.depth -= 1
-            return _power(base, exponent)
-        return base
-
-    def atom(self) -> Rational:
-        if self.position >= len(self.tokens):
-            raise Unverifiable("missing operand")
-        kind, text = self.tokens[self.position]
-        self.position += 1
-        if kind == "n":
-            value = _literal(text)
-            # 1 1/2: an integer, then a proper fraction of integers.
-            if (
-                type(value) is int
-                and self.position + 2 < len(self.tokens) + 0
-                and self.tokens[self.position][0] == "n"
-                and self.tokens[self.position + 1][1] == "/"
-                and self.tokens[self.position + 2][0] == "n"
-            ):
-                numerator = _literal(self.tokens[self.position][1])
-                denominator = _literal(self.tokens[self.position + 2][1])
-                if type(numerator) is int and type(denominator) is int and 0 < numerator < denominator:
-                    self.position += 3
-                    value = value + Fraction(numerator, denominator)
-        elif text == "(":
-            self.depth += 1
-            if self.depth > MAX_NESTING:
-                raise Unverifiable("too deep")
-            value = self.expression()
-            if self.peek() != ")":
-                raise Unverifiable("unbalanced parenthesis")
-            self.position += 1
-            self.depth -= 1
+def _apply(operator: str, values: list[tuple[int, int]]) -> None:
+    if operator == _NEGATE:
+        numerator, denominator = values[-1]
+        values[-1] = (-numerator, denominator)
+        return
+    if operator == _PLUS:
+        return
+    if len(values) < 2:
+        raise Unverifiable("missing operand")
+    right_n, right_d = values.pop()
+    left_n, left_d = values[-1]
+    if operator == "+" or operator in _MINUS:
+        if operator != "+":
+            right_n = -right_n
+        if left_d == right_d:
+            values[-1] = (left_n + right_n, left_d)
         else:
-            raise Unverifiable("unexpected operator")
-        if self.peek() == "%":
-            self.position += 1
-            value = _check_size(value * self.percent)
-        return value
+            values[-1] = (left_n * right_d + right_n * left_d, left_d * right_d)
+        return
+    if operator == "/" or operator == "÷":
+        if right_n == 0:
+            raise Unverifiable("division by zero")
+        if right_n < 0:
+            right_n, right_d = -right_n, -right_d
+        values[-1] = _reduce_if_large(left_n * right_d, left_d * right_n)
+        return
+    if operator == "^" or operator == "**":
+        if right_n % right_d:
+            raise Unverifiable("a fractional exponent")
+        exponent = right_n // right_d
+        if abs(exponent) > MAX_EXPONENT:
+            raise Unverifiable("exponent too large")
+        common = gcd(left_n, left_d)
+        left_n, left_d = left_n // common, left_d // common
+        if max(left_n.bit_length(), left_d.bit_length()) * abs(exponent) > MAX_BITS:
+            raise Unverifiable("power too large")
+        if exponent < 0:
+            if left_n == 0:
+                raise Unverifiable("division by zero")
+            left_n, left_d, exponent = left_d, left_n, -exponent
+            if left_d < 0:
+                left_n, left_d = -left_n, -left_d
+        values[-1] = (left_n**exponent, left_d**exponent)
+        return
+    values[-1] = _reduce_if_large(left_n * right_n, left_d * right_d)  # * x × X of
 
 
-_HUNDREDTH = Fraction(1, 100)
+def _evaluate_tokens(tokens: list[tuple[str, str]], percent: tuple[int, int] = (1, 100)) -> Rational:
+    """Shunting-yard over (kind, text) tokens, kind "n" (number) or "o" (operator).
 
-
-def _evaluate_tokens(tokens: list[tuple[str, str]], percent: Rational = _HUNDREDTH) -> Rational:
-    return _Parser(tokens, percent).parse()
+    Accepts binary `+ - * x × / ÷ of ^ **` (power right-associative), unary `-`/`+`,
+    postfix `%` (times `percent`), parentheses, implicit multiplication before a
+    parenthesis (`86(2)`, `(1+2)(3)`), and mixed numbers (`1 1/2`: an integer, then a
+    proper fraction of integers)."""
+    count = len(tokens)
+    if count > MAX_TOKENS:
+        raise Unverifiable("expression too long")
+    values: list[tuple[int, int]] = []
+    operators: list[str] = []
+    expect_operand = True
+    depth = 0
+    unary_run = 0
+    index = 0
+    while index < count:
+        kind, text = tokens[index]
+        index += 1
+        if expect_operand:
+            if kind == "n":
+                value = _pair(text)
+                if (
+                    index + 2 < count + 0
+                    and tokens[index][0] == "n"
+                    and tokens[index + 1][1] == "/"
+                    and tokens[index + 2][0] == "n"
+                    and value[1] == 1
+                ):
+                    numerator, denominator = _pair(tokens[index][1]), _pair(tokens[index + 2][1])
+                    if numerator[1] == 1 and denominator[1] == 1 and 0 < numerator[0] < denominator[0]:
+                        value = (value[0] * denominator[0] + numerator[0], denominator[0])
+                        index += 3
+                values.append(value)
+                expect_operand = False
+                unary_run = 0
+            elif text == "(":
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise Unverifiable("nested too deep")
+                operators.append("(")
+            elif text == "+" or text in _MINUS:
+                unary_run += 1
+                if unary_run > MAX_NESTING:
+                    raise Unverifiable("too many signs")
+                operators.append(_PLUS if text == "+" else _NEGATE)
+            else:
+                raise Unverifiable(f"unexpected {text!r}")
+            continue
+        if text == ")":
+            while operators and operators[-1] != "(":
+                _apply(operators.pop(), values)
+            if not operators:
+                raise Unverifiable("unbalanced parenthesis")
+            operators.pop()
+            depth -= 1
+            continue
+        if text == "%":
+            numerator, denominator = values[-1]
+            values[-1] = (numerator * percent[0], denominator * percent[1])
+            continue
+        if text == "(":  # implicit multiplication
+            text = "*"
+            index -= 1  # read the parenthesis again, as an operand
+        precedence = _BINARY_PRECEDENCE.get(text)
+        if precedence is None or kind != "o":
+            raise Unverifiable(f"unexpected {text!r}")
+        right_associative = text in _RIGHT_ASSOCIATIVE
+        while operators:
+            top = operators[-1]
+            if top == "(":
+                break
+            top_precedence = _UNARY_PRECEDENCE if top == _NEGATE or top == _PLUS else _BINARY_PRECEDENCE[top]
+            if top_precedence > precedence or (top_precedence == precedence and not right_associative):
+                _apply(operators.pop(), values)
+            else:
+                break
+        operators.append(text)
+        expect_operand = True
+    if expect_operand:
+        raise Unverifiable("missing operand")
+    while operators:
+        operator = operators.pop()
+        if operator == "(":
+            raise Unverifiable("unbalanced parenthesis")
+        _apply(operator, values)
+    if len(values) != 1:
+        raise Unverifiable("malformed expression")
+    numerator, denominator = values[0]
+    if denominator == 1:
+        return numerator
+    common = gcd(numerator, denominator)
+    numerator, denominator = numerator // common, denominator // common
+    return numerator if denominator == 1 else Fraction(numerator, denominator)
 
 
 def _tokenize(expression: str) -> list[tuple[str, str]]:
@@ -409,14 +445,15 @@ def _readings(tokens: list[tuple[str, str]], prose: bool = False) -> tuple[Ratio
         if grouped is not None:
             variants.append(grouped)
     percent = any(text == "%" for _, text in tokens)
-    values: list[Rational] = []
+    values = [_evaluate_tokens(tokens)]  # the plain reading decides verifiability
     for variant in variants:
-        for scale in ((_HUNDREDTH, 1) if percent else (_HUNDREDTH,)):
+        for scale in ((1, 100), (1, 1)) if percent else ((1, 100),):
+            if variant is tokens and scale == (1, 100):
+                continue
             try:
                 values.append(_evaluate_tokens(variant, scale))
             except Unverifiable:
-                if not values and variant is tokens and scale is _HUNDREDTH:
-                    raise
+                pass
     return tuple(values)
 
 
@@ -450,9 +487,14 @@ def _agrees(stated: Rational, decimals: int | None, exact: Rational) -> bool:
     return floor(scaled) <= stated * scale <= ceil(scaled)
 
 
+_FLAT_NUMBER_ONLY = re.compile(_FLAT_NUMBER)
+
+
 def _stated(written: str) -> tuple[Reading, ...]:
     """A result as written -> its readings. `35%` reads as 0.35 (two more decimals)
     and as 35; `3/4` and `1 1/2` are exact forms."""
+    if _FLAT_NUMBER_ONLY.fullmatch(written):  # `24`, `0.2`, `.4`, `9.00`: most results
+        return ((_literal(written), _decimals(written)),)
     match = _RESULT.fullmatch(written.strip())
     if match:
         sign, number, percent = match.groups()
@@ -500,33 +542,57 @@ _SCAN = re.compile(
     rf"(?:[{_CURRENCY}]?(-?(?:{_NUMBER}))(%?)([:/.,][0-9]|[kKmMbB](?![A-Za-z]))?)?"
     rf"|=(?![ \t]{{0,3}}[{_CURRENCY}]?[ \t]{{0,3}}<<)"
 )
-# Three quarters of GSM8K's annotations: integer, operator, integer.
-_SIMPLE_ANNOTATION = re.compile(r"([0-9]{1,18})([-+*/])([0-9]{1,18})")
+_SUFFIX_SCALES = {"k": 1000, "m": 1000000, "b": 1000000000}
+# All but a few hundred of GSM8K's annotations are flat: numbers joined by + - * /.
+_FLAT = re.compile(rf"{_FLAT_NUMBER}(?:[-+*/]{_FLAT_NUMBER})*")
+_FLAT_SPLIT = re.compile(r"([-+*/])")
+
+
+def _flat_value(expression: str) -> Rational:
+    """The value of a flat expression (`100-50-30-15`, `18*.5`, `12/60`), precedence
+    by hand: a faster twin of `_evaluate_tokens` for the common case (tests keep the
+    two equal)."""
+    parts = _FLAT_SPLIT.split(expression)
+    total_n, total_d = 0, 1
+    term_n, term_d = _pair(parts[0])
+    negative = False
+    for index in range(1, len(parts), 2):
+        operator = parts[index]
+        numerator, denominator = _pair(parts[index + 1])
+        if operator == "*":
+            term_n, term_d = term_n * numerator, term_d * denominator
+        elif operator == "/":
+            if numerator == 0:
+                raise Unverifiable("division by zero")
+            term_n, term_d = term_n * denominator, term_d * numerator
+        else:
+            if negative:
+                term_n = -term_n
+            total_n, total_d = (total_n + term_n, total_d) if total_d == term_d else (total_n * term_d + term_n * total_d, total_d * term_d)
+            negative = operator == "-"
+            term_n, term_d = numerator, denominator
+    if negative:
+        term_n = -term_n
+    total_n, total_d = (total_n + term_n, total_d) if total_d == term_d else (total_n * term_d + term_n * total_d, total_d * term_d)
+    if total_d == 1:
+        return total_n
+    common = gcd(total_n, total_d)
+    total_n, total_d = total_n // common, total_d // common
+    return total_n if total_d == 1 else Fraction(total_n, total_d)
 
 
 def _annotation_value(expression: str) -> tuple[Rational, ...]:
-    simple = _SIMPLE_ANNOTATION.fullmatch(expression)
-    if simple is None:
-        return _readings(_tokenize(expression))
-    left, operator, right = int(simple.group(1)), simple.group(2), int(simple.group(3))
-    if operator == "+":
-        return (left + right,)
-    if operator == "-":
-        return (left - right,)
-    if operator == "*":
-        return (left * right,)
-    return (_divide(left, right),)
-
-
-class _Annotation(tuple):
-    """What the prose pass needs to know about an annotation: (exact, stated, result)."""
-
-    __slots__ = ()
+    """The exact readings of an annotation's left side (a calculator's: `a / b/c`
+    is `(a / b) / c`, as Python evaluated GSM8K's)."""
+    if _FLAT.fullmatch(expression):
+        return (_flat_value(expression),)
+    return _readings(_tokenize(expression))
 
 
 # -- prose equations ---------------------------------------------------------------------------
 
 _PROSE_TOKEN = re.compile(
+    r"[ \t]*(?:"  # spaces are skipped, not tokens: adjacency is read from the spans
     rf"(<<[^<>=\n]{{1,{MAX_EXPRESSION_CHARS}}}=[^<>=\n]{{1,60}}>>)"  # 1 annotation
     rf"|({_NUMBER})"  # 2 number
     r"|(\*\*|[-+*/×÷^%−–])"  # 3 operator
@@ -534,20 +600,31 @@ _PROSE_TOKEN = re.compile(
     r"|([()])"  # 5 parenthesis
     r"|([^\W\d_]+)"  # 6 word
     rf"|([{_CURRENCY}])"  # 7 currency
-    r"|([ \t]+)"  # 8 space
-    r"|(\S)"  # 9 anything else
+    r"|(\S))"  # 8 anything else
 )
-_ANN, _NUM, _OP, _EQ, _PAREN, _WORD, _CUR, _SPACE, _OTHER = range(1, 10)
+_ANN, _NUM, _OP, _EQ, _PAREN, _WORD, _CUR, _OTHER = range(1, 9)
+_OPERATOR_WORDS = frozenset(("x", "X", "of"))
 _ARITHMETIC = frozenset((_NUM, _OP, _PAREN, _CUR))
 
-#: Words that continue an expression: an equation right after them began before them
-#: (`half of 20 = 10`, `3 times 4 = 12`).
-_CONNECTORS = frozenset(
-    "of times plus minus by per over than less more and half twice double triple thrice "
+#: Words that continue an expression. Before a side: the equation began before them
+#: (`half 20 + 4`, `3 times 4 = 12`, `¾ x 3/3 = 9/12`). `of` and `by` only after a
+#: word that makes them operators (`half of 20 + 4 = 14`, `divided by 2 + 3`): after
+#: any other word they start the quantity (`a total of 4*5 = 20`, `increased by
+#: 684*.25 = 171`). After a side: the expression goes on (`= 5 times 3`), while
+#: `= 4 more squirrels` and `= 20 of them` end where the number does.
+_CONNECTORS_BEFORE = frozenset(
+    "times plus minus per over than less more and half twice double triple thrice "
     "quarter third thirds fourth fifth squared cubed divided multiplied into from x".split()
 )
+_OPERATOR_BEFORE_OF_OR_BY = frozenset(
+    "half halves third thirds quarter quarters fourth fourths fifth fifths sixth sixths eighth eighths "
+    "tenth tenths percent twice double triple divided multiplied divide multiply times".split()
+)
+_CONNECTORS_AFTER = frozenset("times plus minus divided multiplied over squared cubed percent x".split())
 #: Scale words after a result: `= 2 million` is not the number 2.
-_SCALE_WORDS = frozenset("hundred thousand million billion trillion dozen k m b bn mil".split())
+_SCALE_WORDS = frozenset("hundred thousand million billion trillion dozen k bn mil".split())
+#: Single letters that are units when glued to a number (`30000m`, `5g`, `2h`).
+_UNIT_LETTERS = frozenset("mghsltc")
 #: Punctuation that may touch a side without joining it to anything.
 _SAFE_BEFORE = frozenset("\"'([{")
 _SAFE_AFTER = frozenset(".,;:!?\"')]}")
@@ -570,10 +647,15 @@ def _prose_tokens(text: str, start: int, end: int) -> list[tuple[int, str, int, 
     """Tokens of text[start:end] as (kind, text, start, end), spaces dropped; `x` and
     `of` become operators where they stand between operands (`3 x 4`, `20% of 50`)."""
     tokens = []
+    operator_words = False
     for match in _PROSE_TOKEN.finditer(text, start, end):
         kind = match.lastindex
-        if kind != _SPACE:
-            tokens.append((kind, match.group(kind), match.start(), match.end()))
+        word = match.group(kind)
+        if kind == _WORD and word in _OPERATOR_WORDS:
+            operator_words = True
+        tokens.append((kind, word, match.start(kind), match.end()))
+    if not operator_words:
+        return tokens
     for index in range(1, len(tokens) - 1):
         kind, word, begin, finish = tokens[index]
         if kind != _WORD or word not in ("x", "X", "of"):
@@ -653,10 +735,14 @@ class _ProseChecker:
         kind, word, begin, finish = before
         glued = finish == side[0][2]
         if kind == _WORD:
-            if glued or word.lower() in _CONNECTORS:
+            lowered = word.lower()
+            if glued or lowered in _CONNECTORS_BEFORE:
                 return False
-            # `Week 1 + Week 2 = 35 + 35`: words inside the expression.
-            return ahead is None or ahead[0] != _OP
+            if lowered == "of" or lowered == "by":
+                return not (ahead is not None and (ahead[0] == _NUM or ahead[1].lower() in _OPERATOR_BEFORE_OF_OR_BY))
+            # `Week 1 + Week 2 = 35 + 35`: words inside the expression (a `%`
+            # before the word ends a quantity: `20% is $14 + $42 = $56`).
+            return ahead is None or ahead[0] != _OP or ahead[1] == "%"
         if kind == _ANN:
             return True  # the number written after an annotation
         if word == ":":
@@ -675,10 +761,14 @@ class _ProseChecker:
         glued = begin == side[-1][3]
         if kind == _WORD:
             lowered = word.lower()
-            if lowered in _SCALE_WORDS or lowered in _CONNECTORS:
+            if lowered in _SCALE_WORDS or lowered in _CONNECTORS_AFTER:
                 return False
-            if glued and len(word) == 1:
-                return False  # `100 = 5A`, `150 = 10+4c`: algebra, not a unit
+            if lowered in ("m", "b") and side[0][0] == _CUR:
+                return False  # `$5m`, `$2b`
+            if glued and len(word) == 1 and (len(side) > 1 or lowered not in _UNIT_LETTERS):
+                return False  # `150 = 10+4c`, `= 2J`: algebra, not a unit
+            if following is not None and following[1] == "^":
+                return True  # `30000m^2`: a unit's power
             # `= 12 hours * 5`: the expression goes on after its unit.
             return following is None or (following[0] != _OP and following[0] != _NUM)
         if glued:
@@ -859,6 +949,8 @@ _BOXED_TRAILER = re.compile(r"[\s$.!)\]\\]*")
 def _answer_value(written: str) -> Rational | None:
     """The number a final answer states: `72`, `$1,200`, `-3.5`, `\\frac{1}{2}`, `3/4`
     (a percentage as its bare number, as GSM8K answers are written)."""
+    if written.isdigit() and written.isascii() and (written[0] != "0" or len(written) == 1):
+        return int(written)  # `#### 72`
     written = written.strip().replace("\\!", "").replace("\\,", "")
     try:
         match = _ANSWER_NUMBER.fullmatch(written)
@@ -930,6 +1022,8 @@ def _may_have_marker(text: str) -> bool:
 # -- derivation --------------------------------------------------------------------------------
 
 _NUMBER_IN_TEXT = re.compile(rf"(?<![0-9.,])(-?)({_NUMBER})")
+# `$80 000`, `5 650 000`: thousands grouped by spaces, as some GSM8K solutions write.
+_SPACED_NUMBER = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?: [0-9]{3})+(?![0-9])")
 _NUMBER_WORDS: dict[str, Rational] = {
     word: value
     for value, word in enumerate(
@@ -942,58 +1036,111 @@ _NUMBER_WORDS.update(
     thousand=1000, million=1000000, dozen=12, half=Fraction(1, 2), twice=2, double=2, triple=3,
     quarter=Fraction(1, 4),
 )
-_WORD_RUN = re.compile(r"[A-Za-z]+")
+_WORD_RUN = re.compile(r"[A-Za-z]{3,12}")
+
+
+def _stated_number(written: str) -> Rational | None:
+    """A number as stated in text, for derivation only: lenient (`0730` is 730)."""
+    digits = written.replace(",", "").replace(" ", "")
+    if len(digits) > MAX_LITERAL_DIGITS + 1:
+        return None
+    whole, dot, decimals = digits.partition(".")
+    if not dot:
+        return int(digits)
+    return Fraction(int(whole or "0") * 10 ** len(decimals) + int(decimals or "0"), 10 ** len(decimals))
 
 
 def _numbers_in(text: str, start: int, end: int, limit: int) -> list[Rational]:
+    """Every number written in text[start:end] (at most `limit`)."""
     values: list[Rational] = []
-    for match in _NUMBER_IN_TEXT.finditer(text, start, end):
-        if len(values) >= limit:
-            break
-        try:
-            value = _literal(match.group(2))
-        except Unverifiable:
-            continue
-        values.append(-value if match.group(1) else value)
+    for sign, number in _NUMBER_IN_TEXT.findall(text, start, end)[:limit]:
+        value = _stated_number(number)
+        if value is not None:
+            values.append(-value if sign else value)
     return values
 
 
-def _question_numbers(question: str) -> list[Rational]:
-    values = _numbers_in(question, 0, len(question), MAX_VALUES)
-    for match in _WORD_RUN.finditer(question, 0, min(len(question), 20 * FINAL_ANSWER_TAIL)):
-        value = _NUMBER_WORDS.get(match.group().lower())
+def _numbers_in_words(text: str, start: int, end: int, limit: int) -> list[Rational]:
+    """Numbers written in ways `_numbers_in` does not read: `80 000`, `three`, `dozen`."""
+    values: list[Rational] = []
+    for number in _SPACED_NUMBER.findall(text, start, end)[:limit]:
+        value = _stated_number(number)
+        if value is not None:
+            values.append(value)
+    for word in _WORD_RUN.findall(text, start, end)[:limit]:
+        value = _NUMBER_WORDS.get(word.lower())
         if value is not None:
             values.append(value)
     return values
 
 
-def _is_derived(answer: FinalAnswer, values: list[Rational]) -> bool:
-    target = answer.value
-    known = set(values)
+def _is_among(target: Rational, decimals: int, known: set, scales: tuple[int, ...]) -> bool:
     if target in known or -target in known:
         return True
-    for scale in UNIT_SCALES:
-        if target * scale in known or _divide(target, scale) in known:
+    for scale in scales:
+        if _divide(target, scale) in known:
             return True
     # Rounding to what was written: a final `13` for a computed 12.5.
-    match = _RESULT.search(answer.text)
-    decimals = _decimals(match.group(2)) if match else 0
     for value in known:
-        if type(value) is int:
-            continue
-        for candidate in (value, value * 100, value * 60, value / 60):
-            if _agrees(target, decimals, candidate):
+        if type(value) is not int:
+            if _agrees(target, decimals, value):
                 return True
+            for scale in scales:
+                if _agrees(target, decimals, value * scale):
+                    return True
     return False
+
+
+def _written_before(target: Rational, text: str, limit: int) -> bool:
+    """Whether the integer `target` is written as a whole number in text[:limit]:
+    a substring search, so the common case parses no number at all."""
+    if type(target) is not int:
+        return False
+    digits = str(abs(target))
+    position = text.find(digits, 0, limit)
+    while position >= 0:
+        end = position + len(digits)
+        before = text[position - 1 : position] if position else ""
+        after = text[end : end + 2]
+        if not (before.isdigit() or before in (".", ",")) and not (
+            after[:1].isdigit() or (after[:1] in ".," and after[1:2].isdigit())
+        ):
+            return True
+        position = text.find(digits, end, limit)
+    return False
+
+
+def _is_derived(final: FinalAnswer, computed: list[Rational], text: str, limit: int, question: str | None,
+                scales: tuple[int, ...]) -> bool | None:
+    target = final.value
+    if target in computed or _written_before(target, text, limit):
+        return True
+    stated = _numbers_in(text, 0, limit, MAX_VALUES)
+    if not stated and not computed:
+        return None  # no reasoning to derive from
+    match = _RESULT.search(final.text)
+    decimals = _decimals(match.group(2)) if match else 0
+    if _is_among(target, decimals, set(computed) | set(stated), scales):
+        return True
+    # The slower readings only for the few answers the fast ones do not find.
+    extra = _numbers_in_words(text, 0, limit, MAX_VALUES)
+    if question:
+        extra += _numbers_in(question, 0, len(question), MAX_VALUES)
+        extra += _numbers_in_words(question, 0, len(question), MAX_VALUES)
+    return bool(extra) and _is_among(target, decimals, set(extra), scales)
 
 
 # -- the entry point ---------------------------------------------------------------------------
 
 
-def check_reasoning(text: str, question: str | None = None) -> ReasoningReport:
+def check_reasoning(text: str, question: str | None = None, unit_scales: tuple[int, ...] | None = None) -> ReasoningReport:
     """Check the equations and the final answer of one reasoning text.
 
-    Never raises on a string; the work is bounded by the MAX_* constants."""
+    `question`, when given, supplies numbers a final answer may merely repeat;
+    `unit_scales` replaces UNIT_SCALES. Never raises on a string; the work is
+    bounded by the MAX_* constants."""
+    if unit_scales is None:
+        unit_scales = UNIT_SCALES
     has_equals = "=" in text
     final = find_final_answer(text) if _may_have_marker(text) else None
     if not has_equals and final is None:
@@ -1001,7 +1148,7 @@ def check_reasoning(text: str, question: str | None = None) -> ReasoningReport:
     limit = final.start if final else len(text)
 
     errors: list[WrongResult] = []
-    values: list[Rational] = []
+    computed: list[Rational] = []
     annotations: dict[int, tuple] = {}
     prose_positions: list[int] = []
     annotations_checked = 0
@@ -1015,11 +1162,10 @@ def check_reasoning(text: str, question: str | None = None) -> ReasoningReport:
             if seen > MAX_EQUATIONS:
                 truncated = True
                 break
-            expression = match.group(1)
+            expression, result_text, after, percent, suffix = match.groups()
             if expression is None:
                 prose_positions.append(match.start())
                 continue
-            result_text = match.group(2)
             try:
                 exact = _annotation_value(expression)
             except Unverifiable:
@@ -1035,24 +1181,13 @@ def check_reasoning(text: str, question: str | None = None) -> ReasoningReport:
                 holds = True
             else:
                 annotations_checked += 1
-                values.append(exact[0])
+                computed.append(exact[0])
                 holds = _holds(stated, exact)
                 if not holds:
-                    errors.append(
-                        WrongResult("annotation", match.start(), match.end(2) + 2, f"{expression}={result_text}",
-                                    result_text, _display(exact[0]))
-                    )
-            after = match.group(3)
-            if after is None or match.group(5):  # nothing written after, or `2:00`, `3/4`, `240k`
-                continue
-            after_readings = _stated(after + match.group(4))
-            references = tuple(value for value, _ in stated) + (exact or ())
-            if not _holds(after_readings, references):
-                after_start, after_end = match.start(3), match.end(4)
-                errors.append(
-                    WrongResult("after-annotation", after_start, after_end, text[match.start() : after_end],
-                                text[after_start:after_end], result_text if holds else _display(exact[0]))
-                )
+                    errors.append(WrongResult("annotation", match.start(), match.end(2) + 2,
+                                              f"{expression}={result_text}", result_text, _display(exact[0])))
+            if after != result_text or percent or suffix:  # else the text repeats the result
+                _check_after(text, match, stated, exact, holds, errors)
 
     prose_checked = 0
     if prose_positions:
@@ -1060,18 +1195,34 @@ def check_reasoning(text: str, question: str | None = None) -> ReasoningReport:
         for start, end, open_left, open_right in _prose_windows(text, prose_positions, limit):
             checker.check_window(start, end, open_left, open_right)
         errors.extend(checker.errors)
-        values.extend(checker.values)
+        computed.extend(checker.values)
         prose_checked = checker.checked
         unverifiable += checker.unverifiable
         errors.sort(key=lambda error: error.start)
 
     derived = None
-    if final is not None:
-        values.extend(_numbers_in(text, 0, limit, MAX_VALUES))
-        if final.value is not None and values:
-            pool = values
-            if question:
-                pool = values + _question_numbers(question)
-            derived = _is_derived(final, pool)
-    return ReasoningReport(tuple(errors), final, tuple(values[:MAX_VALUES]), derived,
-                           annotations_checked, prose_checked, unverifiable, truncated)
+    if final is not None and final.value is not None:
+        derived = _is_derived(final, computed, text, limit, question, unit_scales)
+    return ReasoningReport(tuple(errors), final, derived, annotations_checked, prose_checked, unverifiable,
+                           truncated, tuple(computed[:MAX_VALUES]), text)
+
+
+def _check_after(text: str, match: re.Match, stated: tuple[Reading, ...], exact: tuple[Rational, ...] | None,
+                 holds: bool, errors: list[WrongResult]) -> None:
+    """The number written right after an annotation must repeat its result (or the
+    exact value, when the annotation itself is the wrong one)."""
+    after, percent, suffix = match.group(3), match.group(4), match.group(5)
+    if after is None or (suffix and not suffix.isalpha()):  # nothing after it, or `2:00`, `3/4`
+        return
+    try:
+        readings = _stated(after + percent)
+    except Unverifiable:
+        return
+    if suffix:  # `240k`, `5m` (million or metres): the bare number or its scaled value
+        scale = _SUFFIX_SCALES[suffix.lower()]
+        readings += tuple((value * scale, decimals) for value, decimals in readings)
+    references = tuple(value for value, _ in stated) + (exact or ())
+    if not _holds(readings, references):
+        start, end = match.start(3), match.end(4)
+        correct = match.group(2) if holds else _display(exact[0])
+        errors.append(WrongResult("after-annotation", start, end, text[match.start() : end], text[start:end], correct))
