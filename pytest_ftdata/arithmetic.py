@@ -472,19 +472,49 @@ def _decimals(written: str) -> int:
 
 
 def _agrees(stated: Rational, decimals: int | None, exact: Rational) -> bool:
-    """Whether `stated`, written with `decimals` decimals, is `exact` rounded down or
-    up at that precision (None: an exact form, equal or wrong)."""
+    """Whether `stated`, written with `decimals` decimals, is `exact` as people write
+    it: exact, or truncated or rounded to nearest at that precision. An integer stands for a
+    non-integer only when the value has no finite decimal form (`10/3 = 3`): `25/2 =
+    13` is a wrong result, though "13 buses" may be a right answer. None: an exact
+    form such as `3/4`, equal or wrong."""
     if stated == exact:
         return True
-    if decimals is None:
+    if decimals is None or type(exact) is int:
         return False
-    if decimals == 0:
-        # An integer result of an integer value must be exact; of a non-integer
-        # value it may be the floor or the ceiling.
-        return type(exact) is not int and floor(exact) <= stated <= ceil(exact)
+    if decimals == 0 and _terminates(exact):
+        return False
+    return _rounds_to(stated, decimals, exact)
+
+
+def _rounds_to(stated: Rational, decimals: int, exact: Rational) -> bool:
+    """Whether `stated` is `exact` truncated or rounded to nearest (ties either way)
+    at `decimals` places: 2/3 is 0.66 or 0.67, 10/3 is 3.33 and never 3.34."""
+    scale = 10**decimals
+    scaled = exact * scale
+    target = stated * scale
+    if target == int(scaled):  # truncation, towards zero
+        return True
+    low = floor(scaled)
+    remainder = scaled - low
+    if remainder * 2 <= 1 and target == low:
+        return True
+    return remainder * 2 >= 1 and target == low + 1
+
+
+def _within_rounding(stated: Rational, decimals: int, exact: Rational) -> bool:
+    """Looser, for final answers only: rounded down or up (`13` buses for 12.5)."""
     scale = 10**decimals
     scaled = exact * scale
     return floor(scaled) <= stated * scale <= ceil(scaled)
+
+
+def _terminates(value: Fraction) -> bool:
+    """Whether a fraction has a finite decimal form (its denominator is 2^a 5^b)."""
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    return denominator == 1
 
 
 _FLAT_NUMBER_ONLY = re.compile(_FLAT_NUMBER)
@@ -826,11 +856,11 @@ class _ProseChecker:
             if side is not None:
                 self.values.append(side.readings[0])
         for number in range(last):
-            self.judge(parsed[number], parsed[number + 1], sides[number + 1])
+            self.judge(parsed[number], parsed[number + 1], sides[number + 1], number == 0)
         if annotation is not None:
             self.judge_annotation(parsed[-1], annotation)
 
-    def judge(self, left: _Side | None, right: _Side | None, right_tokens) -> None:
+    def judge(self, left: _Side | None, right: _Side | None, right_tokens, opens_chain: bool) -> None:
         if left is None or right is None:
             self.unverifiable += 1
             return
@@ -846,7 +876,7 @@ class _ProseChecker:
         if holds:
             self.checked += 1
             return
-        if not self.refutes(left, right, right_tokens):
+        if not self.refutes(left, right, right_tokens, opens_chain):
             self.unverifiable += 1
             return
         self.checked += 1
@@ -855,12 +885,13 @@ class _ProseChecker:
                         self.text[stated.start : stated.end], _display(correct.readings[0]))
         )
 
-    def refutes(self, left: _Side, right: _Side, right_tokens) -> bool:
+    def refutes(self, left: _Side, right: _Side, right_tokens, opens_chain: bool) -> bool:
         """Whether a failed prose step is an arithmetic claim, not another use of `=`."""
-        if left.stated is not None:
-            # A bare number on the left states a quantity (`Week 2 = 35 hours`,
+        if left.stated is not None and opens_chain:
+            # A bare number opening a chain states a quantity (`Week 2 = 35 hours`,
             # `100 = 5A`, `Remaining 10 = 62,300/10`); only a computed left side
-            # makes the right side its claimed result.
+            # makes the right side its claimed result. Inside a chain the number
+            # is the previous step's result, and `2 + 2 = 4 = 5` is wrong.
             return False
         if left.readings[0] < 0 and self.is_range(left):
             return False  # `Weeks 1-2 = 96 - 70`: a range names the quantity
@@ -1080,13 +1111,14 @@ def _is_among(target: Rational, decimals: int, known: set, scales: tuple[int, ..
     for scale in scales:
         if _divide(target, scale) in known:
             return True
-    # Rounding to what was written: a final `13` for a computed 12.5.
+    # Rounding to what was written, either way: a final `13` (buses) or `12` (full
+    # boxes) for a computed 12.5.
     for value in known:
         if type(value) is not int:
-            if _agrees(target, decimals, value):
+            if _within_rounding(target, decimals, value):
                 return True
             for scale in scales:
-                if _agrees(target, decimals, value * scale):
+                if _within_rounding(target, decimals, value * scale):
                     return True
     return False
 
