@@ -35,7 +35,7 @@ API
 Invariants
 ----------
 - Nothing is evaluated with eval, exec or ast. A tokenizer and a shunting-yard
-  evaluator accept numbers (`1,200`, `.25`, `$2.50`), `+ - * / x × ÷ ^ **` (power
+  evaluator accept numbers (`1,200`, `.25`, `$2.50`), `+ - * / x × ÷ // ^ **` (power
   right-associative, unary minus below it: `-2^2 = -4`), parentheses, unary signs,
   postfix `%` (`50 * 20%`), `of` after a percentage or a fraction (`20% of 50`,
   `1/2 of 20`, as GSM8K writes them), implicit multiplication before a parenthesis
@@ -101,7 +101,7 @@ Rational = Union[int, Fraction]
 MAX_LITERAL_DIGITS = 30
 #: Characters of an annotation's expression; tokens of any expression.
 MAX_EXPRESSION_CHARS = 200
-MAX_TOKENS = 80
+MAX_TOKENS = 256
 #: Parenthesis depth and run of unary signs.
 MAX_NESTING = 16
 #: The largest exponent of a power, and the largest number (bits of numerator or
@@ -196,14 +196,14 @@ _PLAIN_NUMBER = r"(?:[0-9]{1,30}(?:\.[0-9]{1,30})?|\.[0-9]{1,30})"
 _CURRENCY = "$£€"
 _MINUS = "-−–"  # hyphen, minus sign, and the en dash GSM8K writes for minus
 _EXPRESSION_TOKEN = re.compile(
-    rf"\s*(?:[{_CURRENCY}]\s?)?({_NUMBER})|\s*(\*\*|[-+*/x×X÷^()%−–])|\s*(\S)"
+    rf"\s*(?:[{_CURRENCY}]\s?)?({_NUMBER})|\s*(\*\*|//|[-+*/x×X÷^()%−–])|\s*(\S)"
 )
 
 
 def _pair(text: str) -> tuple[int, int]:
     """A literal as an unreduced (numerator, denominator): `1,200.50` -> (120050, 100)."""
     text = text.replace(",", "")
-    if len(text) > MAX_LITERAL_DIGITS + 1:
+    if len(text) - ("." in text) > MAX_LITERAL_DIGITS:
         raise Unverifiable("literal too long")
     if len(text) > 1 and text[0] == "0" and text[1] != ".":
         raise Unverifiable("a leading zero: a time (0930) or a code, not a quantity")
@@ -244,7 +244,7 @@ def _divide(left: Rational, right: Rational) -> Rational:
 # costs several times more. Denominators stay positive.
 _BINARY_PRECEDENCE = {
     "+": 1, "-": 1, "−": 1, "–": 1,
-    "*": 2, "x": 2, "×": 2, "X": 2, "/": 2, "÷": 2, "of": 2,
+    "*": 2, "x": 2, "×": 2, "X": 2, "/": 2, "÷": 2, "//": 2, "of": 2,
     "^": 4, "**": 4,
 }
 _NEGATE, _PLUS = "negate", "plus"  # unary signs: above * and /, below ^
@@ -284,6 +284,10 @@ def _apply(operator: str, values: list[tuple[int, int]]) -> None:
         if right_n < 0:
             right_n, right_d = -right_n, -right_d
         values[-1] = _check_size(left_n * right_d, left_d * right_n)
+    elif operator == "//":  # Python's floor division: GSM8K train 395 has `<<560//10=56>>`
+        if right_n == 0:
+            raise Unverifiable("division by zero")
+        values[-1] = ((left_n * right_d) // (left_d * right_n), 1)
     elif operator == "^" or operator == "**":
         if right_n % right_d:
             raise Unverifiable("a fractional exponent")
@@ -938,7 +942,7 @@ _ANSWER_NUMBER = re.compile(
     rf"(?:\\?[{_CURRENCY}]\s?)?(-?)\s?({_NUMBER})\s?(?:\\?%)?(?:\s+[^\W\d_]+){{0,3}}[\s.!]*"
 )
 _ANSWER_IS = re.compile(
-    r"(?i)(?:\bthe\s+(?:final\s+)?answer\s+is\b\s*:?|\b(?:final\s+)?answer\s*:)[ \t]*([^\n]{1,80}?)[ \t.!]*\Z"
+    r"(?i)(?:\bthe\s+(?:final\s+)?answer\s+is\b\s*:?|\b(?:final\s+)?answer\s*:)[ \t]*([^\n]{1,40}?)[ \t.!]*\Z"
 )
 _LATEX_FRACTION = re.compile(r"(-?)\\[dt]?frac\{\s*(-?[0-9]{1,30})\s*\}\{\s*([0-9]{1,30})\s*\}")
 _PLAIN_FRACTION = re.compile(r"(-?[0-9]{1,30})\s?/\s?([0-9]{1,30})")
@@ -999,8 +1003,8 @@ def find_final_answer(text: str) -> FinalAnswer | None:
     match = _ANSWER_IS.search(text, max(line_start, tail_start), end)
     if match:
         written = match.group(1).strip().rstrip(".!").rstrip()
-        if written.startswith("\\boxed"):
-            return None  # a box with text after it: the text does not end in an answer
+        if written.startswith("\\boxed") or ", " in written or ". " in written:
+            return None  # a box with text after it, or a sentence rather than an answer
         return FinalAnswer("answer-is", written, _answer_value(written), match.start(), end)
     return None
 
@@ -1041,7 +1045,7 @@ _MAX_OCCURRENCES = 1000
 def _stated_number(written: str) -> Rational | None:
     """A number as written in text, for derivation only: lenient (`0730` is 730)."""
     digits = written.replace(",", "").replace(" ", "")
-    if len(digits) > MAX_LITERAL_DIGITS + 1:
+    if len(digits) - ("." in digits) > MAX_LITERAL_DIGITS:
         return None
     whole, dot, decimals = digits.partition(".")
     if not dot:
@@ -1118,18 +1122,18 @@ def _is_derived(final: FinalAnswer, computed: list[Rational], text: str, limit: 
     if target in computed or _written_before(target, text, limit):
         return True
     written = _numbers_in(text, 0, limit, MAX_VALUES)
-    if not written and not computed:
-        return None  # no reasoning to derive it from
     match = _RESULT.search(final.text)
     decimals = _decimals(match.group(2)) if match else 0
     if _is_among(target, decimals, set(computed) | set(written), scales):
         return True
     # The slower readings, only for the few answers the others do not find.
-    more = _numbers_in_words(text, 0, limit, MAX_VALUES)
+    in_words = _numbers_in_words(text, 0, limit, MAX_VALUES)
+    if not (written or computed or in_words):
+        return None  # no reasoning to derive the answer from
     if question:
-        more += _numbers_in(question, 0, len(question), MAX_VALUES)
-        more += _numbers_in_words(question, 0, len(question), MAX_VALUES)
-    return _is_among(target, decimals, set(more), scales)
+        in_words += _numbers_in(question, 0, len(question), MAX_VALUES)
+        in_words += _numbers_in_words(question, 0, len(question), MAX_VALUES)
+    return _is_among(target, decimals, set(in_words), scales)
 
 
 # -- the entry point ---------------------------------------------------------------------------
