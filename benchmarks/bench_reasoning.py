@@ -50,28 +50,46 @@ DEFAULT_GSM8K = ROOT.parent / "shared" / "datasets" / "gsm8k" / "raw"
 # -- the planter's own readers -----------------------------------------------------------------
 
 _ANNOTATION = re.compile(r"<<([^<>=]+)=([^<>=]+)>>(-?[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)?")
-# `48 + 24 = 72` with no annotation after the `=`; operands and result plain numbers.
+# `48 + 24 = 72`, `$1,200 x 2 + 300 = $2,700`: two to five plain operands, no
+# annotation after the `=`, and no operator or digit glued to either end.
+_OPERAND = r"\$?[0-9][0-9,]*(?:\.[0-9]+)?"
 _PROSE = re.compile(
-    r"(?<![\w.,/$-])\$?([0-9]+(?:\.[0-9]+)?)\s?([-+*/x×])\s?\$?([0-9]+(?:\.[0-9]+)?)"
-    r"\s?=\s?\$?([0-9]+(?:\.[0-9]+)?)(?![0-9.,]?[0-9])(?!\s?[/x*+-])"
+    rf"(?<![\w.,/$-])({_OPERAND}(?:\s?[-+*/x×]\s?{_OPERAND}){{1,4}})"
+    r"\s?=\s?\$?([0-9][0-9,]*(?:\.[0-9]+)?)(?![0-9.,]?[0-9])(?!\s?[/x*+-])"
 )
 _FINAL = re.compile(r"\n#### (.+)\Z")
 _NUMBER = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+")
 
 
+def _number(written: str) -> Fraction | None:
+    written = written.lstrip("$")
+    if not re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})*(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?", written):
+        return None  # `1,5`: not a number the planter trusts
+    return Fraction(written.replace(",", ""))
+
+
 def _exact(expression: str) -> Fraction | None:
-    """The planter's own exact evaluation of `a op b` (the parser is not trusted here)."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([-+*/x×])\s*([0-9.]+)\s*", expression)
-    if not match:
+    """The planter's own exact value of a flat expression, * and / before + and -
+    (the module under test is not trusted here)."""
+    parts = re.split(r"\s?([-+*/x×])\s?", expression.strip())
+    numbers = [_number(part) for part in parts[0::2]]
+    if any(number is None for number in numbers):
         return None
-    left, operator, right = Fraction(match.group(1)), match.group(2), Fraction(match.group(3))
-    if operator == "+":
-        return left + right
-    if operator == "-":
-        return left - right
-    if operator in "*x×":
-        return left * right
-    return left / right if right else None
+    terms, signs = [numbers[0]], []
+    for operator, number in zip(parts[1::2], numbers[1:]):
+        if operator in "*x×":
+            terms[-1] *= number
+        elif operator == "/":
+            if number == 0:
+                return None
+            terms[-1] /= number
+        else:
+            signs.append(operator)
+            terms.append(number)
+    total = terms[0]
+    for sign, term in zip(signs, terms[1:]):
+        total = total + term if sign == "+" else total - term
+    return total
 
 
 def _perturb(written: str, rng: random.Random) -> str:
@@ -158,17 +176,17 @@ def _plant_one(answer: str, kind: str, rng: random.Random):
     if kind == "prose":
         candidates = []
         for match in _PROSE.finditer(answer):
-            left, operator, right, result = match.groups()
-            exact = _exact(f"{left}{operator}{right}")
-            if exact is None or exact != Fraction(result):
+            expression, result = match.groups()
+            exact = _exact(expression)
+            if exact is None or exact != _number(result):
                 continue  # plant only into equations that hold
             candidates.append(match)
         if not candidates:
             return None
         match = rng.choice(candidates)
-        result = match.group(4)
-        wrong = _perturb(result, rng)
-        start, end = match.span(4)
+        result = match.group(2)
+        wrong = _perturb(result.replace(",", ""), rng)
+        start, end = match.span(2)
         new_answer = answer[:start] + wrong + answer[end:]
         return new_answer, match.start(), start + len(wrong), f"{match.group(0)} -> {wrong}"
     final = _FINAL.search(answer)

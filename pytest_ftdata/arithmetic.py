@@ -201,7 +201,12 @@ _EXPRESSION_TOKEN = re.compile(
 
 
 def _pair(text: str) -> tuple[int, int]:
-    """A literal as an unreduced (numerator, denominator): `1,200.50` -> (120050, 100)."""
+    """A literal as an unreduced (numerator, denominator): `1,200.50` -> (120050, 100).
+    Callers pass what a `[0-9]` pattern matched, so `isdigit` means ASCII digits."""
+    if text.isdigit():
+        if len(text) > MAX_LITERAL_DIGITS or (text[0] == "0" and len(text) > 1):
+            raise Unverifiable("too many digits, or a leading zero (a time such as 0930, a code)")
+        return int(text), 1
     text = text.replace(",", "")
     if len(text) - ("." in text) > MAX_LITERAL_DIGITS:
         raise Unverifiable("literal too long")
@@ -483,6 +488,8 @@ def _decimals(written: str) -> int:
 def _stated(written: str) -> tuple[Reading, ...]:
     """A result as written -> its readings: `0.2` -> (1/5, 1 decimal); `35%` -> 0.35
     (two more decimals) and 35; `3/4`, `1 1/2` -> exact forms."""
+    if written.isdigit() and written.isascii():
+        return ((_literal(written), 0),)
     if _PLAIN_RESULT.fullmatch(written):
         return ((_literal(written), _decimals(written)),)
     match = _RESULT.fullmatch(written.strip())
@@ -556,10 +563,11 @@ _ANNOTATION = rf"<<([^<>=\n]{{1,{MAX_EXPRESSION_CHARS}}})=([^<>=\n]{{1,60}})>>"
 # prose `=` that an annotation does not follow. `[^<>=\n]{1,200}` cannot run past the
 # next `<`, `>`, `=` or newline, so each attempt is short and a failed one hands the
 # scan on. Groups: 1 expression, 2 result, 3 the number after, 4 its `%`, 5 what
-# follows the number: `2:00`, `3/4`, `1.2.3` (not comparable), `240k`, `5m` (scaled).
+# follows the number: `:00` (`<<6-4=2>>2:00`, the hour), `3/4`, `1.2.3`, `3:30` (not
+# comparable), `240k`, `5m` (also read scaled).
 _SCAN = re.compile(
     _ANNOTATION
-    + rf"(?:[{_CURRENCY}]?(-?(?:{_NUMBER}))(%?)([:/.,][0-9]|[kKmMbB](?![A-Za-z]))?)?"
+    + rf"(?:[{_CURRENCY}]?(-?(?:{_NUMBER}))(%?)(:00(?![0-9])|[:/.,][0-9]|[kKmMbB](?![A-Za-z]))?)?"
     + rf"|=(?![ \t]{{0,3}}[{_CURRENCY}]?[ \t]{{0,3}}<<)"
 )
 _SUFFIX_SCALES = {"k": 1000, "m": 1000000, "b": 1000000000}
@@ -610,7 +618,9 @@ def _check_after(text: str, match: re.Match, stated: tuple[Reading, ...], exact:
     the exact value when the annotation is the wrong one (then it is the
     annotation's error, not a second one)."""
     after, percent, suffix = match.group(3), match.group(4), match.group(5)
-    if after is None or (suffix and not suffix.isalpha()):
+    if suffix == ":00":
+        suffix = None
+    elif after is None or (suffix and not suffix.isalpha()):
         return
     try:
         readings = _stated(after + percent)
@@ -646,19 +656,28 @@ _ARITHMETIC = frozenset((_NUM, _OP, _PAREN, _CUR))
 #: (`3 times 4 + 1 = 13`, `¾ x 3/3 = 9/12`); `of` and `by` only after a word or
 #: number that makes them operators (`half of 20 + 4`, `divided by 2 + 3`), as after
 #: any other word they open the quantity (`a total of 4*5 = 20`, `increased by
-#: 684*.25 = 171`). After a side, the expression goes on (`= 5 times 3`), while
-#: `= 4 more squirrels` and `= 20 of them` end with the number.
+#: 684*.25 = 171`); `and` only after a number that is not a result (`1 and 1/4`).
+#: After a side, the expression goes on only if an operand follows (`= 5 times 3`;
+#: `= 26 times` ends), and `= 4 more squirrels`, `= 20 of them` end with the number.
 _CONNECTORS_BEFORE = frozenset(
-    "times plus minus per over than less more and half twice double triple thrice "
+    "times plus minus per over less more half twice double triple thrice "
     "quarter third thirds fourth fifth squared cubed divided multiplied into from x".split()
 )
 _MAKE_OF_AND_BY_OPERATORS = frozenset(
     "half halves third thirds quarter quarters fourth fourths fifth fifths sixth sixths eighth "
     "eighths tenth tenths percent twice double triple divided multiplied divide multiply times".split()
 )
-_CONNECTORS_AFTER = frozenset("times plus minus divided multiplied over squared cubed percent x".split())
-#: Scale words after a result: `= 2 million` is not the number 2.
-_SCALE_WORDS = frozenset("hundred thousand million billion trillion dozen k bn mil".split())
+_CONNECTORS_AFTER = frozenset("times plus minus divided multiplied over x".split())
+#: Words after a result that change what it means: never judged.
+_MODIFIERS_AFTER = frozenset("percent squared cubed".split())
+#: Scale words after a result: `= 2 million` and `= 1 dozen` hold for 2,000,000 and
+#: 12 as well as for 2 and 1.
+_SCALE_WORDS = {
+    "hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9, "trillion": 10**12,
+    "dozen": 12, "k": 1000, "bn": 10**9, "mil": 10**6,
+}
+#: Words after a result that end the expression even when a number follows them.
+_CONJUNCTIONS = frozenset("and or but so then because since while which when if".split())
 #: Single letters that are units, not variables, when glued to a number (`30000m`).
 _UNIT_LETTERS = frozenset("mghsltc")
 #: Punctuation that may touch a side without joining it to anything.
@@ -739,6 +758,11 @@ class _ProseChecker:
             sides = [tokens[first:index]]
             before = tokens[first - 1] if first else None
             ahead = tokens[first - 2] if first > 1 else None
+            # Whether `ahead` ends the result of an earlier equation: `= 241 and 241 - 153`.
+            back = first - 2
+            while back >= 0 and tokens[back][0] in _ARITHMETIC:
+                back -= 1
+            ahead_is_result = back >= 0 and tokens[back][0] == _EQ
             position = index
             ends_in_annotation = False
             while position < count and tokens[position][0] == _EQ:
@@ -760,25 +784,32 @@ class _ProseChecker:
                 following = tokens[position + 1] if position + 1 < count else None
             left_cut = open_left and first == 0
             right_cut = open_right and position >= count and not ends_in_annotation
-            self.check_chain(sides, before, ahead, left_cut, after, following, right_cut, ends_in_annotation)
+            self.check_chain(sides, (before, ahead, ahead_is_result), left_cut, after, following, right_cut, ends_in_annotation)
             index = max(position, index + 1)
 
-    def check_chain(self, sides, before, ahead, left_cut, after, following, right_cut, ends_in_annotation) -> None:
+    def check_chain(self, sides, context, left_cut, after, following, right_cut, ends_in_annotation) -> None:
         last = len(sides) - 1
         parsed: list[_Side | None] = []
         for number, tokens in enumerate(sides):
             try:
                 if not tokens:
                     raise Unverifiable("empty side")
-                if number == 0 and (left_cut or not self.left_is_delimited(tokens, before, ahead)):
+                if number == 0 and (left_cut or not self.left_is_delimited(tokens, *context)):
                     raise Unverifiable("the expression may start before this side")
                 closes = number == last and not ends_in_annotation
                 if closes:
-                    if right_cut or not self.right_is_delimited(tokens, after, following):
+                    if self.ends_in_compound_adjective(tokens, after):
+                        tokens = tokens[:-2]  # `48/4=12 5-minute intervals`
+                    elif right_cut or not self.right_is_delimited(tokens, after, following):
                         raise Unverifiable("the expression may go on after this side")
                     if any(token[1] == "of" for token in tokens):
                         raise Unverifiable("`= 1/3 of $150`: a phrase, not a result")
                 side = self.side(tokens, number == 0, closes)
+                if closes and after is not None and after[0] == _WORD and side.stated is not None:
+                    scale = _SCALE_WORDS.get(after[1].lower())
+                    if scale is not None:  # `= 1 dozen` is 1 or 12
+                        side.stated += tuple((value * scale, decimals) for value, decimals in side.stated)
+                        side.readings += tuple(value * scale for value in side.readings)
                 parsed.append(side)
                 self.values.append(side.readings[0])
             except Unverifiable:
@@ -786,7 +817,22 @@ class _ProseChecker:
         for number in range(last):
             self.judge(parsed[number], parsed[number + 1], sides[number + 1], number == 0)
 
-    def left_is_delimited(self, side, before, ahead) -> bool:
+    @staticmethod
+    def ends_in_compound_adjective(side, after) -> bool:
+        """`= 12 5-minute intervals`, `= 3 2-liter bottles`: a number glued by a hyphen
+        to the word after the side, apart from the result before it."""
+        return (
+            len(side) >= 3
+            and after is not None
+            and after[0] == _WORD
+            and side[-1][1] == "-"
+            and side[-2][0] == _NUM
+            and side[-3][3] < side[-2][2]
+            and side[-2][3] == side[-1][2]
+            and side[-1][3] == after[2]
+        )
+
+    def left_is_delimited(self, side, before, ahead, ahead_is_result: bool) -> bool:
         """Whether the first side of a chain starts where its expression starts;
         `before` is the token before it, `ahead` the one before that."""
         if side[0][0] == _OP:
@@ -801,14 +847,21 @@ class _ProseChecker:
                 return False
             if lowered == "of" or lowered == "by":
                 return ahead is None or not (ahead[0] == _NUM or ahead[1].lower() in _MAKE_OF_AND_BY_OPERATORS)
+            if lowered == "and":
+                # `12 x 1 and 1/4 = 15` (a mixed number in words) and `the sum of 5 and
+                # 3 + 2` join a number to the side; `= 241 and 241 - 153 = 88` does not.
+                return ahead is None or ahead[0] != _NUM or ahead_is_result
             # `Week 1 + Week 2 = 35 + 35`: words inside the expression; a `%` ends a
             # quantity instead (`20% is $14 + $42 = $56`).
             return ahead is None or ahead[0] != _OP or ahead[1] == "%"
         if kind == _ANN:
             return True  # the number written after an annotation
         if word == ":":
-            # `Fords:3+2` is a label; `3:30`, `2:1` and `7,980 : 420` are not sums.
-            return ahead is None or ahead[0] != _NUM
+            # `Fords:3+2` and `Under 30: 40(.10)` are labels; `3:30`, `2:1` and
+            # `7,980 : 420` are a time, a ratio and a division.
+            if ahead is None or ahead[0] != _NUM:
+                return True
+            return ahead[3] == begin and finish < side[0][2]
         if glued:
             return word in _SAFE_BEFORE
         return True
@@ -822,8 +875,17 @@ class _ProseChecker:
         glued = begin == side[-1][3]
         if kind == _WORD:
             lowered = word.lower()
-            if lowered in _SCALE_WORDS or lowered in _CONNECTORS_AFTER:
+            if lowered in _MODIFIERS_AFTER:
                 return False
+            if lowered in _CONNECTORS_AFTER:
+                # `= 5 times 3` goes on; `= 26 times` (occurrences) ends.
+                return following is None or not (
+                    following[0] == _NUM or following[0] == _CUR or following[1] == "(" or following[1] == "by"
+                )
+            if lowered in _SCALE_WORDS:
+                return True  # the side's readings include the scaled value
+            if lowered in _CONJUNCTIONS:
+                return True  # `= 241 and 241 - 153 = 88`
             if (lowered == "m" or lowered == "b") and side[0][0] == _CUR:
                 return False  # `$5m`
             if glued and len(word) == 1 and (len(side) > 1 or lowered not in _UNIT_LETTERS):

@@ -198,6 +198,10 @@ def test_a_wrong_number_after_a_right_annotation_is_after_annotation():
     assert error.equation == "<<48/2=24>>25"
 
 
+def test_the_hour_after_an_annotation_must_repeat_it():
+    assert errors("He leaves at <<5-3=2>>6:00 pm.") == [("after-annotation", "<<5-3=2>>6", "6", "2")]
+
+
 def test_a_wrong_annotation_followed_by_the_right_value_is_one_error():
     assert errors("so <<48/2=25>>24 clips") == [("annotation", "48/2=25", "25", "24")]
 
@@ -228,7 +232,8 @@ def test_prose_before_an_annotation_is_not_reported_twice():
         "<<1/4=0.25>>25%",
         "<<240/10=24>>24k",
         "<<300*4=1200>>1200m",
-        "<<6-4=2>>2:00",  # a time after it is not compared
+        "<<6-4=2>>2:00",  # the hour of a time is compared
+        "<<6-4=2>>3:30",  # any other time is not
         "<<5*(3+4)=35>>35",
         "<<2^3=8>>8",
     ],
@@ -290,6 +295,13 @@ def test_unverifiable_annotations_are_counted_not_reported():
         "So 20 - 5 = 15 - 3 = 12 apples.",  # '=' as "then"
         "(3 * 4 = 12)",
         "It is 86(2) = 172 geckos.",
+        "We ride at least 25+1=26 times.",  # `times` ends the result when no operand follows
+        "So 349 - 108 = 241 and 241 - 153 = 88 left.",
+        "So 48/4=12 5-minute intervals.",  # a compound adjective after the result
+        "He bought 2-1=1 dozen apples more.",
+        "That is 24/2 = 1 dozen.",  # a scale word: 1 or 12
+        "The profit is 500,000 * 4 = 2 million dollars.",
+        "Under 30: 40(.10)=4 judges.",  # a label ending in a number
     ],
 )
 def test_prose_equations_that_hold(text):
@@ -310,6 +322,10 @@ def test_prose_equations_that_hold(text):
         ("So 2 + 2 = 4 = 5.", "4 = 5", "5", "4"),  # each step of a chain must hold
         ("So 20 - 5 = 15 - 3 = 13 apples.", "15 - 3 = 13", "13", "12"),
         ("Then 5 - 8 = -4 degrees.", "5 - 8 = -4", "-4", "-3"),
+        ("So 349 - 108 = 248 and 241 - 153 = 88 left.", "349 - 108 = 248", "248", "241"),
+        ("So 48/4=13 5-minute intervals.", "48/4=13", "13", "12"),
+        ("He bought 2-1=2 dozen apples more.", "2-1=2", "2", "1"),
+        ("We ride at least 25+1=27 times.", "25+1=27", "27", "26"),
     ],
 )
 def test_prose_equations_that_do_not_hold(text, equation, stated, correct):
@@ -352,6 +368,9 @@ def test_prose_equations_that_do_not_hold(text, equation, stated, correct):
         # unit changes the words carry
         "He spends $1 / 2 = 50 cents.",
         "She earned $2.50 - $2.24 = 26 cents more.",
+        "It holds 12 x 1 and 1/4 = 15 cups.",  # `1 and 1/4`: a mixed number in words
+        "The sum of 5 and 3 + 2 = 10.",
+        "Over 50:40-4-24=12 judges.",  # looks like a time
         # anything else undecidable
         "Then 5 / 0 = 3.",
         "So 9^9^9 = 1.",
