@@ -47,7 +47,8 @@ Invariants
   rejects, and every prose equation whose ends are not clearly delimited: algebra
   (`2x = 10`, `x = 5`, `100 = 5A`), times and ratios (`3:30`, `2:1`), units inside
   the expression (`5 km/h`, `3 weeks * 4 days/week`), words inside it
-  (`3 apples + 2 = 5`, `half of 20 + 4`), scale words after it (`= 2 million`).
+  (`3 apples + 2 = 5`, `half of 20 + 4`). A scale word after a result gives it a
+  second reading (`= 2 million` holds for 2 and for 2,000,000, `= 1 dozen` for 12).
 - Written rounding is accepted. A result with d decimals holds when it is the exact
   value truncated or rounded to nearest at d decimals (`10/3 = 3.33`, `2/3 = 0.67`,
   `2/3 = 0.66`, `1/3 = .333`; never `10/3 = 3.34`). Repeating decimals follow the
@@ -579,7 +580,8 @@ _FLAT_SPLIT = re.compile(r"([-+*/])")
 
 def _flat_value(expression: str) -> Rational:
     """The value of a flat expression (`100-50-30-15`, `18*.5`, `12/60`), precedence
-    by hand: a faster twin of `_evaluate_tokens` (tests keep the two equal)."""
+    by hand: a faster twin of `_evaluate_tokens` (tests keep the two equal). Sizes
+    need no check: MAX_EXPRESSION_CHARS digits cannot make a number much over 2^1300."""
     parts = _FLAT_SPLIT.split(expression)
     total_n, total_d = 0, 1
     term_n, term_d = _pair(parts[0])
@@ -904,12 +906,17 @@ class _ProseChecker:
         # An unmatched parenthesis at the outer edge of a chain belongs to the
         # sentence (`(3 * 4 = 12)`); anywhere else the side is not a whole
         # expression (`600/(3+1=4) = 150`) and the evaluator refuses it.
-        if first:
-            while tokens and tokens[0][1] == "(" and _depth_change(tokens) > 0:
-                tokens = tokens[1:]
-        if last:
-            while tokens and tokens[-1][1] == ")" and _depth_change(tokens) < 0:
-                tokens = tokens[:-1]
+        excess = _depth_change(tokens)
+        if first and excess > 0:
+            strip = 0
+            while strip < len(tokens) and strip < excess and tokens[strip][1] == "(":
+                strip += 1
+            tokens, excess = tokens[strip:], excess - strip
+        if last and excess < 0:
+            strip = 0
+            while strip < len(tokens) and strip < -excess and tokens[-1 - strip][1] == ")":
+                strip += 1
+            tokens = tokens[: len(tokens) - strip]
         if not tokens:
             raise Unverifiable("empty side")
         first_token, last_token = tokens[0], tokens[-1]
