@@ -570,6 +570,8 @@ def test_property_generated_annotations_are_judged_correctly(expression):
     flat = text.replace(" ", "").replace("x", "*")
     if value is None or value.denominator != 1 or len(flat) > arithmetic.MAX_EXPRESSION_CHARS:
         return
+    if len(str(abs(value.numerator) + 1)) > arithmetic.MAX_LITERAL_DIGITS:
+        return  # a result this long is not a quantity: unverifiable by design
     result = int(value)
     assert errors(f"So <<{flat}={result}>>{result} pens.") == []
     assert [kind for kind, *_ in errors(f"So <<{flat}={result + 1}>>{result + 1} pens.")] == ["annotation"]
