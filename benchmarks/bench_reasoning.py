@@ -121,6 +121,16 @@ def _perturb(written: str, rng: random.Random) -> str:
     return text
 
 
+def _is_written_rounding(written: str, exact: Fraction | None) -> bool:
+    """Whether `written` is `exact` truncated or rounded at its own decimals, so that
+    planting it would plant nothing (the planter's own reading of the rule)."""
+    if exact is None:
+        return False
+    scale = 10 ** len(written.partition(".")[2])
+    value = Fraction(written) * scale
+    return value in (int(exact * scale), round(exact * scale), int(exact * scale) + 1) and abs(value - exact * scale) < 1
+
+
 def plant_faults(rows: list[dict], seed: int, per_kind: int) -> tuple[list[dict], list[dict]]:
     """Copy `rows` (GSM8K records) and plant `per_kind` faults of each kind, each in a
     different row. Returns (planted rows, ground truth), where each truth entry names
@@ -130,7 +140,6 @@ def plant_faults(rows: list[dict], seed: int, per_kind: int) -> tuple[list[dict]
     truth: list[dict] = []
     order = list(range(len(rows)))
     rng.shuffle(order)
-    used: set[int] = set()
     wanted = {"annotation": per_kind, "after-annotation": per_kind, "prose": per_kind, "underived": per_kind}
     for index in order:
         if not any(wanted.values()):
@@ -146,7 +155,6 @@ def plant_faults(rows: list[dict], seed: int, per_kind: int) -> tuple[list[dict]
             planted[index] = {**planted[index], "answer": new_answer}
             truth.append({"row": index, "kind": kind, "start": start, "end": end, "note": note})
             wanted[kind] -= 1
-            used.add(index)
             break
     return planted, truth
 
@@ -163,14 +171,16 @@ def _plant_one(answer: str, kind: str, rng: random.Random):
             return None
         match = rng.choice(candidates)
         expression, result, after = match.groups()
-        wrong = _perturb(result.lstrip("-"), rng)
         if kind == "annotation":
+            wrong = _perturb(result.lstrip("-"), rng)
             replacement = f"<<{expression}={wrong}>>{wrong}"
             note = f"<<{expression}={result}>> -> <<{expression}={wrong}>>{wrong}"
         else:
             wrong = _perturb(after.replace(",", ""), rng)
             replacement = f"<<{expression}={result}>>{wrong}"
             note = f"after <<{expression}={result}>>: {after} -> {wrong}"
+        if _is_written_rounding(wrong, _exact(expression)):
+            return None  # `<<2/3=0.67>>` planted as 0.66 would still be right
         start = match.start()
         return answer[:start] + replacement + answer[match.end():], start, start + len(replacement), note
     if kind == "prose":
