@@ -680,6 +680,12 @@ _SCALE_WORDS = {
 }
 #: Words after a result that end the expression even when a number follows them.
 _CONJUNCTIONS = frozenset("and or but so then because since while which when if".split())
+#: Units that make a quantity of two numbers: `5 feet 3 inches`, `2 hours 30 minutes`.
+_COMPOUND_UNITS = frozenset(
+    "feet foot ft yards yard miles mile meters meter metres metre km hours hour hr hrs minutes minute min "
+    "mins seconds second years year months month weeks week days day pounds pound lb lbs dollars dollar "
+    "gallons gallon".split()
+)
 #: Single letters that are units, not variables, when glued to a number (`30000m`).
 _UNIT_LETTERS = frozenset("mghsltc")
 #: Punctuation that may touch a side without joining it to anything.
@@ -726,13 +732,15 @@ class _Side:
     """One side of a prose `=`: its readings, its stated readings when it is a single
     (signed) number, and its span."""
 
-    __slots__ = ("readings", "stated", "start", "end")
+    __slots__ = ("readings", "stated", "start", "end", "opens_aside")
 
-    def __init__(self, readings: tuple[Rational, ...], stated: tuple[Reading, ...] | None, start: int, end: int):
+    def __init__(self, readings: tuple[Rational, ...], stated: tuple[Reading, ...] | None, start: int, end: int,
+                 opens_aside: bool = False):
         self.readings = readings
         self.stated = stated
         self.start = start
         self.end = end
+        self.opens_aside = opens_aside  # the side began after an unmatched `(`: `600/(3+1 = 4)`
 
 
 class _ProseChecker:
@@ -780,10 +788,11 @@ class _ProseChecker:
                     cursor += 1
                 sides.append(tokens[position + 1 : cursor])
                 position = cursor
-            after = following = None
+            after = None
+            following = (None, None)
             if not ends_in_annotation and position < count:
                 after = tokens[position]
-                following = tokens[position + 1] if position + 1 < count else None
+                following = tuple(tokens[position + offset] if position + offset < count else None for offset in (1, 2))
             left_cut = open_left and first == 0
             right_cut = open_right and position >= count and not ends_in_annotation
             self.check_chain(sides, (before, ahead, ahead_is_result), left_cut, after, following, right_cut, ends_in_annotation)
@@ -792,7 +801,21 @@ class _ProseChecker:
     def check_chain(self, sides, context, left_cut, after, following, right_cut, ends_in_annotation) -> None:
         last = len(sides) - 1
         parsed: list[_Side | None] = []
+        aside = False
         for number, tokens in enumerate(sides):
+            if aside:
+                # `600/(3+1 = 4) = 150`: the aside ends at the `)` that closes it, and
+                # what follows belongs to the larger expression, which is not judged.
+                last = number
+                try:
+                    if not tokens or tokens[-1][1] != ")" or _depth_change(tokens) >= 0:
+                        raise Unverifiable("the aside does not close here")
+                    side = self.side(tokens, False, True)
+                    parsed.append(side)
+                    self.values.append(side.readings[0])
+                except Unverifiable:
+                    parsed.append(None)
+                break
             try:
                 if not tokens:
                     raise Unverifiable("empty side")
@@ -802,7 +825,7 @@ class _ProseChecker:
                 if closes:
                     if self.ends_in_compound_adjective(tokens, after):
                         tokens = tokens[:-2]  # `48/4=12 5-minute intervals`
-                    elif right_cut or not self.right_is_delimited(tokens, after, following):
+                    elif right_cut or not self.right_is_delimited(tokens, after, *following):
                         raise Unverifiable("the expression may go on after this side")
                     if any(token[1] == "of" for token in tokens):
                         raise Unverifiable("`= 1/3 of $150`: a phrase, not a result")
@@ -814,6 +837,7 @@ class _ProseChecker:
                         side.readings += tuple(value * scale for value in side.readings)
                 parsed.append(side)
                 self.values.append(side.readings[0])
+                aside = number == 0 and side.opens_aside
             except Unverifiable:
                 parsed.append(None)
         for number in range(last):
@@ -868,9 +892,9 @@ class _ProseChecker:
             return word in _SAFE_BEFORE
         return True
 
-    def right_is_delimited(self, side, after, following) -> bool:
+    def right_is_delimited(self, side, after, following, beyond) -> bool:
         """Whether the last side of a chain ends where its expression ends; `after` is
-        the token after it, `following` the one after that."""
+        the token after it, `following` and `beyond` the two after that."""
         if after is None:
             return True
         kind, word, begin, finish = after
@@ -894,8 +918,13 @@ class _ProseChecker:
                 return False  # `150 = 10+4c`, `= 2J`: algebra, not a unit
             if following is not None and following[1] == "^":
                 return True  # `30000m^2`: a unit's power
-            # `= 12 hours * 5`: the expression goes on after its unit.
-            return following is None or (following[0] != _OP and following[0] != _NUM)
+            if following is None:
+                return True
+            if following[1] == "/" and beyond is not None and beyond[0] == _WORD:
+                return True  # `= 6 min/km`: a unit of a rate
+            # `= 12 hours * 5`: the expression goes on after its unit; `= 5 feet 3
+            # inches` is one quantity in two units; `= 4 have 2 pockets` ends.
+            return following[0] != _OP and not (following[0] == _NUM and lowered in _COMPOUND_UNITS)
         if glued:
             if word in _SAFE_AFTER:
                 return not self.text[finish : finish + 1].isdigit()  # `1.2.3`, `3:30`
@@ -904,14 +933,25 @@ class _ProseChecker:
 
     def side(self, tokens, first: bool, last: bool) -> _Side:
         # An unmatched parenthesis at the outer edge of a chain belongs to the
-        # sentence (`(3 * 4 = 12)`); anywhere else the side is not a whole
-        # expression (`600/(3+1=4) = 150`) and the evaluator refuses it.
+        # sentence or to a larger expression; anywhere else the side is not a whole
+        # expression and the evaluator refuses it.
         excess = _depth_change(tokens)
+        opens_aside = False
         if first and excess > 0:
-            strip = 0
-            while strip < len(tokens) and strip < excess and tokens[strip][1] == "(":
-                strip += 1
-            tokens, excess = tokens[strip:], excess - strip
+            # `(3 * 4 = 12)`, `600/(3+1 = 4)`: the equation starts after the last
+            # unmatched `(`; in the second case it is an aside inside a larger one.
+            depth = 0
+            for position in range(len(tokens) - 1, -1, -1):
+                text = tokens[position][1]
+                if text == ")":
+                    depth += 1
+                elif text == "(":
+                    if depth == 0:
+                        opens_aside = any(token[1] != "(" for token in tokens[:position])
+                        tokens = tokens[position + 1 :]
+                        break
+                    depth -= 1
+            excess = 0
         if last and excess < 0:
             strip = 0
             while strip < len(tokens) and strip < -excess and tokens[-1 - strip][1] == ")":
@@ -933,7 +973,7 @@ class _ProseChecker:
                 stated = _stated(written)
             except Unverifiable:
                 stated = None
-        return _Side(readings, stated, first_token[2], last_token[3])
+        return _Side(readings, stated, first_token[2], last_token[3], opens_aside)
 
     def judge(self, left: _Side | None, right: _Side | None, right_tokens, opens_chain: bool) -> None:
         if left is None or right is None:

@@ -302,6 +302,8 @@ def test_unverifiable_annotations_are_counted_not_reported():
         "That is 24/2 = 1 dozen.",  # a scale word: 1 or 12
         "The profit is 500,000 * 4 = 2 million dollars.",
         "Under 30: 40(.10)=4 judges.",  # a label ending in a number
+        "Of those 12/3=4 have 2 pockets.",
+        "She is 4 faster = 10 - 4 = 6 min/km.",  # a rate's unit after the result
     ],
 )
 def test_prose_equations_that_hold(text):
@@ -326,6 +328,9 @@ def test_prose_equations_that_hold(text):
         ("So 48/4=13 5-minute intervals.", "48/4=13", "13", "12"),
         ("He bought 2-1=2 dozen apples more.", "2-1=2", "2", "1"),
         ("We ride at least 25+1=27 times.", "25+1=27", "27", "26"),
+        ("Of those 12/3=5 have 2 pockets.", "12/3=5", "5", "4"),
+        ("She is 4 faster = 10 - 4 = 2 min/km.", "10 - 4 = 2", "2", "6"),
+        ("Rex is left with 600/(3+1=5) = <<600/4=150>>150 cards.", "3+1=5", "5", "4"),  # an aside
     ],
 )
 def test_prose_equations_that_do_not_hold(text, equation, stated, correct):
@@ -369,6 +374,8 @@ def test_prose_equations_that_do_not_hold(text, equation, stated, correct):
         "He spends $1 / 2 = 50 cents.",
         "She earned $2.50 - $2.24 = 26 cents more.",
         "It holds 12 x 1 and 1/4 = 15 cups.",  # `1 and 1/4`: a mixed number in words
+        "So 63/12 = 5 feet 3 inches.",  # one quantity in two units
+        "So 2 * (3 + 4 = 7 = 8) in all.",  # an aside that does not close
         "The sum of 5 and 3 + 2 = 10.",
         "Over 50:40-4-24=12 judges.",  # looks like a time
         # anything else undecidable
