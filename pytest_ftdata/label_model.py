@@ -34,10 +34,12 @@ How (benchmarks/README_labels.md has the measurements behind each choice):
    The pool is the examples whose split is `train_split`, or all of them when no
    example has that split.
 3. Confident learning. `cleanlab.filter.find_label_issues(..., filter_by=
-   "low_self_confidence")` runs once per split on that split's probabilities: the
-   number of issues is cleanlab's estimate (the off-diagonal of its confident joint,
-   with per-class thresholds learnt from the split itself), and the examples flagged
-   are those with the lowest probability of their own label. A flagged example whose
+   "low_self_confidence")` runs once on the pool and once on each other split, on
+   its own probabilities: the number of issues is cleanlab's estimate (the
+   off-diagonal of its confident joint, with per-class thresholds learnt from that
+   group), and the examples flagged are those with the lowest probability of their
+   own label. `prune_by_noise_rate`, cleanlab's default, rounds its count per label
+   pair and so misses random errors spread over many pairs. A flagged example whose
    own label is still the likeliest is dropped: it is ambiguous, not contradicted.
 4. Each suspect names the likeliest other label (`suggested`), the model's
    out-of-sample probability of it (`confidence`) and of the given label
@@ -619,11 +621,20 @@ def find_suspect_labels(
         diagnostics["seconds"] = {"total": round(time.perf_counter() - started, 3)}
         return LabelModelResult([], [], reason, unjudged, diagnostics)
 
+    # cleanlab judges a group of examples only if it holds two labels: a split with
+    # one label (a single validation example, say) is judged with the pool instead.
+    split_labels: dict[str | None, set[str]] = {}
+    for i in judged:
+        split_labels.setdefault(split_of[i], set()).add(label_of[i])
+    with_pool = {split for split, found in split_labels.items() if len(found) < 2}
+
     # Rows are the judged examples, the pool first and then each other split, so that
     # every group's rows of the probabilities are a slice (a view) when cleanlab reads
     # them, not a copy.
     def group(i: int):
-        return None if not pool_is_train or split_of[i] == train_split else _split_order(split_of[i])
+        if not pool_is_train or split_of[i] == train_split or split_of[i] in with_pool:
+            return None
+        return _split_order(split_of[i])
 
     judged.sort(key=lambda i: (group(i) is not None, group(i) or (False, ""), i))
     code = {name: c for c, name in enumerate(names)}
@@ -653,7 +664,7 @@ def find_suspect_labels(
         if row == len(judged) or group(judged[row]) != group(judged[row - 1]):
             bounds.append(row)
     for start, stop in zip(bounds, bounds[1:]):
-        # Per split: the thresholds and the number of issues come from the split's own
+        # Per group: the thresholds and the number of issues come from the group's own
         # probabilities. (The pool's thresholds on the other splits flagged fewer but
         # found fewer planted errors on CLINC150: benchmarks/README_labels.md.)
         flagged[start:stop] = find_label_issues(

@@ -229,6 +229,23 @@ def test_blank_texts_missing_labels_and_rare_labels_are_left_unjudged():
 
 
 @needs_extra
+def test_tiny_splits_and_non_string_labels_are_judged():
+    texts, labels = make_dataset(seed=14)
+    noisy, planted = plant(labels, 6, seed=15)
+    # A one-example validation split (cleanlab raises on a group with one label, so it
+    # is judged with the train split), a two-example test split, an unsplit example.
+    splits = ["validation", "test", "test", None] + ["train"] * (len(texts) - 4)
+    result = find_suspect_labels(texts, noisy, splits)
+    assert result.skipped_reason is None and result.diagnostics["judged"] == len(texts)
+    assert result.unjudged == {}
+    assert {s.index for s in result.suspects} & set(planted)
+    numbered = {name: n for n, name in enumerate(sorted(INTENTS))}
+    result = find_suspect_labels(texts, [numbered[lbl] for lbl in labels])
+    assert result.skipped_reason is None and result.diagnostics["labels"] == len(INTENTS)
+    assert all(isinstance(s.given, str) for s in result.suspects)
+
+
+@needs_extra
 def test_unicode_texts_and_labels():
     rng = random.Random(10)
     intents = {
