@@ -68,8 +68,8 @@ Invariants:
   hashes are seeded or fixed, and ties are broken by position.
 - Nothing here raises on data. A blank text, a missing label, or a label with fewer
   than `folds` examples in the pool leaves the example unjudged (`unjudged` says
-  why); when fewer than `MIN_EXAMPLES` pool examples or two labels remain, there
-  are no suspects and `skipped_reason` says why.
+  why); when fewer than `MIN_EXAMPLES` pool examples, fewer than two labels or more
+  than `MAX_LABELS` remain, there are no suspects and `skipped_reason` says why.
 - The one exception is `LabelModelUnavailable` (an `ImportError`), raised when numpy
   or cleanlab is missing, whose message ends with the install command. The caller
   turns it into a finding: a missing extra is never a silent pass.
@@ -93,6 +93,10 @@ INSTALL_COMMAND = "pip install 'pytest-ftdata[labels]'"
 
 #: Fewer pool examples than this and the model has too little to learn from.
 MIN_EXAMPLES = 50
+#: More labels than this is not a classification task this model can judge (a free
+#: text target read as a label, most often), and the probabilities (n x labels) and
+#: weights (dim x folds x labels, four copies) would grow without bound.
+MAX_LABELS = 1000
 #: Characters of a text the model reads: its first and last half of this. Intent
 #: utterances are far shorter; a long prompt keeps its opening and its end, and the
 #: n-grams of one chunk stay bounded.
@@ -614,6 +618,11 @@ def find_suspect_labels(
     reason = None
     if pool_size < MIN_EXAMPLES:
         reason = f"{pool_name} has {pool_size} usable examples; judging labels needs at least {MIN_EXAMPLES}"
+    elif len(names) > MAX_LABELS:
+        reason = (
+            f"{pool_name} has {len(names)} labels with at least {folds} examples; the label model "
+            f"judges at most {MAX_LABELS} (is the label a free text?)"
+        )
     elif len(names) < 2:
         reason = (
             f"{pool_name} has {len(names)} label{'' if len(names) == 1 else 's'} with at least "

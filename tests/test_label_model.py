@@ -211,9 +211,10 @@ def test_confused_pairs_name_the_labels_that_share_words():
         (["hello there"] * 80, ["greeting"] * 80, "1 label with at least 5 examples"),
         (["a b", "c d", "e f", "g h", "i j"], ["x", "y", "x", "y", "x"], "judging labels needs at least 50"),
         ([], [], "0 usable examples"),
+        ([f"text {i % 1001}" for i in range(5005)], [f"label {i % 1001}" for i in range(5005)], "judges at most 1000"),
         (["", "   ", "\n"] * 30, ["a", "b", "c"] * 30, "0 usable examples"),
     ],
-    ids=["one-class", "five-examples", "empty", "blank-texts"],
+    ids=["one-class", "five-examples", "empty", "too-many-labels", "blank-texts"],
 )
 def test_degenerate_inputs_are_skipped_with_a_reason(texts, labels, reason):
     result = find_suspect_labels(texts, labels)
