@@ -258,6 +258,7 @@ class _ArrayReader:
         self.misses = 0
         #: How far the needle is searched, and the probe's first window: never more than the limit,
         #: so nothing parsed on the fast path can be longer than `max_record_bytes`.
+        self.read_error: OSError | None = None
         self.search = min(_MIN_SEARCH, max_record_bytes)
         #: The probe's first window: a few times the last probed element.
         self.window = _MIN_SEARCH
@@ -280,12 +281,27 @@ class _ArrayReader:
         have = len(buf) - cut
         if self.eof or have >= need:
             return False
-        parts = [buf[cut:]] if have else []
+        # Keep the start of `keep`'s line too (from the line break before it), when it is near:
+        # problems count their column from it.
+        start = buf.rfind(b"\n", max(0, cut - _COLUMN_REACH), cut)
+        if start < 0 and base == 0 and cut <= _COLUMN_REACH:
+            start = 0  # the first line
+        if 0 <= start < cut:
+            need += cut - start
+            cut, keep = start, base + start
+        parts = [buf[cut:]] if len(buf) > cut else []
+        have = len(buf) - cut
         got = 0
         while have + got < need and not self.eof:
             held = have + got
             want = max(CHUNK_BYTES, need - held, min(held, self.limit - held))
-            data = self.stream.read(want)
+            try:
+                data = self.stream.read(want)
+            except OSError as exc:
+                # Read what arrived before the error; the problem comes where the data stops.
+                self.read_error = exc
+                self.eof = True
+                break
             if not isinstance(data, bytes):
                 if isinstance(data, str):
                     raise _TextStream()
@@ -352,6 +368,8 @@ class _ArrayReader:
             end = yield from self._elements(at)
             if end is not None:
                 yield from self._after_array(end)
+            if self.read_error is not None:  # it struck after the closing bracket
+                yield 0, self._cut(self.line, "")
             if self.records == 0 and self.index:
                 n = self.index
                 yield 0, ReadProblem(
@@ -375,7 +393,7 @@ class _ArrayReader:
         self._more(0, 8)
         head = self.buf[:8]
         if not head:
-            yield 0, ReadProblem("empty-file", None, "is empty")
+            yield 0, self._cut(1, "") if self.read_error else ReadProblem("empty-file", None, "is empty")
             return
         encoding = _wide_encoding(head)
         if encoding:
@@ -388,7 +406,7 @@ class _ArrayReader:
         at = self._skip_ws(at)
         first = self._byte(at)
         if first == -1:
-            yield 0, ReadProblem("empty-file", None, "contains only whitespace")
+            yield 0, self._cut(self.line, "") if self.read_error else ReadProblem("empty-file", None, "contains only whitespace")
             return
         if first != ord("["):
             yield 0, self._not_an_array(at, first)
@@ -553,11 +571,15 @@ class _ArrayReader:
                 return at, count
 
     def _unclosed(self, at: int) -> ReadProblem:
-        return ReadProblem(
-            "truncated-array",
-            self._line_of(at),
-            f"ends after array element {self.index} without the closing ']' of the array",
-        )
+        line = self._line_of(at)
+        return self._cut(line, f"ends after array element {self.index} without the closing ']' of the array")
+
+    def _cut(self, line: int, detail: str) -> ReadProblem:
+        """The problem where the data stops: the file is cut short, or the stream failed there."""
+        if self.read_error is not None:
+            exc, self.read_error = self.read_error, None
+            return ReadProblem("open-failed", line, f"could not be read past line {line}: {exc.strerror or type(exc).__name__}")
+        return ReadProblem("truncated-array", line, detail)
 
     def _learn(self, end: int, nxt: int) -> None:
         """Remember what the boundary between two elements looked like, to find the next one with `find`."""
@@ -612,11 +634,18 @@ class _ArrayReader:
                 return end
             if end > 0:
                 end = _PROBE_BIG  # a whole element of exactly limit + 1 bytes
+            if end == _PROBE_BAD:
+                # Malformed, and no needle: resync where the layout says the element ends, if it says.
+                layout = self._layout_end(at)
+                if layout > 0:
+                    value = self._parse(at, layout, line)
+                    if type(value) is dict:
+                        self.records += 1
+                    yield line, value
+                    return layout
             if end == _PROBE_EOF:
                 size = self.base + len(self.buf) - at
-                yield line, ReadProblem(
-                    "truncated-array", line, f"starts array element {self.index}, which the end of the file cuts off after {size:,} bytes"
-                )
+                yield line, self._cut(line, f"starts array element {self.index}, which the end of the file cuts off after {size:,} bytes")
                 return None
         # Scalars, malformed elements with no layout candidate, and oversized elements: the scanner.
         try:
@@ -625,8 +654,7 @@ class _ArrayReader:
             end = self._scan(at, retain=False)
             if end is None:
                 size = self.base + len(self.buf) - at
-                yield line, ReadProblem(
-                    "truncated-array",
+                yield line, self._cut(
                     line,
                     f"starts array element {self.index}, which the end of the file cuts off after {size:,} bytes "
                     f"(over the {_size(self.limit)} limit)",
@@ -636,9 +664,7 @@ class _ArrayReader:
             return end
         if end is None:
             size = self.base + len(self.buf) - at
-            yield line, ReadProblem(
-                "truncated-array", line, f"starts array element {self.index}, which the end of the file cuts off after {size:,} bytes"
-            )
+            yield line, self._cut(line, f"starts array element {self.index}, which the end of the file cuts off after {size:,} bytes")
             return None
         if end - at > self.limit:  # the scanner checks the limit once per chunk: less than a chunk over it
             yield line, self._too_large(line, at, end)
@@ -648,6 +674,35 @@ class _ArrayReader:
             self.records += 1
         yield line, value
         return end
+
+    def _layout_end(self, at: int) -> int:
+        """Where the layout says the element at `at` ends (absolute, exclusive), or -1.
+
+        Only for an element that starts its line: a one-line element ends at the
+        closing bracket that ends its line (before a comma); a pretty-printed one
+        at the next line that holds its opening line's indentation and a closing
+        bracket. Brackets and strings inside a broken element cannot mislead this,
+        which is why malformed elements resync here first. Looks only at what the
+        probe buffered.
+        """
+        buf, i = self.buf, at - self.base
+        start = buf.rfind(b"\n", 0, i) + 1
+        if start == 0 and self.base != 0:
+            return -1  # the line's start is no longer buffered
+        indent = buf[start:i]
+        if indent.strip(b" \t"):
+            return -1  # something before the element on its line: not a layout to trust
+        closer = b"}" if buf[i] == 123 else b"]"
+        newline = buf.find(b"\n", i)
+        first = buf[i : newline if newline >= 0 else len(buf)].rstrip(_WS)
+        if first.endswith(b","):
+            first = first[:-1].rstrip(_WS)
+        if len(first) > 1 and first.endswith(closer):
+            return at + len(first)
+        q = buf.find(b"\n" + indent + closer, i)
+        if q < 0 or q + 2 + len(indent) - i > self.limit:
+            return -1
+        return self.base + q + 1 + len(indent) + 1
 
     def _too_large(self, line: int, at: int, end: int) -> ReadProblem:
         return ReadProblem(
@@ -671,6 +726,9 @@ class _ArrayReader:
             self._more(at, want)
             i = at - self.base
             piece = self.buf[i : i + want]
+            if len(piece) == want:
+                # orjson checks the window's UTF-8 first: do not cut a character in two.
+                piece = piece[: _utf8_boundary(piece)]
             try:
                 orjson.loads(piece)
             except orjson.JSONDecodeError as exc:
@@ -685,7 +743,7 @@ class _ArrayReader:
                     return end
                 if msg != _END:
                     return _PROBE_BAD
-                if len(piece) < want:  # the file ends inside the element
+                if self.base + len(self.buf) == at + len(piece) and self.eof:  # the file ends inside the element
                     return _PROBE_EOF
                 if want >= reach:
                     return _PROBE_BIG
@@ -860,6 +918,19 @@ def _string_end(buf: bytes, i: int, n: int) -> int:
             # Pairs are gone from `plain`: at most one backslash is left at its end, escaping the next byte.
             return -1 - (n - (len(plain) - len(plain.rstrip(b"\\"))))
         width *= 2
+
+
+def _utf8_boundary(piece: bytes) -> int:
+    """The length of `piece` without a UTF-8 sequence cut off at its end."""
+    n = len(piece)
+    k = n
+    while k > 0 and n - k < 4 and piece[k - 1] & 0xC0 == 0x80:  # continuation bytes
+        k -= 1
+    if k > 0 and piece[k - 1] >= 0xC0:  # the lead byte of the cut sequence
+        need = 2 if piece[k - 1] < 0xE0 else 3 if piece[k - 1] < 0xF0 else 4
+        if n - (k - 1) < need:
+            return k - 1
+    return n
 
 
 def _deeper_than(piece: bytes, limit: int) -> bool:
