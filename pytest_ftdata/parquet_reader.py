@@ -47,12 +47,14 @@ Values, chosen to match what the same data gives as JSON:
   strings that no text check mistakes for a turn's text unless a format maps it.
 
 Hashing through `stream`: pyarrow reads the file out of order through it: the
-last 64 KiB first (the footer), then every column chunk in buffered 1 MiB reads,
-seeking between them; it never reads the 4-byte leading magic. Once the last
-row has been yielded, this reader reads every byte pyarrow skipped through the
-same stream, so a hashing stream has seen each byte of the file at least once
-(the footer twice), in an order fixed by the file's bytes and the pyarrow
-version. A caller that stops iterating early gets no such guarantee.
+last 64 KiB first (the footer; a smaller file is read whole at this point),
+then every column chunk in buffered 1 MiB reads, seeking between them; it never
+reads the 4-byte leading magic of a larger file. Once the last row has been
+yielded, this reader reads every byte pyarrow skipped through the same stream,
+so a hashing stream has seen each byte of the file at least once (some twice),
+in an order fixed by the file's bytes and the pyarrow version: a hash of the
+read sequence, not of the file in order. A caller that stops iterating early
+gets no such guarantee.
 """
 
 from __future__ import annotations
