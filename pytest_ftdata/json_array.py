@@ -253,6 +253,9 @@ class _ArrayReader:
         self.index = 0  # array elements seen (1-based ordinal of the current one)
         self.records = 0
         self.needle: bytes | None = None
+        #: The needle's compiled search: `re` finds a literal faster than `bytes.find` in indented text,
+        #: whose runs of spaces defeat `find`'s skip table (the needle holds spaces too).
+        self.seek_needle = None
         self.seplen = 0
         self.sepnl = 0
         self.misses = 0
@@ -466,6 +469,7 @@ class _ArrayReader:
             if needle is not None and i < len(buf) and buf[i] == 123:  # '{'
                 # The fast path, on locals; the state goes back to `self` before anything else runs.
                 base, n, search, seplen, sepnl = self.base, len(buf), self.search, self.seplen, self.sepnl
+                seek = self.seek_needle
                 line = self.line + buf.count(b"\n", self.lp - base, i)
                 index = self.index
                 records = first_records = self.records
@@ -474,9 +478,11 @@ class _ArrayReader:
                     stop = i + search
                     if stop > n and not self.eof:
                         break  # refill first: a boundary may lie past the buffer
-                    q = buf.find(needle, i, stop)
-                    if q < 0:
+                    found = seek(buf, i, stop)
+                    if found is None:
+                        q = -1
                         break
+                    q = found.start()
                     index += 1
                     piece = buf[i : q + 1]
                     try:
@@ -488,7 +494,7 @@ class _ArrayReader:
                     records += 1
                     yield line, value
                     # Line breaks of this element and of the separator: the next element's line.
-                    # (`replace` finds them with memchr, about twice as fast as `count`.)
+                    # (`replace` finds them with memchr: faster than `count` on pieces of a few KiB.)
                     line += len(piece) - len(piece.replace(b"\n", b"")) + sepnl
                     i = q + 1 + seplen  # at the '{' the needle ends with
                 at = base + i
@@ -593,6 +599,7 @@ class _ArrayReader:
         key = _FIRST_KEY(buf, nxt - base)
         head = key.group() if key else b"{"
         self.needle = b"}" + sep + head
+        self.seek_needle = re.compile(re.escape(self.needle)).search
         self.seplen = len(sep)
         self.sepnl = sep.count(b"\n")
 
