@@ -256,6 +256,10 @@ class _ArrayReader:
         #: The needle's compiled search: `re` finds a literal faster than `bytes.find` in indented text,
         #: whose runs of spaces defeat `find`'s skip table (the needle holds spaces too).
         self.seek_needle = None
+        #: The shortest object record seen: the needle cannot end a record sooner, so the search skips that much.
+        #: A shorter record makes the search overshoot into the next one; its parse then fails with "content
+        #: after the end", which gives the exact end, and this shrinks. So the skip is always safe.
+        self.shortest = 1 << 62
         self.seplen = 0
         self.sepnl = 0
         self.misses = 0
@@ -470,6 +474,7 @@ class _ArrayReader:
                 # The fast path, on locals; the state goes back to `self` before anything else runs.
                 base, n, search, seplen, sepnl = self.base, len(buf), self.search, self.seplen, self.sepnl
                 seek = self.seek_needle
+                skip = min(self.shortest, search) - 1
                 line = self.line + buf.count(b"\n", self.lp - base, i)
                 index = self.index
                 records = first_records = self.records
@@ -478,7 +483,7 @@ class _ArrayReader:
                     stop = i + search
                     if stop > n and not self.eof:
                         break  # refill first: a boundary may lie past the buffer
-                    found = seek(buf, i, stop)
+                    found = seek(buf, i + skip, stop)
                     if found is None:
                         q = -1
                         break
@@ -623,6 +628,7 @@ class _ArrayReader:
                 if exc.msg == _TRAILING:
                     i = at - self.base
                     end = at + _value_end_before(exc, self.buf[i : i + (end - at)])
+                    self.shortest = min(self.shortest, end - at)  # a record shorter than all before: search from here on
                     value = self._parse(at, end, line)
                     if type(value) is dict:
                         self.records += 1
@@ -745,6 +751,7 @@ class _ArrayReader:
                     # Look for the next boundary about as far as this element reached, within one chunk;
                     # probe the next one with a window of a few times this one (orjson validates it all).
                     size = end - at
+                    self.shortest = min(self.shortest, size)
                     self.search = min(max(self.search, 8 * size), CHUNK_BYTES, self.limit)
                     self.window = min(max(_MIN_WINDOW, 4 * size), CHUNK_BYTES)
                     return end
