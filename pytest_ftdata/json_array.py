@@ -11,10 +11,12 @@ Invariants (the product promises them under hostile input):
 - No content in problems. Every `detail` is built from fixed phrases, numbers
   and JSON type names; `excerpt` is always None. A secret inside a malformed
   record cannot reach a report through this module.
-- Bounded memory. The reader holds the unread part of one chunk (1 MiB) plus at
-  most one element of at most `max_record_bytes`; an element longer than that is
-  reported at its start line and skipped by a streaming scan that keeps only the
-  current chunk. No state grows with the number of problems.
+- Bounded memory. The reader buffers at most one element of at most
+  `max_record_bytes` plus two chunks (1 MiB each), and orjson's working memory
+  for that element (the parsed record; while it probes an element's end, a few
+  times at most 4 MiB). An element longer than the limit is reported at its
+  start line and skipped by a streaming scan that keeps only the current chunk.
+  No state grows with the number of elements or problems.
 - Never raises, never hangs. Every failure is a problem; after a malformed
   element the reader resynchronises at the element's end and reads on. Every
   step of the loop consumes input, so the reader ends on any input.
@@ -29,20 +31,26 @@ Python):
 1. Layout needle. After one element boundary has been seen, the reader knows
    what the next one looks like: ``}`` + the separator (``,\\n  `` when
    pretty-printed) + the opening of the next record up to its first key
-   (``{\\n    "id":``). `bytes.find` locates the candidate end and `orjson.loads`
-   parses the candidate. If it parses, the cut is exact: a JSON object is
-   self-delimiting, so a prefix that parses as one complete object is that
-   object. A wrong guess only costs a failed parse.
+   (``{\\n    "id":``). A regular expression search for that literal, starting
+   as far in as the shortest record seen, locates the candidate end, and
+   `orjson.loads` parses the candidate. If it parses, the cut is exact: a JSON
+   object is self-delimiting, so a prefix that parses as one complete object is
+   that object. A wrong guess only costs a failed parse, whose error says where
+   the record really ends when the guess was too long.
 2. Probe. Otherwise orjson parses a window from the element start; its error
    "unexpected content after document" gives the element's exact end, "unexpected
    end of data" grows the window (x4, up to 4 MiB; longer elements go to the
    scanner, which finds their end before anything parses them).
-3. Scanner. For malformed elements (when step 1 gave no candidate), scalars and
-   oversized elements, a small scanner tracks strings, escapes and bracket depth
-   with regular expressions over the chunk. It treats any closing bracket as
-   closing one level and a raw line break as the end of a string (valid JSON
-   has neither mismatched brackets nor raw line breaks in strings), so one broken
-   element does not swallow the rest of a pretty-printed file.
+3. Layout, then scanner, for what orjson calls malformed. An element that
+   starts its line ends where the layout says: at the closing bracket that ends
+   its line, or at the next line holding its opening indentation and a closing
+   bracket. Brackets and quotes inside the broken element cannot mislead that,
+   so one bad record does not swallow the rest of a pretty-printed file.
+   Otherwise (compact layouts), and for scalars and oversized elements, a small
+   scanner tracks strings, escapes and bracket depth with `bytes` methods and
+   regular expressions over the chunk; it treats any closing bracket as closing
+   one level and a raw line break as the end of a string (valid JSON has
+   neither).
 
 Problem kinds, reused from `io` with the same meaning: ``empty-file`` (no bytes,
 only whitespace, an empty array, or no element was an object), ``bom`` (UTF-8
@@ -57,7 +65,8 @@ double), ``lone-surrogate``, ``too-deep`` (more than 1024 levels, orjson's limit
 New kinds:
 
 - ``not-an-array`` (file-level): the top-level value is an object (one record,
-  a dict of splits or of columns) or a scalar, not an array.
+  a dict of splits or of columns) or a scalar, not an array. Like
+  ``jsonl-in-json``, ``trailing-data`` and a wide encoding, it ends the reading.
 - ``jsonl-in-json`` (file-level): the file is JSON Lines under a `.json` name;
   read it with `io.read_jsonl` (`sniff_json_layout` tells the caller up front).
 - ``truncated-array``: the file ends inside an element (at the element's line)
