@@ -272,9 +272,9 @@ class _ArrayReader:
         self.seplen = 0
         self.sepnl = 0
         self.misses = 0
-        #: How far the needle is searched, and the probe's first window: never more than the limit,
-        #: so nothing parsed on the fast path can be longer than `max_record_bytes`.
         self.read_error: OSError | None = None
+        #: How far the needle is searched: never more than the limit, so nothing parsed on the fast
+        #: path can be longer than `max_record_bytes`.
         self.search = min(_MIN_SEARCH, max_record_bytes)
         #: The probe's first window: a few times the last probed element.
         self.window = _MIN_SEARCH
@@ -352,9 +352,10 @@ class _ArrayReader:
                 return at
 
     def _line_of(self, at: int) -> int:
-        """Line number of absolute offset `at` (at >= every offset asked before)."""
-        self.line += self.buf.count(b"\n", self.lp - self.base, at - self.base)
-        self.lp = at
+        """Line number of absolute offset `at` (at >= every offset asked before; never moves back)."""
+        if at > self.lp:
+            self.line += self.buf.count(b"\n", self.lp - self.base, at - self.base)
+            self.lp = at
         return self.line
 
     def _where(self, at: int) -> str:
@@ -557,8 +558,11 @@ class _ArrayReader:
                     )
                     byte2 = self._byte(nxt)
                 if byte2 == ord("]"):
-                    self._line_of(at)
-                    yield 0, ReadProblem("invalid-json", self.line, f"has a trailing comma before the closing ']', at {self._where(at)}")
+                    # Placed at the bracket: the comma may already be out of the buffer.
+                    line = self._line_of(nxt)
+                    yield 0, ReadProblem(
+                        "invalid-json", line, f"has a trailing comma before the closing ']' at {self._where(nxt)}"
+                    )
                     return nxt + 1
                 if byte2 == -1:
                     yield 0, self._unclosed(nxt)
