@@ -471,8 +471,8 @@ class _ArrayReader:
         """Read elements from absolute offset `at` (the first one's first byte).
 
         Returns the absolute offset just after the closing bracket, or None when the
-        file ended first. The loop body up to `continue` is the hot path: one `find`,
-        one `count`, one `loads` per record; everything else is in `_element`.
+        file ended first. The inner loop is the hot path: one search, one line count,
+        one `loads` per record; everything else is in `_element`.
         """
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
@@ -606,7 +606,7 @@ class _ArrayReader:
         return ReadProblem("truncated-array", line, detail)
 
     def _learn(self, end: int, nxt: int) -> None:
-        """Remember what the boundary between two elements looked like, to find the next one with `find`."""
+        """Remember what the boundary between two elements looked like, to find the next one by a search."""
         if self.misses >= _MAX_MISSES:
             return
         buf, base = self.buf, self.base
@@ -648,8 +648,26 @@ class _ArrayReader:
                     yield line, value
                     return end
                 if exc.msg != _END:
-                    # A UTF-8 error also lands here: orjson checks the whole piece first, so it is inside it.
-                    yield line, self._diagnose(self.buf[at - self.base : end - self.base], at, line, exc)
+                    # The element is broken, or the search skipped its end (it is shorter than every
+                    # record so far) and the damage, or a bad UTF-8 byte, is in a later one: an earlier
+                    # boundary of the same shape inside the cut decides which.
+                    i, base = at - self.base, self.base
+                    early = self.seek_needle(self.buf, i, end - base) if self.seek_needle else None
+                    if early is not None:
+                        cut = base + early.start() + 1
+                        piece = self.buf[i : cut - base]
+                        try:
+                            value = orjson.loads(piece)
+                        except orjson.JSONDecodeError as inner:
+                            if inner.msg != _END:  # (too early: a nested object that looks like a boundary)
+                                yield line, self._diagnose(piece, at, line, inner)
+                                return cut
+                        else:
+                            self.shortest = min(self.shortest, cut - at)
+                            self.records += 1
+                            yield line, value
+                            return cut
+                    yield line, self._diagnose(self.buf[i : end - base], at, line, exc)
                     return end
             end = self._probe(at)
             if end > 0 and end - at <= self.limit:

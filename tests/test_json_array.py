@@ -210,6 +210,20 @@ def test_malformed_input_is_reported_by_shape_and_the_rest_is_read(data, kinds, 
     assert_no_content(items)
 
 
+def test_a_short_record_after_long_ones_is_cut_exactly_even_when_broken():
+    """The boundary search skips as far as the shortest record seen; a shorter one must still be cut right."""
+    long = json.dumps([{"id": f"r{i}", "text": "x" * 300} for i in range(4)], indent=2)[:-2]
+    broken = long + f',\n  {{\n    "id": "bad" "{S}"\n  }},\n  {{\n    "id": "r9",\n    "text": "ok"\n  }}\n]'
+    items = read(broken.encode())
+    assert [(line, value["id"]) for line, value in records(items)] == [(2, "r0"), (6, "r1"), (10, "r2"), (14, "r3"), (21, "r9")]
+    assert [(p.line, p.kind) for p in problems(items)] == [(18, "invalid-json")]
+    bad_byte_next = long + ',\n  {\n    "id": "short"\n  },\n  {\n    "id": "caf\xe9"\n  },\n  {\n    "id": "r10"\n  }\n]'
+    items = read(bad_byte_next.encode("latin-1"))
+    assert [(line, value["id"]) for line, value in records(items)][-2:] == [(18, "short"), (24, "r10")]
+    assert [(p.line, p.kind) for p in problems(items)] == [(21, "invalid-utf8")]
+    assert_no_content(items)
+
+
 def test_problem_positions_are_lines_and_columns_of_the_file():
     data = _case(PRETTY5.replace('"hello 2"', '"hello" "x"'))
     [problem] = problems(read(data))
