@@ -14,11 +14,11 @@ Invariants:
 - Never raises. A file pyarrow cannot open is one ``unreadable-file`` problem;
   a row group it cannot decode is one problem at its first row, and reading
   goes on with the next row group (row groups are independent in Parquet).
-- Bounded memory. pyarrow reads column data through a 1 MiB buffer per column
-  (its default reads each column chunk whole: a 300 MB row group costs 300 MB
-  before the first row). Rows are decoded in batches of at most `batch_rows`
+- Bounded memory. pyarrow reads column data through a buffer per leaf column,
+  1 MiB each and 64 MiB in all (its default reads each column chunk whole: a
+  300 MB row group costs 300 MB before the first row). Rows are decoded in batches of at most `batch_rows`
   rows and about 16 MiB (sized from the row group's metadata), and converted to
-  Python one batch at a time. So the reader holds: 1 MiB per column, one
+  Python one batch at a time. So the reader holds: the column buffers, one
   decompressed page per column (writers use 1 MiB), one decoded batch, and that
   batch as Python objects; none of it grows with the size of a row group or
   file (a 575 MB file of two 290 MB row groups reads in 40 MB). A row larger
@@ -72,6 +72,8 @@ DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
 BATCH_BYTES = 16 * 1024 * 1024
 #: pyarrow's read buffer per column; without one it reads each column chunk whole.
 BUFFER_BYTES = 1024 * 1024
+#: The most all column buffers take together (a file of 1,000 columns gets 64 KiB each).
+ALL_BUFFERS_BYTES = 64 * 1024 * 1024
 INSTALL_HINT = "pip install 'pytest-ftdata[parquet]'"
 
 
@@ -129,8 +131,10 @@ def _read(raw: BinaryIO, batch_rows: int, limit: int, *, fill_gaps: bool):
         yield 0, ReadProblem("empty-file", None, "is empty")
         return
     try:
-        parquet = pq.ParquetFile(source, buffer_size=BUFFER_BYTES, pre_buffer=False)
-        meta = parquet.metadata
+        meta = pq.read_metadata(source)
+        # pyarrow buffers each leaf column separately: share out at most 64 MiB, at most 1 MiB each.
+        buffer = max(64 * 1024, min(BUFFER_BYTES, ALL_BUFFERS_BYTES // max(1, meta.num_columns)))
+        parquet = pq.ParquetFile(source, metadata=meta, buffer_size=buffer, pre_buffer=False)
         schema = parquet.schema_arrow
         groups = [(meta.row_group(k).num_rows, meta.row_group(k).total_byte_size) for k in range(meta.num_row_groups)]
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... with messages we do not repeat
