@@ -265,10 +265,11 @@ class _ArrayReader:
         #: The needle's compiled search: `re` finds a literal faster than `bytes.find` in indented text,
         #: whose runs of spaces defeat `find`'s skip table (the needle holds spaces too).
         self.seek_needle = None
-        #: The shortest object record seen: the needle cannot end a record sooner, so the search skips that much.
-        #: A shorter record makes the search overshoot into the next one; its parse then fails with "content
-        #: after the end", which gives the exact end, and this shrinks. So the skip is always safe.
-        self.shortest = 1 << 62
+        #: The shortest object record measured (0: none yet): the needle cannot end a record sooner, so the
+        #: search skips that much. A shorter record makes the search overshoot into the next one; its parse
+        #: then fails with "content after the end", which gives the exact end, and this shrinks. So the skip
+        #: is always safe. (Until a record has been measured the search skips nothing.)
+        self.shortest = 0
         self.seplen = 0
         self.sepnl = 0
         self.misses = 0
@@ -484,7 +485,7 @@ class _ArrayReader:
                 # The fast path, on locals; the state goes back to `self` before anything else runs.
                 base, n, search, seplen, sepnl = self.base, len(buf), self.search, self.seplen, self.sepnl
                 seek = self.seek_needle
-                skip = min(self.shortest, search) - 1
+                skip = max(0, min(self.shortest, search) - 1)
                 line = self.line + buf.count(b"\n", self.lp - base, i)
                 index = self.index
                 records = first_records = self.records
@@ -641,7 +642,7 @@ class _ArrayReader:
                 if exc.msg == _TRAILING:
                     i = at - self.base
                     end = at + _value_end_before(exc, self.buf[i : i + (end - at)])
-                    self.shortest = min(self.shortest, end - at)  # a record shorter than all before: search from here on
+                    self._measured(end - at)  # a record shorter than all before: search from here on
                     value = self._parse(at, end, line)
                     if type(value) is dict:
                         self.records += 1
@@ -663,7 +664,7 @@ class _ArrayReader:
                                 yield line, self._diagnose(piece, at, line, inner)
                                 return cut
                         else:
-                            self.shortest = min(self.shortest, cut - at)
+                            self._measured(cut - at)
                             self.records += 1
                             yield line, value
                             return cut
@@ -719,6 +720,9 @@ class _ArrayReader:
         yield line, value
         return end
 
+    def _measured(self, size: int) -> None:
+        self.shortest = size if not self.shortest else min(self.shortest, size)
+
     def _layout_end(self, at: int) -> int:
         """Where the layout says the element at `at` ends (absolute, exclusive), or -1.
 
@@ -730,12 +734,14 @@ class _ArrayReader:
         probe buffered.
         """
         buf, i = self.buf, at - self.base
-        start = buf.rfind(b"\n", 0, i) + 1
+        start = i  # back over the indentation only: never a scan of a long line
+        while start > 0 and i - start < 256 and buf[start - 1] in (32, 9):
+            start -= 1
+        if start > 0 and buf[start - 1] != 10:
+            return -1  # something before the element on its line: not a layout to trust
         if start == 0 and self.base != 0:
             return -1  # the line's start is no longer buffered
         indent = buf[start:i]
-        if indent.strip(b" \t"):
-            return -1  # something before the element on its line: not a layout to trust
         closer = b"}" if buf[i] == 123 else b"]"
         newline = buf.find(b"\n", i)
         first = buf[i : newline if newline >= 0 else len(buf)].rstrip(_WS)
@@ -743,7 +749,7 @@ class _ArrayReader:
             first = first[:-1].rstrip(_WS)
         if len(first) > 1 and first.endswith(closer):
             return at + len(first)
-        q = buf.find(b"\n" + indent + closer, i)
+        q = buf.find(b"\n" + indent + closer, i, i + self.limit + len(indent) + 2)
         if q < 0 or q + 2 + len(indent) - i > self.limit:
             return -1
         return self.base + q + 1 + len(indent) + 1
@@ -782,7 +788,7 @@ class _ArrayReader:
                     # Look for the next boundary about as far as this element reached, within one chunk;
                     # probe the next one with a window of a few times this one (orjson validates it all).
                     size = end - at
-                    self.shortest = min(self.shortest, size)
+                    self._measured(size)
                     self.search = min(max(self.search, 8 * size), CHUNK_BYTES, self.limit)
                     self.window = min(max(_MIN_WINDOW, 4 * size), CHUNK_BYTES)
                     return end
