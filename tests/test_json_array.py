@@ -31,6 +31,8 @@ from pytest_ftdata.io import ReadProblem
 from pytest_ftdata.json_array import read_json_array, read_json_array_path, sniff_json_layout
 
 DATA = Path(__file__).parent / "data" / "readers"
+#: The checkout under test: the subprocess must import this one, not whatever copy is installed.
+REPO = Path(__file__).resolve().parents[1]
 FASTCHAT = Path("fastchat_dummy_conversation") / "raw" / "dummy_conversation.json"
 
 #: A fresh fake key per run, shaped like an OpenAI project key: nothing may echo it.
@@ -395,7 +397,8 @@ _MEMORY_PROBE = textwrap.dedent(
 @pytest.mark.parametrize("kind, megabytes", [("string", 200), ("escapes", 50)])
 def test_a_200_mb_record_streams_through_in_bounded_memory(kind, megabytes):
     result = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE, kind, str(megabytes)], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", _MEMORY_PROBE, kind, str(megabytes)],
+        capture_output=True, text=True, timeout=60, check=True, cwd=REPO,
     )
     out, growth_mb = result.stdout.rsplit(" ", 1)
     assert eval(out) == [(2, {"id": 0}), (3, "too-large"), (4, {"id": 2})]

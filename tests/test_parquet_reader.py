@@ -25,6 +25,8 @@ from pytest_ftdata.io import ReadProblem
 from pytest_ftdata.parquet_reader import INSTALL_HINT, read_parquet
 
 DATA = Path(__file__).parent / "data" / "readers"
+#: The checkout under test: the subprocess must import this one, not whatever copy is installed.
+REPO = Path(__file__).resolve().parents[1]
 FASTCHAT = Path("fastchat_dummy_conversation") / "raw" / "dummy_conversation.json"
 SECRET = "sk-proj-" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
 
@@ -276,7 +278,7 @@ def test_a_huge_row_group_is_read_in_bounded_memory(tmp_path, pq, pa):
     pq.write_table(pa.table({"text": text}), path, row_group_size=100_000, use_dictionary=False, compression="zstd")
     del text
     result = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE, str(path)], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", _MEMORY_PROBE, str(path)], capture_output=True, text=True, timeout=60, check=True, cwd=REPO,
     )
     count, growth_mb = map(int, result.stdout.split())
     assert count == 100_000
