@@ -45,7 +45,7 @@ class RuleExample:
     dataset-level rules can show leakage between splits; `config` is a table of
     `[tool.ftdata]` settings. The test suite runs every example through its family."""
 
-    files: Mapping[str, str]
+    files: Mapping[str, str | bytes]
     config: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -53,10 +53,14 @@ class RuleExample:
         object.__setattr__(self, "config", MappingProxyType(dict(self.config)))
 
 
-def example(jsonl: str | Mapping[str, str], **config: Any) -> RuleExample:
-    """A `RuleExample` of one `train.jsonl` (a string) or of several files (a mapping)."""
-    files = {"train.jsonl": jsonl} if isinstance(jsonl, str) else jsonl
-    return RuleExample({name: inspect.cleandoc(text) + "\n" for name, text in files.items()}, config)
+def example(jsonl: str | bytes | Mapping[str, str | bytes], **config: Any) -> RuleExample:
+    """A `RuleExample` of one `train.jsonl` (text, or bytes for what text cannot hold) or of
+    several files (a mapping of file name to content). Text is dedented like a docstring."""
+    files = {"train.jsonl": jsonl} if isinstance(jsonl, (str, bytes)) else jsonl
+    return RuleExample(
+        {name: content if isinstance(content, bytes) else inspect.cleandoc(content) + "\n" for name, content in files.items()},
+        config,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
