@@ -232,7 +232,7 @@ class Baseline:
     def from_findings(cls, findings: Iterable[Finding]) -> "Baseline":
         counts: Counter[Identity] = Counter()
         first: dict[Identity, Finding] = {}
-        for finding in sorted(findings, key=_full_sort_key):
+        for finding in sorted(findings, key=full_sort_key):
             ident = identity(finding)
             counts[ident] += 1
             first.setdefault(ident, finding)
@@ -275,7 +275,7 @@ class Baseline:
         budget = {ident: entry.count for ident, entry in self.entries.items()}
         new: list[Finding] = []
         accepted: list[Finding] = []
-        for finding in sorted(findings, key=_full_sort_key):
+        for finding in sorted(findings, key=full_sort_key):
             ident = identity(finding)
             if budget.get(ident, 0) > 0:
                 budget[ident] -= 1
@@ -310,7 +310,7 @@ class Baseline:
         return Baseline(entries)
 
 
-def _full_sort_key(finding: Finding) -> tuple:
+def full_sort_key(finding: Finding) -> tuple:
     """A total order on findings (ties of `sort_key` broken by every other field)."""
     return (
         *sort_key(finding),

@@ -1,4 +1,4 @@
-"""Collection nodes: a dataset directory, its files, and one item per check family.
+"""Collection nodes: a dataset directory, its files, and one item per family.
 
 The node tree never depends on file contents (xdist workers must collect the same
 items in the same order), so nothing here reads a data file: `collect()` only lists
@@ -22,6 +22,7 @@ import pytest
 from ._compat import ExceptionChainRepr, ReprEntryNative, ReprFileLocation, ReprTraceback
 from .baseline import gate_title
 from .engine import display_path, has_undecodable_name, is_data_file, printable_name
+from .families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES
 from .findings import DATASET_FAMILIES, FILE_FAMILIES, Finding
 from .render import render_failure
 from .state import FtdataState
@@ -35,7 +36,7 @@ def _state(node: pytest.Item) -> FtdataState:
 
 
 class FtdataFailure(Exception):
-    """Raised by an item whose check found errors; rendered by `repr_failure`."""
+    """Raised by an item whose family found errors; rendered by `repr_failure`."""
 
     def __init__(self, title: str, findings: list[Finding]) -> None:
         super().__init__(title)
@@ -43,7 +44,9 @@ class FtdataFailure(Exception):
         self.findings = findings
 
 
-class _FtdataItem(pytest.Item):
+class FtdataItem(pytest.Item):
+    """An item of one family: on a file (`CheckItem`) or on a dataset (`DatasetItem`)."""
+
     family: str
 
     def __init__(self, *, family: str, **kwargs) -> None:
@@ -93,7 +96,7 @@ def _failure_repr(title: str, text: str, findings: list[Finding], where: str):
     return ExceptionChainRepr([(ReprTraceback(reprentries=[ReprEntryNative(lines)], extraline=None, style="native"), crash, None)])
 
 
-class CheckItem(_FtdataItem):
+class CheckItem(FtdataItem):
     """One check family run on one file: `data/train.jsonl::schema`."""
 
     def _findings(self) -> list[Finding]:
@@ -123,20 +126,16 @@ class JsonlFile(pytest.File):
 
 
 def _registered_file_families(state: FtdataState) -> list[str]:
-    from .families import BUILTIN_FILE_FAMILIES
-
     names = [name for name in FILE_FAMILIES if name in BUILTIN_FILE_FAMILIES]
     return names + [name for name in state.extra_file_checks if name not in names]
 
 
 def _registered_dataset_families(state: FtdataState) -> list[str]:
-    from .families import BUILTIN_DATASET_FAMILIES
-
     names = [name for name in DATASET_FAMILIES if name in BUILTIN_DATASET_FAMILIES]
     return names + [name for name in state.extra_dataset_checks if name not in names]
 
 
-class DatasetItem(_FtdataItem):
+class DatasetItem(FtdataItem):
     """One dataset-level check family: `data/dataset::leakage`."""
 
     def _findings(self) -> list[Finding]:
@@ -163,39 +162,28 @@ class DatasetNode(pytest.Collector):
             yield DatasetItem.from_parent(self, name=family, family=family)
 
 
-class DatasetDir(pytest.Directory):
-    """A directory holding data files: collected like pytest's `Dir`, plus the data
-    entries pytest would skip (broken symlinks) and the dataset-level node."""
+class DatasetDir(pytest.Dir):
+    """A directory holding data files: collected as pytest's `Dir`, plus the data entries
+    pytest skips without a word (a dangling symlink, a symlink loop) and the
+    dataset-level node."""
 
     def collect(self):
-        ihook = self.ihook
-        config = self.config
-        has_data = False
-        for entry in sorted(os.scandir(self.path), key=lambda e: e.name):
-            path = Path(entry.path)
-            if is_data_file(entry.name):
-                has_data = True
+        yield from super().collect()
+        try:
+            with os.scandir(self.path) as listing:
+                entries = sorted((entry for entry in listing if is_data_file(entry.name)), key=lambda e: e.name)
+        except OSError:
+            entries = []
+        for entry in entries:
             try:
-                is_dir = entry.is_dir()
-                is_file = not is_dir and entry.is_file()
+                listed = entry.is_dir() or entry.is_file()
             except OSError:  # a symlink loop raises ELOOP here
-                is_dir = is_file = False
-            if is_dir:
-                if not self.session.isinitpath(path, with_parents=True):
-                    if ihook.pytest_ignore_collect(collection_path=path, config=config):
-                        continue
-                col = ihook.pytest_collect_directory(path=path, parent=self)
-                if col is not None:
-                    yield col
-            elif is_file:
-                if not self.session.isinitpath(path):
-                    if ihook.pytest_ignore_collect(collection_path=path, config=config):
-                        continue
-                yield from ihook.pytest_collect_file(file_path=path, parent=self)
-            elif is_data_file(entry.name):
-                # A dangling symlink or symlink loop: pytest would skip it silently.
+                listed = False
+            if not listed:
+                # pytest's listing leaves it out: report it rather than skip it.
+                path = Path(entry.path)
                 yield JsonlFile.from_parent(self, path=path, **node_names(self, path))
-        if has_data:
+        if entries:
             # Node id `data/dataset`, so items read `data/dataset::leakage` (not `data::dataset::...`).
             nodeid = f"{self.nodeid}/{DATASET_NODE_NAME}" if self.nodeid else DATASET_NODE_NAME
             yield DatasetNode.from_parent(self, name=DATASET_NODE_NAME, path=self.path, nodeid=nodeid)

@@ -1,31 +1,35 @@
-"""pytest glue: options, collection hooks, report plumbing and the terminal summary.
+"""pytest glue: options, ini settings, the role plugins, fixtures and markers.
 
-Everything here is thin: collection nodes live in `nodes.py`, the analysis in
-`engine.py` and the checks, the outputs in `report/`. Without `--ftdata` (or the
-`ftdata = true` ini switch) every hook returns early and pytest runs as if the
-plugin were not installed.
+The hooks here do little themselves. `pytest_configure` registers the role plugins
+the process needs (`collection.FtdataCollection`, and `controller.FtdataController`
+off xdist workers); without `--ftdata` (or the `ftdata = true` ini switch), or with
+`--no-ftdata`, it registers none and pytest runs as if the plugin were not installed.
+What stays on always is what a project's own tests use: the `ftdata` fixture, the
+`ftdata`/`ftdata_each` markers and the redaction of their failures.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
 import pytest
 
-from . import fixtures
+from . import fixtures, hooks
 from ._compat import whole_assertion_values
 from .config import ConfigError, ConfigLoader
+from .collection import FtdataCollection
+from .controller import FtdataController
 from .findings import RULES
-from .engine import is_data_file
-from .nodes import STATE_KEY, CheckItem, DatasetDir, DatasetItem, JsonlFile, _FtdataItem, has_data_entries, node_names
-from .report import ReportSpec, parse_report_spec, write_reports
+from .gates import make_gate, result_cache
+from .nodes import STATE_KEY
+from .progress import TerminalProgress
+from .report import parse_report_spec
 from .state import FtdataState
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from . import hooks
-
     pluginmanager.add_hookspecs(hooks)
 
 
@@ -36,6 +40,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="collect *.jsonl and *.jsonl.gz files under the given paths as dataset tests.",
+    )
+    group.addoption(
+        "--no-ftdata",
+        dest="ftdata_off",
+        action="store_true",
+        default=False,
+        help="turn pytest-ftdata off for this run, even with --ftdata in addopts or ftdata = true in the ini file "
+        "(unlike -p no:ftdata, its ini settings stay known, so --strict-config stays clean).",
     )
     group.addoption(
         "--ftdata-report",
@@ -97,8 +109,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _percent(value: str) -> float:
-    import argparse
-
     try:
         number = float(value.rstrip("%"))
     except ValueError:
@@ -109,56 +119,55 @@ def _percent(value: str) -> float:
 
 
 def _enabled(config: pytest.Config) -> bool:
+    if config.getoption("ftdata_off", False):
+        return False
     return bool(config.getoption("ftdata", False) or config.getini("ftdata"))
 
 
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the role plugins this process needs, as pytest-mypy does: nothing more
+    when the plugin is off; the collecting role on every process; the controller's
+    role (gathering, reports, the terminal summary) never on an xdist worker."""
     fixtures.configure(config)  # markers, project checks
     if not _enabled(config):
         return
+    checks = fixtures.project_checks(config)
+    data_roots = None
     try:
         # `[tool.ftdata.rules]` may name any registered rule and the project's checks.
-        selectors = RULES.selectors() | set(fixtures.project_checks(config).names())
-        loader = ConfigLoader.from_rootdir(config.rootpath, selectors)
+        loader = ConfigLoader.from_rootdir(config.rootpath, RULES.selectors() | set(checks.names()))
         paths = config.getini("ftdata_paths")
         if paths and config.args_source != pytest.Config.ArgsSource.ARGS:
             # The dataset paths join the ordinary test paths (testpaths keep running);
             # data files are collected only under them, not under tests/ fixtures.
             roots = [config.rootpath / path for path in paths]
-            config.stash[DATA_ROOTS_KEY] = [Path(os.path.abspath(root)) for root in roots]
+            data_roots = [Path(os.path.abspath(root)) for root in roots]
             if config.invocation_params.dir == config.rootpath:
                 config.args[:] = [*config.args, *(str(root) for root in roots if str(root) not in config.args)]
         loader.check_tree([Path(arg.split("::")[0]) for arg in config.args])
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    specs = list(config.getoption("ftdata_report") or [])
     state = FtdataState(config.rootpath, loader, verbose=config.get_verbosity())
-    checks = fixtures.project_checks(config)
     state.extra_file_checks.update(checks.file)
     state.extra_dataset_checks.update(checks.dataset)
-    config.stash[STATE_KEY] = state
-    _configure_gates(config, state)
-    if not _is_worker(config):
-        config.pluginmanager.register(FtdataReporter(config, state), "ftdata-reporter")
-
-
-def _configure_gates(config: pytest.Config, state: FtdataState) -> None:
-    """Baseline, strict mode, result cache and progress (see gates.py)."""
-    from .gates import GatesReporter, make_gate, result_cache
-    from .progress import TerminalProgress
-
-    specs = list(config.getoption("ftdata_report") or [])
     state.gate = make_gate(config, specs)
     state.cache = result_cache(config)
+    config.stash[STATE_KEY] = state
+    config.pluginmanager.register(FtdataCollection(state, data_roots), "ftdata-collection")
     if _is_worker(config):
-        return  # workers' output never reaches the terminal: no progress there (see progress.py)
-    config.pluginmanager.register(GatesReporter(config, state, specs), "ftdata-gates")
+        return  # workers report through their test reports; their output never reaches the terminal
     try:
         after = float(config.getini("ftdata_progress_after"))
     except ValueError:
         raise pytest.UsageError("ftdata_progress_after must be a number of seconds.") from None
     progress = TerminalProgress(config, after)
-    config.pluginmanager.register(progress, "ftdata-progress")
     state.progress = progress
+    config.pluginmanager.register(FtdataController(config, state.gate, specs, progress), "ftdata-controller")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -176,65 +185,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     fixtures.generate_tests(metafunc)
 
 
-def _state(config: pytest.Config) -> FtdataState | None:
-    return config.stash.get(STATE_KEY, None)
-
-
-#: Set when `ftdata_paths` chose the dataset paths: data files elsewhere are not datasets.
-DATA_ROOTS_KEY = pytest.StashKey[list]()
-
-
-def _outside_data_roots(config: pytest.Config, path: Path) -> bool:
-    roots = config.stash.get(DATA_ROOTS_KEY, None)
-    if roots is None:
-        return False
-    path = Path(os.path.abspath(path))
-    return not any(path == root or root in path.parents for root in roots)
-
-
-def pytest_collect_directory(path: Path, parent: pytest.Collector):
-    if _state(parent.config) is None or _outside_data_roots(parent.config, path):
-        return None
-    if is_data_file(path.name):
-        # A directory named like a data file: report it instead of descending into it.
-        return JsonlFile.from_parent(parent, path=path, **node_names(parent, path))
-    if (path / "__init__.py").is_file() or not has_data_entries(path):
-        return None
-    return DatasetDir.from_parent(parent, path=path, **node_names(parent, path))
-
-
-def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if _state(parent.config) is None or not is_data_file(file_path.name):
-        return None
-    if _outside_data_roots(parent.config, file_path):
-        return None
-    return JsonlFile.from_parent(parent, path=file_path, **node_names(parent, file_path))
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    state = _state(session.config)
-    if state is None:
-        return
-    for item in session.items:
-        if isinstance(item, CheckItem):
-            state.want_file(item.path, item.family)
-        elif isinstance(item, DatasetItem):
-            state.want_dataset(item.parent.path, item.family)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    # A user test that reads dataset examples: its failure text is redacted.
     report = yield
-    if isinstance(item, _FtdataItem) and call.when == "call":
-        # Plain JSON-able attributes travel with the report from xdist workers.
-        report.ftdata_findings = [finding.to_dict() for finding in item.ftdata_findings]
-        report.ftdata_files = item.ftdata_files
-        report.ftdata_summary = item.ftdata_summary
-        report.ftdata_family = item.family
-        from .gates import cache_note
-
-        report.ftdata_cache = cache_note(_state(item.config), item)
-    elif report.failed and fixtures.uses_dataset_examples(item):
+    if report.failed and fixtures.uses_dataset_examples(item):
         fixtures.redact_failure(report)
     return report
 
@@ -262,56 +217,3 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, righ
     if config.stash.get(READING_DATA_KEY, False):
         return fixtures.safe_comparison(op, left, right)
     return None
-
-
-def _is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
-class FtdataReporter:
-    """Registered on the controller only (the single process of a serial run): gathers
-    what items report, prints the summary and writes the report files."""
-
-    def __init__(self, config: pytest.Config, state: FtdataState) -> None:
-        self.config = config
-        self.state = state
-
-    def specs(self) -> list[ReportSpec]:
-        specs = list(self.config.getoption("ftdata_report") or [])
-        return specs or [ReportSpec("term", None)]
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        findings = getattr(report, "ftdata_findings", None)
-        if findings is None or report.when != "call":
-            return
-        node = report.nodeid.rsplit("::", 1)[0]
-        self.state.gather(
-            report.nodeid, findings, report.ftdata_files, report.ftdata_summary, f"{node}::{report.ftdata_family}"
-        )
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        from .report.terminal import write_terminal_summary
-
-        write_terminal_summary(terminalreporter, self.state, self.specs(), fail_under=self.fail_under())
-
-    def fail_under(self) -> float | None:
-        # Only a run that ran dataset items is gated: `pytest tests/` with the option in
-        # addopts must not fail for want of a coverage table.
-        if not self.state.findings:
-            return None
-        return self.config.getoption("ftdata_fail_under", None)
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        fail_under = self.fail_under()
-        if fail_under is not None and session.exitstatus == pytest.ExitCode.OK:
-            from .report.terminal import fail_under_line
-
-            if fail_under_line(self.state, fail_under)[1]:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        try:
-            write_reports(self.state, self.specs())
-        except OSError as exc:
-            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
-                reporter.write_line(f"pytest-ftdata: could not write a report: {exc}", red=True)
-            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR

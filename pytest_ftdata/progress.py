@@ -29,7 +29,8 @@ class TerminalProgress:
         self.started: float | None = None
         self.last: float | None = None
 
-    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+    def start(self, nodeid: str) -> None:
+        """An item starts (the controller calls this from `pytest_runtest_logstart`)."""
         self.started = time.monotonic()
         self.last = None
         self.nodeid = nodeid

@@ -115,7 +115,7 @@ def _glued(upper: str) -> list[tuple[int, int, str]]:
     found = [(m.start(), m.end(), "aws-access-key") for m in _GLUED_AWS_ID.finditer(upper)]
     if "://" in upper:
         found += [(m.start(1), m.end(2), "url-credentials") for m in _LOOSE_URL_CREDENTIALS.finditer(upper)]
-    if any(c.isdigit() for c in upper):
+    if _DIGIT.search(upper):
         for match in _GLUED_IBAN.finditer(upper):
             start = match.start()
             length = IBAN_LENGTHS.get(upper[start : start + 2])
@@ -135,7 +135,7 @@ def sensitive_spans(text: str) -> list[tuple[int, int, str]]:
     spans = find_sensitive(text, high_entropy=True, lenient=True)
     upper = text.translate(_ASCII_UPPER)  # ASCII only: the caseless kinds are ASCII, and positions stay put
     extra = find_sensitive(upper, kinds=CASELESS_KINDS, lenient=True) if upper != text else []
-    if "A" in upper or "://" in upper:
+    if "A" in upper or "://" in upper or _DIGIT.search(upper):
         extra = _union(extra, _glued(upper))
     if extra:
         spans = _union(spans, extra)

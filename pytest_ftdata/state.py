@@ -1,11 +1,10 @@
-"""Per-process run state: what to analyse, the cached results, and what was found.
+"""Per-process run state: what to analyse, and the results already computed.
 
-One `FtdataState` lives in `config.stash` for a pytest run. During collection it
-learns which files and check families were selected; the first item of a dataset
-to run triggers one `analyze_dataset()` for that directory, and every later item
-of it reads the cached result. On the controller (the only process in a serial
-run) it also gathers the findings that reports carry back, for the end-of-run
-summary and the report files.
+One `FtdataState` lives in `config.stash` for a pytest run, in every process. During
+collection it learns which files and families were selected; the first item of a
+dataset to run triggers one `analyze_dataset()` for that directory, and every later
+item of it reads the result. (What the items found is gathered by the controller,
+`controller.FtdataController`, from their test reports.)
 """
 
 from __future__ import annotations
@@ -14,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .baseline import Gate, GateOutcome, assign_keys
+from .baseline import Gate, assign_keys
+from .cache import ResultCache
 from .config import ConfigLoader
 from .engine import DatasetResult, analyze_dataset, dataset_files, display_path
-from .findings import Finding
 
 
 @dataclass
@@ -37,14 +36,9 @@ class FtdataState:
         self.progress: Callable[[str, int], None] | None = None
         self.extra_file_checks: dict = {}
         self.extra_dataset_checks: dict = {}
-        # Controller side: what the items reported.
-        self.findings: dict[str, list[Finding]] = {}  # nodeid -> findings
-        self.files: dict[str, dict] = {}  # path -> files[] entry
-        self.summaries: dict[str, dict] = {}  # "<dataset>::<family>" -> summary
         # CI gates (see baseline.py and cache.py): set up by the plugin from its options.
         self.gate = Gate()
-        self.gate_outcome: GateOutcome | None = None  # controller, at the end of the run
-        self.cache = None  # cache.ResultCache when results are cached
+        self.cache: ResultCache | None = None
 
     # -- planning (collection) ---------------------------------------------------------
 
@@ -101,25 +95,3 @@ class FtdataState:
                 self.cache.mark_changed(result, touched)
         self.results[key] = result
         return result
-
-    # -- gathering (controller) --------------------------------------------------------
-
-    def gather(self, nodeid: str, findings: list[dict], files: list[dict], summary: dict | None, key: str) -> None:
-        self.findings[nodeid] = [Finding.from_dict(data) for data in findings]
-        for info in files:
-            self.files[info["path"]] = info
-        if summary is not None:
-            self.summaries[key] = summary
-
-    def all_findings(self) -> list[Finding]:
-        from .findings import sort_key
-
-        seen = set()
-        out = []
-        for findings in self.findings.values():
-            for finding in findings:
-                marker = (finding.rule, finding.path, finding.line, finding.message)
-                if marker not in seen:
-                    seen.add(marker)
-                    out.append(finding)
-        return sorted(out, key=sort_key)

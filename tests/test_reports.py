@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import chat, write_jsonl
+from pytest_ftdata.report.model import RunReport
 from pytest_ftdata.config import validate
 from pytest_ftdata.engine import analyze_dataset, dataset_files
 from pytest_ftdata.findings import sort_key
@@ -73,25 +74,17 @@ def section(output: str) -> str:
     return match.group(1)
 
 
-class FakeState:
-    """What the renderers read from the run state, built from pure analyses."""
-
-    def __init__(self, results: dict) -> None:
-        self.summaries, self.findings, self.files, self.verbose = {}, {}, {}, 0
-        for nodeid, result in results.items():
-            self.summaries[f"{nodeid}::subgroups"] = result.summaries["subgroups"]
-            self.findings[nodeid] = result.all_findings()
-            for file_result in result.files.values():
-                self.files[file_result.info.path] = file_result.info.to_dict()
-
-    def all_findings(self):
-        return sorted((f for fs in self.findings.values() for f in fs), key=sort_key)
-
-
-def fake_state(root: Path, **settings) -> FakeState:
+def fake_state(root: Path, **settings) -> RunReport:
+    """The run report of a pure analysis (the writers need nothing else)."""
     config = validate(settings, "test settings", None)
     result = analyze_dataset(root, dataset_files(root), config, root.parent, families=("labels", "subgroups"))
-    return FakeState({f"{result.path}/dataset": result})
+    nodeid = f"{result.path}/dataset"
+    return RunReport.build(
+        rootdir=str(root.parent),
+        findings=result.all_findings(),
+        files=[file_result.info.to_dict() for file_result in result.files.values()],
+        summaries={f"{nodeid}::subgroups": result.summaries["subgroups"]},
+    )
 
 
 # -- terminal ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from conftest import chat, write_jsonl
 
 from pytest_ftdata.findings import Finding
 from pytest_ftdata.report import github
+from pytest_ftdata.report.model import RunReport
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 ANSWER = json.dumps({"category": "billing"})
@@ -149,17 +150,11 @@ def test_annotations_leave_out_accepted_findings(project: pytest.Pytester, monke
 
 
 def test_annotation_escapes_workflow_command_syntax():
-    class State:
-        rootdir = Path("/repo")
-
-        class gate:
-            strict = False
-
     finding = Finding(
         rule="X001", name="odd,name", check="custom", severity="warning", path="data/a:b,c.jsonl", line=2,
         message="100% sure\nsecond line", excerpt=f"mail {EMAIL}",
     )
-    line = github.annotation(State, finding, workspace="/repo")
+    line = github.annotation(RunReport.build(rootdir="/repo", findings=[finding], files=[], summaries={}), finding, workspace="/repo")
 
     assert line.startswith("::warning file=data/a%3Ab%2Cc.jsonl,line=2,title=X001 odd%2Cname::100%25 sure%0Asecond line%0A")
     assert EMAIL not in line and "\n" not in line

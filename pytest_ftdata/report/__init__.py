@@ -1,8 +1,9 @@
 """Report outputs: `--ftdata-report TYPE[:PATH]`, as pytest-cov's `--cov-report`.
 
-Each file type has a writer taking the run state and a destination. `term` and
-`term-missing` are printed by `report.terminal`; the rest are files written on
-the controller at the end of the session.
+Every output is a pure function of the frozen `RunReport` (`report.model`): `term`
+and `term-missing` are lines from `report.terminal`, the rest are files written by
+the writers below, on the controller, at the end of the session. Nothing in this
+package imports pytest.
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from .html import write_html
+from .json_report import write_json
+from .markdown import write_markdown
+from .model import RunReport
+from .sarif import write_sarif
 
 TERMINAL_TYPES = ("term", "term-missing")
 DEFAULT_DESTINATIONS = {
@@ -40,25 +47,29 @@ def parse_report_spec(value: str) -> ReportSpec:
     return ReportSpec(kind, destination or DEFAULT_DESTINATIONS[kind])
 
 
-def _writers() -> dict[str, Callable]:
-    from .html import write_html
-    from .json_report import write_json
-    from .markdown import write_markdown
-    from .sarif import write_sarif
-
-    writers: dict[str, Callable] = {"json": write_json, "sarif": write_sarif, "md": write_markdown, "html": write_html}
-    return writers
+def _write_sarif(report: RunReport, destination: Path, workspace: str | None) -> None:
+    write_sarif(report, destination, workspace)
 
 
-def write_reports(state, specs: list[ReportSpec]) -> None:
-    writers = _writers()
+#: type -> writer(report, destination, workspace)
+WRITERS: dict[str, Callable[[RunReport, Path, str | None], None]] = {
+    "json": lambda report, destination, workspace: write_json(report, destination),
+    "md": lambda report, destination, workspace: write_markdown(report, destination),
+    "html": lambda report, destination, workspace: write_html(report, destination),
+    "sarif": _write_sarif,
+}
+
+
+def write_reports(report: RunReport, specs: list[ReportSpec], workspace: str | None = None) -> list[tuple[str, str]]:
+    """Write every file report `specs` ask for; the (type, destination) of each."""
+    written = []
     for spec in specs:
-        if spec.type in TERMINAL_TYPES:
-            continue
-        writer = writers.get(spec.type)
+        writer = WRITERS.get(spec.type)
         if writer is None:
             continue
         destination = Path(spec.destination)
         if destination.parent and not destination.parent.exists():
             destination.parent.mkdir(parents=True, exist_ok=True)
-        writer(state, destination)
+        writer(report, destination, workspace)
+        written.append((spec.type, spec.destination))
+    return written

@@ -1,9 +1,9 @@
 """The subgroup coverage model the report renderers share.
 
-Every renderer (terminal, Markdown, HTML, JSON) reads the same gathered data: the
-`summary()` of each dataset's `::subgroups` item, which reached the controller on
-its test report (`state.summaries["<dataset node id>::subgroups"]`). Nothing here
-reads data files or config, so a `-n 2` run renders exactly what a serial run does.
+Every renderer (terminal, Markdown, HTML, JSON) reads the same data: the `summary()`
+of each dataset's `::subgroups` item, which reached the controller on its test
+report and sits in `RunReport.coverage`. Nothing here reads data files or config,
+so a `-n 2` run renders exactly what a serial run does.
 
 A *cell* is one subgroup in one split; a cell with a minimum is *required*, and the
 coverage of a run is the share of required cells that are met.
@@ -11,55 +11,9 @@ coverage of a run is the share of required cells that are met.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from .model import Coverage, RunReport
 
-SUBGROUPS_SUFFIX = "::subgroups"
-STATUS_ORDER = ("MISSING", "LOW", "ok")
-
-
-@dataclass(frozen=True)
-class Coverage:
-    required: int
-    met: int
-
-    @property
-    def percent(self) -> float:
-        """Met cells in percent, rounded *down* to one decimal (99.96 is not 100.0);
-        100.0 when nothing is required."""
-        if not self.required:
-            return 100.0
-        return math.floor(self.met * 1000 / self.required) / 10
-
-    def text(self) -> str:
-        if not self.required:
-            return "subgroup coverage: no minimums are configured, so no cell is required (see min_per_label, min_per_subgroup)"
-        return f"subgroup coverage: {self.percent:.1f}% of required cells met ({self.met} of {self.required})"
-
-    def to_dict(self) -> dict:
-        return {"required": self.required, "met": self.met, "percent": self.percent}
-
-
-def coverage_summaries(state) -> list[tuple[str, dict]]:
-    """`(dataset node id, summary)` of every dataset with a subgroups table, sorted by
-    dataset path (so the order never depends on which xdist worker finished first)."""
-    found = [
-        (key[: -len(SUBGROUPS_SUFFIX)], summary)
-        for key, summary in state.summaries.items()
-        if key.endswith(SUBGROUPS_SUFFIX) and summary
-    ]
-    return sorted(found, key=lambda item: (item[1].get("dataset", ""), item[0]))
-
-
-def total_coverage(state) -> Coverage | None:
-    """Coverage over every dataset of the run; None when no subgroups item reported."""
-    summaries = coverage_summaries(state)
-    if not summaries:
-        return None
-    return Coverage(
-        required=sum(summary["required"] for _, summary in summaries),
-        met=sum(summary["met"] for _, summary in summaries),
-    )
+__all__ = ["Coverage", "RunReport"]
 
 
 def dataset_title(summary: dict) -> str:

@@ -16,8 +16,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..findings import Finding, FindingCounts, sort_key
+from ..findings import Finding, sort_key
 from ..redact import redact
+from .markdown import render_markdown
+from .model import RunReport
+from .terminal import gate_lines
 
 #: GitHub shows at most 10 errors and 10 warnings per step and 50 per job; more
 #: would be dropped silently, so the rest is summarised in one notice.
@@ -32,8 +35,8 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _workspace_path(state, path: str, workspace: str | None) -> str:
-    absolute = Path(path) if Path(path).is_absolute() else Path(state.rootdir) / path
+def _workspace_path(report: RunReport, path: str, workspace: str | None) -> str:
+    absolute = Path(path) if Path(path).is_absolute() else Path(report.rootdir) / path
     if workspace:
         try:
             relative = os.path.relpath(absolute, workspace)
@@ -44,25 +47,9 @@ def _workspace_path(state, path: str, workspace: str | None) -> str:
     return Path(path).as_posix()
 
 
-def _gated(state) -> tuple[list[Finding], int]:
-    """(the findings worth annotating, how many the baseline accepts)."""
-    findings = state.all_findings()
-    outcome = getattr(state, "gate_outcome", None)
-    if outcome is None:
-        return findings, 0
-    if outcome.updated is not None:
-        return [], len(findings)
-    new = [f for f in findings if not outcome.is_accepted(f)]
-    return new, len(findings) - len(new)
-
-
-def _fails(state, finding: Finding) -> bool:
-    return finding.severity == "error" or state.gate.strict
-
-
-def annotation(state, finding: Finding, workspace: str | None) -> str:
-    level = "error" if _fails(state, finding) else "warning"
-    properties = [f"file={_escape_property(_workspace_path(state, finding.path, workspace))}"]
+def annotation(report: RunReport, finding: Finding, workspace: str | None) -> str:
+    level = "error" if report.fails(finding) else "warning"
+    properties = [f"file={_escape_property(_workspace_path(report, finding.path, workspace))}"]
     if finding.line:
         properties.append(f"line={finding.line}")
     properties.append(f"title={_escape_property(f'{finding.rule} {finding.name}')}")
@@ -72,11 +59,10 @@ def annotation(state, finding: Finding, workspace: str | None) -> str:
     return f"::{level} {','.join(properties)}::{_escape_data(message)}"
 
 
-def annotations(state, workspace: str | None = None) -> list[str]:
+def annotations(report: RunReport, workspace: str | None = None) -> list[str]:
     """Workflow commands for the new findings: errors first, then warnings."""
-    findings, _ = _gated(state)
-    ordered = sorted(findings, key=lambda f: (not _fails(state, f), *sort_key(f)))
-    lines = [annotation(state, finding, workspace) for finding in ordered[:MAX_ANNOTATIONS]]
+    ordered = sorted(report.new_findings(), key=lambda f: (not report.fails(f), *sort_key(f)))
+    lines = [annotation(report, finding, workspace) for finding in ordered[:MAX_ANNOTATIONS]]
     hidden = len(ordered) - MAX_ANNOTATIONS
     if hidden > 0:
         lines.append(
@@ -93,50 +79,17 @@ def _cell(text: str) -> str:
     return redact(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
 
 
-def fallback_markdown(state) -> str:
-    """A short summary used while `report.markdown` (the full tables) is not available."""
-    findings, accepted = _gated(state)
-    counts = FindingCounts()
-    for finding in findings:
-        counts.add(finding)
-    files = len(state.files)
-    examples = sum(info.get("examples", 0) for info in state.files.values())
-    lines = [
-        "## pytest-ftdata",
-        "",
-        f"{examples} examples in {files} file{'s' if files != 1 else ''}: "
-        f"{counts.errors} error{'s' if counts.errors != 1 else ''}, "
-        f"{counts.warnings} warning{'s' if counts.warnings != 1 else ''}.",
-    ]
-    if counts.by_rule:
-        lines += ["", "| rule | findings |", "| --- | ---: |"]
-        lines += [f"| {code} | {count} |" for code, count in sorted(counts.by_rule.items())]
-        shown = sorted(findings, key=lambda f: (not _fails(state, f), *sort_key(f)))[:20]
-        lines += ["", "| location | rule | message |", "| --- | --- | --- |"]
-        lines += [f"| `{_cell(f.location)}` | {f.rule} | {_cell(f.message)} |" for f in shown]
-        if len(findings) > len(shown):
-            lines.append(f"\n{len(findings) - len(shown)} more in the job log.")
-    return "\n".join(lines)
-
-
-def gates_markdown(state) -> str:
-    from ..gates import gate_summary_lines
-
-    texts = [text.strip() for text, _ in gate_summary_lines(state) if text.strip()]
+def gates_markdown(report: RunReport) -> str:
+    texts = [text.strip() for text, _ in gate_lines(report) if text.strip()]
     return "\n".join(f"- {_cell(text)}" for text in texts)
 
 
-def step_summary(state) -> str:
-    try:
-        from .markdown import render_markdown
-    except ImportError:
-        body = fallback_markdown(state)
-    else:
-        body = render_markdown(state)
-    gates = gates_markdown(state)
+def step_summary(report: RunReport) -> str:
+    body = render_markdown(report)
+    gates = gates_markdown(report)
     return f"{body.rstrip()}\n\n{gates}\n" if gates else f"{body.rstrip()}\n"
 
 
-def write_step_summary(state, destination: Path) -> None:
+def write_step_summary(report: RunReport, destination: Path) -> None:
     with open(destination, "a", encoding="utf-8") as handle:
-        handle.write(step_summary(state) + "\n")
+        handle.write(step_summary(report) + "\n")

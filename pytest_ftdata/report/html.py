@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..findings import FindingCounts
 from .coverage import (
-    coverage_summaries,
     dataset_title,
     dimension_note,
     dimension_title,
@@ -23,8 +22,8 @@ from .coverage import (
     minimum_text,
     share_text,
     status_text,
-    total_coverage,
 )
+from .model import RunReport
 
 SPLIT_COLORS = {"train": "#4c78a8", "validation": "#f58518", "test": "#54a24b", "other": "#9d755d"}
 #: Findings listed in full on the page.
@@ -176,14 +175,12 @@ def _findings_section(findings, counts: FindingCounts) -> str:
     return table + listing
 
 
-def render_html(state) -> str:
-    findings = state.all_findings()
-    counts = FindingCounts()
-    for finding in findings:
-        counts.add(finding)
-    files = len(state.files)
-    examples = sum(info.get("examples", 0) for info in state.files.values())
-    coverage = total_coverage(state)
+def render_html(report: RunReport) -> str:
+    findings = report.findings
+    counts = report.counts
+    files = len(report.files)
+    examples = report.examples
+    coverage = report.total_coverage()
     body = ["<h1>pytest-ftdata report</h1>",
             f'<p class="note">{examples} examples in {files} file{"s" if files != 1 else ""}: '
             f'<span class="error">{counts.errors} errors</span>, <span class="warning">{counts.warnings} warnings</span>.</p>']
@@ -192,7 +189,7 @@ def render_html(state) -> str:
             f'<p><span class="meter"><span style="width:{coverage.percent:.1f}%"></span></span>{_e(coverage.text())}</p>'
         )
     body += ["<h2>Findings</h2>", _findings_section(findings, counts)]
-    for _, summary in coverage_summaries(state):
+    for _, summary in report.coverage:
         splits = summary["splits"]
         body.append(f"<h2>Subgroup coverage: {_e(dataset_title(summary))}</h2>")
         body.append(_legend(splits, summary["examples"]))
@@ -217,5 +214,5 @@ def render_html(state) -> str:
     )
 
 
-def write_html(state, destination: Path) -> None:
-    destination.write_text(render_html(state), encoding="utf-8")
+def write_html(report: RunReport, destination: Path) -> None:
+    destination.write_text(render_html(report), encoding="utf-8")

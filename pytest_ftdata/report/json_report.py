@@ -5,7 +5,7 @@ Schema (version 1; fields are only ever added)::
     {"version": 1,
      "files": [{"path", "format", "split", "examples"}],
      "findings": [{"check", "rule", "name", "severity", "path", "line", "message",
-                   "related": [{"path", "line"}], "excerpt"?, "key"?}],
+                   "related": [{"path", "line"}], "excerpt"?, "key", "baseline"?}],
      "summary": {"errors", "warnings", "by_rule": {CODE: count}},
      "subgroups": {...}}
 
@@ -35,6 +35,10 @@ Schema (version 1; fields are only ever added)::
       }]
     }
 
+`key` is the finding's content key (the baseline's identity of it: stable when lines
+move). `baseline` is present when a baseline is used: `"new"` or `"unchanged"`
+(accepted by it), as SARIF's `baselineState`.
+
 `kind` is `label`, `pointer` (a `[tool.ftdata.subgroups]` dimension) or the name of a
 built-in dimension; subgroup values that could hold dataset text are redacted.
 `coverage.percent` is rounded down to one decimal and is 100.0 when nothing is required.
@@ -45,32 +49,35 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..findings import FindingCounts
-from .coverage import coverage_summaries, total_coverage
+from .model import RunReport
 
 REPORT_VERSION = 1
 
 
-def build_json_report(state) -> dict:
-    findings = state.all_findings()
-    counts = FindingCounts()
-    for finding in findings:
-        counts.add(finding)
-    report = {
+def build_json_report(report: RunReport) -> dict:
+    counts = report.counts
+    data = {
         "version": REPORT_VERSION,
-        "files": [state.files[path] for path in sorted(state.files)],
-        "findings": [finding.to_dict() for finding in findings],
+        "files": list(report.files),
+        "findings": [_finding(report, finding) for finding in report.findings],
         "summary": {"errors": counts.errors, "warnings": counts.warnings, "by_rule": dict(sorted(counts.by_rule.items()))},
     }
-    coverage = total_coverage(state)
+    coverage = report.total_coverage()
     if coverage is not None:
-        report["subgroups"] = {
+        data["subgroups"] = {
             "coverage": coverage.to_dict(),
-            "datasets": [{"nodeid": nodeid, **summary} for nodeid, summary in coverage_summaries(state)],
+            "datasets": [{"nodeid": nodeid, **summary} for nodeid, summary in report.coverage],
         }
-    return report
+    return data
 
 
-def write_json(state, destination: Path) -> None:
-    report = build_json_report(state)
-    destination.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+def _finding(report: RunReport, finding) -> dict:
+    data = finding.to_dict()
+    if report.gate.with_baseline:
+        # As SARIF's baselineState: CI tools tell new problems from accepted ones.
+        data["baseline"] = "unchanged" if report.is_accepted(finding) else "new"
+    return data
+
+
+def write_json(report: RunReport, destination: Path) -> None:
+    destination.write_text(json.dumps(build_json_report(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

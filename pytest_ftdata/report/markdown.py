@@ -1,6 +1,6 @@
 """`--ftdata-report md:PATH`: a Markdown summary for a CI job page.
 
-`render_markdown(state)` returns GitHub-flavoured Markdown (it can be appended to
+`render_markdown(report)` returns GitHub-flavoured Markdown (it can be appended to
 `$GITHUB_STEP_SUMMARY` as is): the finding counts per rule, the first errors, and
 the subgroup coverage tables, long ones folded in `<details>`. Every value that
 comes from the data is already redacted in the gathered summaries; here it is also
@@ -15,18 +15,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from ..findings import FindingCounts
-from .coverage import (
-    coverage_summaries,
-    dataset_title,
-    dimension_note,
-    dimension_title,
-    headers,
-    single_subgroup_line,
-    table_rows,
-    total_coverage,
-    total_row,
-)
+from .coverage import dataset_title, dimension_note, dimension_title, headers, single_subgroup_line, table_rows, total_row
+from .model import RunReport
 
 #: Dimensions with more rows than this are folded.
 FOLD_ROWS = 25
@@ -62,20 +52,18 @@ def _fence(lines: list[str]) -> str:
     return "\n".join(["```text", *safe, "```"])
 
 
-def render_markdown(state) -> str:
-    findings = state.all_findings()
-    counts = FindingCounts()
-    for finding in findings:
-        counts.add(finding)
-    files = len(state.files)
-    examples = sum(info.get("examples", 0) for info in state.files.values())
+def render_markdown(report: RunReport) -> str:
+    findings = report.findings
+    counts = report.counts
+    files = len(report.files)
+    examples = report.examples
     out = ["## pytest-ftdata", ""]
     line = (
         f"**{examples}** examples in **{files}** file{'s' if files != 1 else ''}: "
         f"**{counts.errors}** error{'s' if counts.errors != 1 else ''}, "
         f"**{counts.warnings}** warning{'s' if counts.warnings != 1 else ''}."
     )
-    coverage = total_coverage(state)
+    coverage = report.total_coverage()
     if coverage is not None:
         line += f" {coverage.text()[0].upper()}{coverage.text()[1:]}."
     out += [line, ""]
@@ -95,7 +83,7 @@ def render_markdown(state) -> str:
             out += [f"<details><summary>{len(errors)} error{'s' if len(errors) != 1 else ''}</summary>", "",
                     _fence(shown), "", "</details>", ""]
 
-    for _, summary in coverage_summaries(state):
+    for _, summary in report.coverage:
         out += [f"### Subgroup coverage: `{dataset_title(summary)}`", ""]
         singles = []
         for dimension in summary["dimensions"]:
@@ -116,5 +104,5 @@ def render_markdown(state) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_markdown(state, destination: Path) -> None:
-    destination.write_text(render_markdown(state), encoding="utf-8")
+def write_markdown(report: RunReport, destination: Path) -> None:
+    destination.write_text(render_markdown(report), encoding="utf-8")

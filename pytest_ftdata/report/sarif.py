@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 from pathlib import Path
 from urllib.parse import quote
 
+from ..baseline import full_sort_key
 from ..findings import RULES, Finding
 from ..redact import redact
+from .model import RunReport
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -39,10 +40,9 @@ def _tool_version() -> str:
         return "0"
 
 
-def _base(state) -> Path:
+def _base(report: RunReport, workspace: str | None) -> Path:
     """The directory result URIs are relative to."""
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    root = Path(state.rootdir).resolve()
+    root = Path(report.rootdir).resolve()
     if workspace:
         base = Path(workspace).resolve()
         if base == root or base in root.parents:
@@ -50,9 +50,9 @@ def _base(state) -> Path:
     return root
 
 
-def _uri(state, path: str, base: Path) -> tuple[str, bool]:
+def _uri(report: RunReport, path: str, base: Path) -> tuple[str, bool]:
     """(URI of a finding path, whether it is relative to the base)."""
-    absolute = Path(path) if Path(path).is_absolute() else Path(state.rootdir) / path
+    absolute = Path(path) if Path(path).is_absolute() else Path(report.rootdir) / path
     absolute = Path(os.path.abspath(absolute))
     try:
         relative = absolute.relative_to(base).as_posix()
@@ -63,18 +63,17 @@ def _uri(state, path: str, base: Path) -> tuple[str, bool]:
     return quote(relative, safe="/"), True
 
 
-def _dataset_anchor(state, path: str) -> str:
+def _dataset_anchor(report: RunReport, path: str) -> str:
     """A finding about a whole dataset (its path is the directory) is shown on the
     dataset's first data file: code scanning places alerts in files, not folders."""
-    directory = path.rstrip("/") or "."
-    members = sorted(name for name in state.files if (posixpath.dirname(name) or ".") == directory)
+    members = report.dataset_members(path)
     return members[0] if members else path
 
 
-def _location(state, path: str, line: int | None, base: Path) -> dict:
-    if line is None and path not in state.files:
-        path = _dataset_anchor(state, path)
-    uri, relative = _uri(state, path, base)
+def _location(report: RunReport, path: str, line: int | None, base: Path, files: set[str]) -> dict:
+    if line is None and path not in files:
+        path = _dataset_anchor(report, path)
+    uri, relative = _uri(report, path, base)
     artifact: dict = {"uri": uri}
     if relative:
         artifact["uriBaseId"] = "%SRCROOT%"
@@ -109,19 +108,16 @@ def _descriptor(code: str, finding: Finding | None) -> dict:
     }
 
 
-def build_sarif(state) -> dict:
-    from .. import families  # noqa: F401 - registers the built-in rules
-    from ..baseline import _full_sort_key
-
-    findings = sorted(state.all_findings(), key=_full_sort_key)
-    outcome = getattr(state, "gate_outcome", None)
-    with_baseline = state.gate.baseline is not None or state.gate.updating
+def build_sarif(report: RunReport, workspace: str | None = None) -> dict:
+    """The SARIF log of `report`; `workspace` is the repository root (GITHUB_WORKSPACE)."""
+    findings = sorted(report.findings, key=full_sort_key)
+    files = report.file_paths()
     first_of_rule: dict[str, Finding] = {}
     for finding in findings:
         first_of_rule.setdefault(finding.rule, finding)
     codes = sorted(set(RULES) | set(first_of_rule))
     index = {code: number for number, code in enumerate(codes)}
-    base = _base(state)
+    base = _base(report, workspace)
 
     results = []
     for finding in findings:
@@ -131,18 +127,17 @@ def build_sarif(state) -> dict:
             "ruleIndex": index[finding.rule],
             "level": "error" if finding.severity == "error" else "warning",
             "message": {"text": message},
-            "locations": [_location(state, finding.path, finding.line, base)],
+            "locations": [_location(report, finding.path, finding.line, base, files)],
         }
         if finding.key:
             result["partialFingerprints"] = {FINGERPRINT: f"{finding.rule}:{finding.key}"}
         if finding.related:
             result["relatedLocations"] = [
-                {**_location(state, loc.path, loc.line, base), "id": number, "message": {"text": f"Also at {loc}."}}
+                {**_location(report, loc.path, loc.line, base, files), "id": number, "message": {"text": f"Also at {loc}."}}
                 for number, loc in enumerate(finding.related, 1)
             ]
-        if with_baseline and outcome is not None:
-            accepted = outcome.updated is not None or outcome.is_accepted(finding)
-            result["baselineState"] = "unchanged" if accepted else "new"
+        if report.gate.with_baseline:
+            result["baselineState"] = "unchanged" if report.is_accepted(finding) else "new"
         properties: dict = {"check": finding.check, "name": finding.name}
         if finding.excerpt:
             properties["excerpt"] = redact(finding.excerpt)
@@ -166,5 +161,5 @@ def build_sarif(state) -> dict:
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def write_sarif(state, destination: Path) -> None:
-    destination.write_text(json.dumps(build_sarif(state), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+def write_sarif(report: RunReport, destination: Path, workspace: str | None = None) -> None:
+    destination.write_text(json.dumps(build_sarif(report, workspace), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

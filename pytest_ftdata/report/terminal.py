@@ -1,8 +1,8 @@
 """The end-of-run terminal section: finding counts, warnings, and the coverage tables.
 
-Printed by the controller only (the single process of a serial run), from the data
-the items' test reports carried back, so `-n 2` prints it once and identically.
-`render_coverage()` is pure: it returns the lines, the terminal reporter prints them.
+`render_summary(report, ...)` is pure: it returns (text, markup) lines made from the
+`RunReport` alone; the controller prints them once, so `-n 2` prints what a serial
+run prints. Nothing here imports pytest.
 """
 
 from __future__ import annotations
@@ -12,20 +12,10 @@ from pathlib import Path
 import tabulate as tabulate_module
 from tabulate import tabulate
 
-from ..findings import FindingCounts
-from ..render import render_findings
 from ..redact import display
-from .coverage import (
-    coverage_summaries,
-    dataset_title,
-    dimension_note,
-    dimension_title,
-    headers,
-    single_subgroup_line,
-    table_rows,
-    total_coverage,
-    total_row,
-)
+from ..render import render_findings
+from .coverage import dataset_title, dimension_note, dimension_title, headers, single_subgroup_line, table_rows, total_row
+from .model import RunReport
 
 DEFAULT_WIDTH = 80
 #: The subgroup column is never cut below this many characters.
@@ -63,14 +53,13 @@ def _table(rows: list[list], splits: list[str], width: int) -> list[str]:
     return render(cut, compact=True)
 
 
-def render_coverage(state, width: int = DEFAULT_WIDTH, missing_only: bool = False) -> list[str]:
+def render_coverage(report: RunReport, width: int = DEFAULT_WIDTH, missing_only: bool = False) -> list[str]:
     """The coverage section as lines: per dataset, one table per dimension, then the
     total line. `missing_only` keeps the rows under their minimum (`term-missing`)."""
-    summaries = coverage_summaries(state)
-    if not summaries:
+    if not report.coverage:
         return []
     lines: list[str] = []
-    for _, summary in summaries:
+    for _, summary in report.coverage:
         splits = summary["splits"]
         lines.append(f" subgroup coverage: {dataset_title(summary)} ".center(width, "-"))
         shown = 0
@@ -95,14 +84,13 @@ def render_coverage(state, width: int = DEFAULT_WIDTH, missing_only: bool = Fals
         if missing_only and not shown:
             lines.append("every required subgroup cell is met")
             lines.append("")
-    coverage = total_coverage(state)
-    lines.append(coverage.text())
+    lines.append(report.total_coverage().text())
     return lines
 
 
-def fail_under_line(state, fail_under: float) -> tuple[str, bool]:
+def fail_under_line(report: RunReport, fail_under: float) -> tuple[str, bool]:
     """pytest-cov's wording: `(message, failed)`."""
-    coverage = total_coverage(state)
+    coverage = report.total_coverage()
     if coverage is None:
         return (
             f"FAIL Required subgroup coverage of {fail_under:g}% not measured: no ::subgroups item ran.",
@@ -120,61 +108,103 @@ def fail_under_line(state, fail_under: float) -> tuple[str, bool]:
     )
 
 
-def _width(terminalreporter) -> int:
-    writer = getattr(terminalreporter, "_tw", None)
-    width = getattr(writer, "fullwidth", None)
-    return width if isinstance(width, int) and width > 20 else DEFAULT_WIDTH
+def gate_lines(report: RunReport) -> list[tuple[str, dict]]:
+    """What the terminal summary says about the baseline and strict mode."""
+    gate = report.gate
+    lines: list[tuple[str, dict]] = []
+    if gate.baseline_path is not None and gate.with_baseline:
+        where = gate.baseline_path
+        if gate.updated is not None:
+            total, added, removed = gate.updated
+            lines.append(
+                (
+                    f"Baseline {where} updated: it accepts {total} finding{'s' if total != 1 else ''} "
+                    f"({added} added, {removed} removed).",
+                    {"green": True},
+                )
+            )
+        else:
+            accepted = len(gate.accepted)
+            new = len(report.findings) - accepted
+            lines.append(
+                (
+                    f"Baseline {where}: {accepted} finding{'s' if accepted != 1 else ''} accepted, {new} new.",
+                    {"yellow": True} if new else {"green": True},
+                )
+            )
+            if gate.stale:
+                count = sum(entry.count for entry in gate.stale)
+                lines.append(
+                    (
+                        f"{count} baseline entr{'ies are' if count != 1 else 'y is'} stale (the findings are gone): "
+                        "run with --ftdata-update-baseline to drop them.",
+                        {"yellow": True},
+                    )
+                )
+                for entry in gate.stale[:10]:
+                    times = f" (x{entry.count})" if entry.count > 1 else ""
+                    lines.append((f"    {entry.path}: {entry.rule} {entry.message or entry.key}{times}", {}))
+                if len(gate.stale) > 10:
+                    lines.append((f"    ... and {len(gate.stale) - 10} more.", {}))
+    if gate.strict:
+        lines.append(("Strict mode (--ftdata-strict): new warnings fail the run.", {}))
+    if lines:
+        lines.insert(0, ("", {}))
+    return lines
 
 
-def write_terminal_summary(terminalreporter, state, specs, fail_under: float | None = None) -> None:
-    findings = state.all_findings()
-    if not state.findings:
-        return
-    counts = FindingCounts()
-    for finding in findings:
-        counts.add(finding)
-    tr = terminalreporter
-    tr.write_sep("=", "pytest-ftdata", bold=True)
-    files = len(state.files)
-    examples = sum(info.get("examples", 0) for info in state.files.values())
-    tr.write_line(
-        f"{examples} examples in {files} file{'s' if files != 1 else ''}: "
-        f"{counts.errors} error{'s' if counts.errors != 1 else ''}, "
-        f"{counts.warnings} warning{'s' if counts.warnings != 1 else ''}."
+def render_summary(
+    report: RunReport,
+    kinds: set[str],
+    *,
+    width: int = DEFAULT_WIDTH,
+    fail_under: float | None = None,
+    written: list[tuple[str, str]] = (),
+) -> list[tuple[str, dict]]:
+    """The whole pytest-ftdata section of the terminal summary, as (text, markup) lines.
+
+    `kinds` are the report types asked for (`term`, `term-missing`, ...); `written`
+    the (type, destination) of the report files written."""
+    if not report.findings and not report.files:
+        return []
+    counts = report.counts
+    out: list[tuple[str, dict]] = [("", {"sep": "=", "title": "pytest-ftdata", "bold": True})]
+    files = len(report.files)
+    out.append(
+        (
+            f"{report.examples} examples in {files} file{'s' if files != 1 else ''}: "
+            f"{counts.errors} error{'s' if counts.errors != 1 else ''}, "
+            f"{counts.warnings} warning{'s' if counts.warnings != 1 else ''}.",
+            {},
+        )
     )
     # Warnings the baseline accepts are not listed again (see the gate lines below).
-    outcome = getattr(state, "gate_outcome", None)
-    warnings = [f for f in findings if f.severity == "warning" and not (outcome and outcome.is_accepted(f))]
+    warnings = [f for f in report.findings if f.severity == "warning" and not report.is_accepted(f)]
     if warnings:
-        tr.write_line("")
-        if state.gate.strict:
-            tr.write_line("warnings (they fail the run under --ftdata-strict):", yellow=True)
+        out.append(("", {}))
+        if report.gate.strict:
+            out.append(("warnings (they fail the run under --ftdata-strict):", {"yellow": True}))
         else:
-            tr.write_line("warnings (they do not fail the run):", yellow=True)
-        for line in render_findings(warnings, verbose=state.verbose):
-            tr.write_line(line)
-    from ..gates import gate_summary_lines
-
-    for text, markup in gate_summary_lines(state):
-        tr.write_line(text, **markup)
-
-    kinds = {spec.type for spec in specs}
-    if total_coverage(state) is not None:
-        tr.write_line("")
+            out.append(("warnings (they do not fail the run):", {"yellow": True}))
+        out.extend((line, {}) for line in render_findings(warnings, verbose=report.verbose))
+    out.extend(gate_lines(report))
+    coverage = report.total_coverage()
+    if coverage is not None:
+        out.append(("", {}))
         if kinds & {"term", "term-missing"}:
             missing_only = "term-missing" in kinds and "term" not in kinds
-            for line in render_coverage(state, _width(tr), missing_only=missing_only):
+            for line in render_coverage(report, width, missing_only=missing_only):
                 markup = {}
                 if line.endswith(" MISSING"):
                     markup = {"red": True}
                 elif line.endswith(" LOW"):
                     markup = {"yellow": True}
-                tr.write_line(line, **markup)
+                out.append((line, markup))
         else:
-            tr.write_line(total_coverage(state).text())
-    for spec in specs:
-        if spec.destination is not None and Path(spec.destination).is_file():
-            tr.write_line(f"pytest-ftdata {spec.type} report written to {spec.destination}")
+            out.append((coverage.text(), {}))
+    for kind, destination in written:
+        out.append((f"pytest-ftdata {kind} report written to {destination}", {}))
     if fail_under is not None:
-        message, failed = fail_under_line(state, fail_under)
-        tr.write_line(message, red=failed, green=not failed, bold=failed)
+        message, failed = fail_under_line(report, fail_under)
+        out.append((message, {"red": failed, "green": not failed, "bold": failed}))
+    return out

@@ -1,0 +1,173 @@
+"""The controller's role: gather what the items report, then end the session in one order.
+
+Registered by `plugin.pytest_configure` on the controller only (the single process of
+a serial run; never on an xdist worker). While items run it gathers, from each
+item's test report, the findings, file facts and coverage summaries the item
+computed, notes what each item covered (for stale baseline entries) and stores new
+result-cache entries (workers only read the cache: `config.cache` is not safe for
+concurrent writers).
+
+Findings travel on the test reports as plain attributes, and pytest-xdist copies a
+report's `__dict__` from the worker to the controller, so there is no worker-merge
+code: a serial run and `-n 2` gather the same data.
+
+`pytest_sessionfinish` then does, in this order:
+
+1. the gate: match every finding against the baseline (or rewrite it);
+2. the run report: one frozen `RunReport` (`report.model`) of everything;
+3. the report files (`--ftdata-report json:... md:... html:... sarif:...`);
+4. the GitHub step summary (`$GITHUB_STEP_SUMMARY`);
+5. the coverage gate (`--ftdata-fail-under`).
+
+`pytest_terminal_summary`, which pytest calls after that, prints the report and, in
+GitHub Actions, the annotations.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+
+import pytest
+
+from .baseline import Gate, conclude
+from .cache import store_from_report
+from .findings import Finding
+from .progress import TerminalProgress
+from .report import ReportSpec, write_reports
+from .report.github import annotations, write_step_summary
+from .report.model import GateSummary, RunReport
+from .report.terminal import DEFAULT_WIDTH, fail_under_line, render_summary
+
+
+class FtdataController:
+    def __init__(self, config: pytest.Config, gate: Gate, specs: list[ReportSpec], progress: TerminalProgress) -> None:
+        self.config = config
+        self.gate = gate
+        self.specs = specs or [ReportSpec("term", None)]
+        self.progress = progress
+        self.rootdir = config.rootpath
+        self.store = None if config.getoption("ftdata_no_cache", False) else getattr(config, "cache", None)
+        # What the items reported.
+        self.findings: dict[str, list[Finding]] = {}  # nodeid -> findings
+        self.files: dict[str, dict] = {}  # path -> files[] entry
+        self.summaries: dict[str, dict] = {}  # "<dataset node>::<family>" -> summary
+        #: (path, family) pairs analysed in this run: baseline entries outside it are
+        #: neither stale nor dropped by an update.
+        self.scope: set[tuple[str, str]] = set()
+        self.report: RunReport | None = None
+        self.written: list[tuple[str, str]] = []
+
+    # -- while items run ------------------------------------------------------------------
+
+    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+        self.progress.start(nodeid)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        found = getattr(report, "ftdata_findings", None)
+        if found is None or report.when != "call":
+            return
+        family = report.ftdata_family
+        node = report.nodeid.rsplit("::", 1)[0]
+        self.findings[report.nodeid] = [Finding.from_dict(data) for data in found]
+        for info in report.ftdata_files:
+            self.files[info["path"]] = info
+            self.scope.add((info["path"], family))
+            # Dataset-level findings without a file carry the dataset's path ("data" or "data/").
+            directory = posixpath.dirname(info["path"]) or "."
+            self.scope.update({(directory, family), (directory.rstrip("/") + "/", family)})
+        if report.ftdata_summary is not None:
+            self.summaries[f"{node}::{family}"] = report.ftdata_summary
+        note = getattr(report, "ftdata_cache", None)
+        if note and self.store is not None:
+            store_from_report(self.store, note, found, report.ftdata_summary)
+
+    # -- the end of the session, in order ---------------------------------------------------
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.findings:
+            return  # no dataset item ran: `pytest tests/` with --ftdata in addopts reports nothing
+        gathered = [finding for group in self.findings.values() for finding in group]
+        try:
+            outcome = conclude(self.gate, gathered, self.scope)
+        except OSError as exc:
+            self._error(f"pytest-ftdata: could not write the baseline: {exc}")
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            outcome = None
+        self.report = RunReport.build(
+            rootdir=str(self.rootdir),
+            findings=gathered,
+            files=self.files.values(),
+            summaries=self.summaries,
+            gate=self._gate_summary(outcome),
+            accepted=outcome.accepted if outcome is not None else (),
+            verbose=self.config.get_verbosity(),
+        )
+        workspace = os.environ.get("GITHUB_WORKSPACE")
+        try:
+            self.written = write_reports(self.report, self.specs, workspace)
+        except OSError as exc:
+            self._error(f"pytest-ftdata: could not write a report: {exc}")
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_path:
+            try:
+                write_step_summary(self.report, Path(summary_path))
+            except OSError as exc:
+                self._error(f"pytest-ftdata: could not append to $GITHUB_STEP_SUMMARY: {exc}")
+        fail_under = self._fail_under()
+        if fail_under is not None and session.exitstatus == pytest.ExitCode.OK:
+            if fail_under_line(self.report, fail_under)[1]:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.report is None:
+            return
+        kinds = {spec.type for spec in self.specs}
+        for text, markup in render_summary(
+            self.report, kinds, width=_width(terminalreporter), fail_under=self._fail_under(), written=self.written
+        ):
+            if "sep" in markup:
+                terminalreporter.write_sep(markup["sep"], markup["title"], bold=markup.get("bold", False))
+            else:
+                terminalreporter.write_line(text, **markup)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            for line in annotations(self.report, workspace=os.environ.get("GITHUB_WORKSPACE")):
+                terminalreporter.write_line(line)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _fail_under(self) -> float | None:
+        # Only a run that ran dataset items is gated: `pytest tests/` with the option in
+        # addopts must not fail for want of a coverage table.
+        if not self.findings:
+            return None
+        return self.config.getoption("ftdata_fail_under", None)
+
+    def _gate_summary(self, outcome) -> GateSummary:
+        gate = self.gate
+        path = None
+        if gate.baseline_path is not None:
+            try:
+                path = Path(os.path.relpath(gate.baseline_path, self.rootdir)).as_posix()
+            except ValueError:
+                path = str(gate.baseline_path)
+        return GateSummary(
+            strict=gate.strict,
+            baseline_path=path,
+            with_baseline=outcome is not None and (gate.baseline is not None or gate.updating),
+            updated=outcome.updated if outcome is not None else None,
+            stale=tuple(outcome.stale) if outcome is not None else (),
+        )
+
+    def _error(self, message: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+
+
+def _width(terminalreporter) -> int:
+    writer = getattr(terminalreporter, "_tw", None)
+    width = getattr(writer, "fullwidth", None)
+    return width if isinstance(width, int) and width > 20 else DEFAULT_WIDTH
