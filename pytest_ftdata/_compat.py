@@ -41,7 +41,7 @@ def whole_assertion_values(config: pytest.Config) -> Iterator[None]:
     and only then shortened. The rewriter reads `_pytest.assertion.util._config`;
     there is no public hook for the repr size.
     """
-    from _pytest.assertion import util
+    from _pytest.assertion import util  # read at call time: pytest sets `_config` per test
 
     saved = util._config
     util._config = _AssertionVerbosity(saved) if saved is not None else _AssertionVerbosity(config)

@@ -38,6 +38,7 @@ from typing import Iterable
 import orjson
 
 from .findings import Finding, sort_key
+from .render import failure_title
 
 BASELINE_VERSION = 1
 #: Hex digits kept from the sha256 of a key: 64 bits, ample within one file and rule.
@@ -398,8 +399,6 @@ def conclude(gate: Gate, findings: list[Finding], scope: set[tuple[str, str]]) -
 
 def gate_title(family: str, verdict: Verdict, where: str) -> str:
     """The first line of a failing item: what fails it, in complete sentences."""
-    from .render import failure_title
-
     errors = [f for f in verdict.failing if f.severity == "error"]
     warnings = [f for f in verdict.failing if f.severity != "error"]
     if not warnings:

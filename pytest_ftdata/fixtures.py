@@ -24,6 +24,8 @@ from .dataset import Datasets, open_datasets
 from .expectations import set_verbosity
 from .config import ConfigError, ConfigLoader
 from .engine import is_data_file
+from .hooks import discover_checks
+from .nodes import STATE_KEY
 from .redact import display_repr, redact
 
 CHECKS_KEY = pytest.StashKey[CheckSet]()
@@ -46,8 +48,6 @@ def configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     config.stash[VERBOSITY_KEY] = set_verbosity(config.get_verbosity())
     try:
-        from .hooks import discover_checks
-
         config.stash[CHECKS_KEY] = discover_checks(config)
     except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"pytest-ftdata: a project check is invalid: {exc}") from None
@@ -84,8 +84,6 @@ def datasets_for(config: pytest.Config, path: str | os.PathLike | None = None) -
     key = tuple(str(p) for p in paths)
     cache = config.stash.setdefault(CACHE_KEY, {})
     if key not in cache:
-        from .nodes import STATE_KEY
-
         state = config.stash.get(STATE_KEY, None)
         loader = state.loader if state is not None else ConfigLoader.from_rootdir(config.rootpath)
         cache[key] = open_datasets(paths, rootdir=config.rootpath, loader=loader, checks=project_checks(config))

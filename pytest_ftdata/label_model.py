@@ -82,6 +82,8 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import re
 import time
@@ -173,8 +175,8 @@ class LabelModelResult:
 def _require():
     """numpy and cleanlab's `find_label_issues`, or `LabelModelUnavailable`."""
     try:
-        import numpy
-        from cleanlab.filter import find_label_issues
+        import numpy  # the [labels] extra: imported on use, and its absence is a finding
+        from cleanlab.filter import find_label_issues  # same extra
     except ImportError as exc:
         raise LabelModelUnavailable(
             f"the suspect-label check needs numpy, scikit-learn and cleanlab ({exc}); "
@@ -459,10 +461,8 @@ def _one_blas_thread():
     makes the sums, and so the flags, the same whatever the core count.
     threadpoolctl comes with scikit-learn; without it the fit runs as BLAS likes."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # comes with scikit-learn (the [labels] extra)
     except ImportError:
-        import contextlib
-
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 

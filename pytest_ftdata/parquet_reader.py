@@ -91,8 +91,8 @@ def read_parquet(
     reads through it). With both, `stream` is read and `path` is not opened.
     """
     try:
-        import pyarrow  # noqa: F401
-        import pyarrow.parquet  # noqa: F401
+        import pyarrow  # noqa: F401 - the [parquet] extra: imported on use, its absence is a finding
+        import pyarrow.parquet  # noqa: F401 - same extra
     except ImportError:
         yield 0, ReadProblem("reader-unavailable", None, f"needs pyarrow to be read as Parquet: {INSTALL_HINT}")
         return
@@ -117,8 +117,8 @@ def read_parquet(
 
 
 def _read(raw: BinaryIO, batch_rows: int, limit: int, *, fill_gaps: bool):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # the [parquet] extra, known to be there (see read_parquet)
+    import pyarrow.parquet as pq  # same extra
 
     source = _Tracked(raw)
     try:

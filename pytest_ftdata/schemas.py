@@ -31,6 +31,7 @@ from typing import Any, Iterator
 
 import jsonschema
 from jsonschema import ValidationError
+from jsonschema_specifications import REGISTRY as SPECIFICATIONS
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, PointerToNowhere, Unresolvable
 from referencing.jsonschema import DRAFT202012
@@ -209,6 +210,4 @@ def load_json_schema(path: str | os.PathLike) -> SchemaValidator:
 def _specifications() -> Registry:
     """The official metaschemas, which schemas may reference by their `https` ids
     (bundled with jsonschema: nothing is fetched)."""
-    from jsonschema_specifications import REGISTRY
-
-    return REGISTRY
+    return SPECIFICATIONS

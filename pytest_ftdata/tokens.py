@@ -90,8 +90,8 @@ class _OfflineRefused(Exception):
 
 def _tiktoken(name: str) -> tuple[TokenCounter | None, str | None]:
     try:
-        import tiktoken
-        import tiktoken.load as tiktoken_load
+        import tiktoken  # the [tokens] extra: imported on use, its absence falls back to the estimate
+        import tiktoken.load as tiktoken_load  # same extra
     except ImportError:
         return None, "tiktoken is not installed"
     original = getattr(tiktoken_load, "read_file", None)
@@ -121,7 +121,7 @@ def _tiktoken(name: str) -> tuple[TokenCounter | None, str | None]:
 
 def _hf_tokenizer(path: Path) -> tuple[TokenCounter | None, str | None]:
     try:
-        from tokenizers import Tokenizer
+        from tokenizers import Tokenizer  # the [tokens] extra, as above
     except ImportError:
         return None, f"the Hugging Face `tokenizers` package is not installed (needed for {path.name})"
     if not path.is_file():

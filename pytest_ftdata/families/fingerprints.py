@@ -30,6 +30,7 @@ lower-case AWS key id or IBAN from the detectors.
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
@@ -460,8 +461,6 @@ def related_of(members: list[Member], at: Member) -> list[tuple[str, int]]:
 
 def cluster_key(*parts: str) -> str:
     """A stable content-derived key for a cluster finding (no line numbers in it)."""
-    import hashlib
-
     return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 

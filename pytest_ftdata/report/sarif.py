@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,8 +34,6 @@ FINGERPRINT = "ftdataContentKey/v1"
 
 def _tool_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("pytest-ftdata")
     except Exception:  # noqa: BLE001 - not installed as a distribution (a source checkout)
         return "0"
