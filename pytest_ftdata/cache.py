@@ -191,7 +191,9 @@ class ResultCache:
         """The analysis read exactly the bytes the digest was made of (same CRC-32, no
         change seen while reading): only then may its results be stored under it."""
         found = self._digests.get(info.abspath)
-        return found is not None and not info.changed and info.crc32 == found[1]
+        if found is None or info.changed:
+            return False
+        return info.crc32 == found[1] if info.checksummed else True
 
     def _config_fp(self, config: FtdataConfig) -> str:
         dumped = config.model_dump_json()

@@ -19,16 +19,84 @@ from pathlib import Path
 
 import pytest
 
-from .engine import is_data_file
-from .nodes import CheckItem, DatasetDir, DatasetItem, FtdataItem, JsonlFile, has_data_entries, node_names
+from .readers import DATA_SUFFIXES, is_data_file
+from .nodes import DATASET_NODE_NAME, CheckItem, DatasetDir, DatasetItem, FtdataItem, JsonlFile, has_data_entries, node_names
 from .state import FtdataState
 
 
+class DatasetNodeArguments:
+    """Node ids of dataset items on the command line, made arguments pytest accepts.
+
+    pytest prints `data/support/dataset::leakage`; there is no file `dataset`, and pytest
+    refuses `dir::name`, so such an argument becomes its directory (`data/support`) and
+    the node id is kept: after collection the directory's other items are deselected
+    (unless the directory was also given as itself)."""
+
+    def __init__(self, invocation_dir: Path, rootdir: Path, args: list[str]) -> None:
+        #: directory (absolute) -> node ids asked for in it
+        self.selected: dict[str, set[str]] = {}
+        self.whole = {os.path.abspath(Path(invocation_dir, arg)) for arg in args if "::" not in arg}
+        self.args = [self._argument(invocation_dir, rootdir, arg) for arg in args]
+
+    def _argument(self, invocation_dir: Path, rootdir: Path, arg: str) -> str:
+        path = arg.partition("::")[0]
+        candidate = Path(invocation_dir, path)
+        if candidate.name != DATASET_NODE_NAME or candidate.exists() or not candidate.parent.is_dir():
+            return arg
+        nodeid = Path(os.path.relpath(candidate, rootdir)).as_posix() + arg[len(path):]
+        self.selected.setdefault(os.path.abspath(candidate.parent), set()).add(nodeid)
+        return str(Path(path).parent)
+
+    def wanted(self, item: pytest.Item) -> bool:
+        path = os.path.abspath(item.path)
+        if any(_within(path, given) for given in self.whole):
+            return True  # another argument asked for it as it is
+        for directory, nodeids in self.selected.items():
+            if _within(path, directory):
+                return any(item.nodeid == nodeid or item.nodeid.startswith(nodeid + "::") for nodeid in nodeids)
+        return True
+
+
+#: Files looked at to say what a directory without data holds.
+_SURVEY_LIMIT = 20_000
+
+
+def no_data_message(path: Path, shown: str) -> str:
+    """`no dataset files under data/: found 3 .csv files; pytest-ftdata reads ...`."""
+    found: dict[str, int] = {}
+    seen = 0
+    for folder, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
+        for name in filenames:
+            seen += 1
+            suffix = "".join(Path(name).suffixes[-2:]) if name.endswith(".gz") else Path(name).suffix
+            found[suffix or "(no extension)"] = found.get(suffix or "(no extension)", 0) + 1
+        if seen >= _SURVEY_LIMIT:
+            break
+    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
+    what = ", ".join(f"{count} {suffix} file{'s' if count != 1 else ''}" for suffix, count in ranked[:4]) or "no files"
+    reads = ", ".join(DATA_SUFFIXES)
+    return f"pytest-ftdata: no dataset files under {shown.rstrip('/')}/: found {what}; pytest-ftdata reads {reads}."
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
 class FtdataCollection:
-    def __init__(self, state: FtdataState, data_roots: list[Path] | None) -> None:
+    def __init__(
+        self,
+        state: FtdataState,
+        data_roots: list[Path] | None,
+        node_arguments: DatasetNodeArguments,
+        outputs: set[str] = frozenset(),
+    ) -> None:
         self.state = state
+        #: What this run writes (reports, the baseline): never read back as data.
+        self.outputs = outputs
         #: Set when `ftdata_paths` chose the dataset paths: data files elsewhere are not datasets.
         self.data_roots = data_roots
+        self.node_arguments = node_arguments
 
     def _outside_data_roots(self, path: Path) -> bool:
         if self.data_roots is None:
@@ -49,7 +117,30 @@ class FtdataCollection:
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector):
         if not is_data_file(file_path.name) or self._outside_data_roots(file_path):
             return None
+        if os.path.abspath(file_path) in self.outputs:
+            return None
         return JsonlFile.from_parent(parent, path=file_path, **node_names(parent, file_path))
+
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list) -> None:
+        if not self.node_arguments.selected:
+            return
+        keep = [item for item in items if self.node_arguments.wanted(item)]
+        if len(keep) < len(items):
+            config.hook.pytest_deselected(items=[item for item in items if item not in set(keep)])
+            items[:] = keep
+
+    def pytest_report_collectionfinish(self, config: pytest.Config, start_path: Path, items: list) -> list[str]:
+        """Say why a path given to check yields no dataset item, instead of a bare exit 5."""
+        lines = []
+        for arg in config.args:
+            path = Path(config.invocation_params.dir, arg.partition("::")[0])
+            if not path.is_dir():
+                continue
+            directory = os.path.abspath(path)
+            if any(isinstance(item, FtdataItem) and _within(os.path.abspath(item.path), directory) for item in items):
+                continue
+            lines.append(no_data_message(path, self.state.display(path)))
+        return lines
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for item in session.items:

@@ -18,13 +18,14 @@ from typing import Any, Callable, Iterable, Iterator
 from . import findings as _findings
 from .config import SPLITS, ConfigLoader, FtdataConfig, check_rule_selectors, with_overrides
 from .custom import CheckSet
-from .engine import SPLIT_WORDS, analyze_dataset, dataset_files, display_path, is_data_file, split_of
+from .engine import SPLIT_WORDS, analyze_dataset, dataset_files, display_path, split_of
+from .readers import is_data_file
 from .example import Example
 from .expectations import assert_all
 from .families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES
 from .findings import Finding
 from .formats import detect_format, make_example
-from .io import read_jsonl
+from .readers import open_reader
 
 __all__ = ["DataFile", "Dataset", "Datasets", "Examples", "load", "open_datasets", "run_check"]
 
@@ -105,7 +106,7 @@ class Examples:
 def _read_examples(file: DataFile, config: FtdataConfig) -> Iterator[Example]:
     configured = config.format
     split = file.split
-    for number, record in read_jsonl(file.abspath):
+    for number, record in open_reader(file.abspath, max_line_bytes=config.max_line_bytes):
         if type(record) is not dict:
             continue
         fmt = detect_format(record) or configured

@@ -22,9 +22,9 @@ from .families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES, DatasetCo
 from .config import FtdataConfig
 from .findings import ANY_FAMILY, FAMILIES, Finding, FindingList, rule, sort_key
 from .formats import detect_format, make_example
-from .io import JsonlReader, ReadProblem
+from .io import ReadProblem
+from .readers import data_stem, is_data_file, open_reader
 
-DATA_SUFFIXES = (".jsonl", ".jsonl.gz")
 
 EXAMPLE_NOT_CHECKED = rule(
     code="CHK002", name="example-not-checked", family=ANY_FAMILY, severity="error",
@@ -51,17 +51,6 @@ SPLIT_WORDS = {
 
 #: Called as progress(label, examples_done) while a dataset is read.
 Progress = Callable[[str, int], None]
-
-
-def is_data_file(name: str) -> bool:
-    return name.endswith(DATA_SUFFIXES)
-
-
-def data_stem(name: str) -> str:
-    for suffix in DATA_SUFFIXES:
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def split_of(name: str, config: FtdataConfig) -> str | None:
@@ -324,7 +313,7 @@ def _read_file(
         odd = ReadProblem("undecodable-name", None, "has a name that is not valid UTF-8 (shown with its odd bytes escaped)", recoverable=True)
         for family, handle in problem_handlers:
             guard.call(family, None, "while reporting the file name", handle, odd)
-    reader = JsonlReader(
+    reader = open_reader(
         info.abspath,
         max_line_bytes=config.max_line_bytes,
         checksum=checksum,
@@ -357,6 +346,7 @@ def _read_file(
     info.examples = count
     info.lines = reader.lines
     info.crc32 = reader.crc32
+    info.checksummed = getattr(reader, "checksummed", True)
     info.changed = reader.changed
     info.line_index = reader.line_index
     if reader.changed:

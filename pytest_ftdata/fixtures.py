@@ -23,7 +23,7 @@ from .custom import CheckSet
 from .dataset import Datasets, open_datasets
 from .expectations import set_verbosity
 from .config import ConfigError, ConfigLoader
-from .engine import is_data_file
+from .readers import is_data_file
 from .hooks import discover_checks
 from .nodes import STATE_KEY
 from .redact import display_repr, redact
@@ -94,7 +94,10 @@ def _datasets_or_fail(config: pytest.Config, path) -> Datasets:
     try:
         return datasets_for(config, path)
     except (ConfigError, LookupError, OSError, ValueError) as exc:
-        pytest.fail(f"pytest-ftdata: {exc}", pytrace=False)
+        message = f"pytest-ftdata: {exc}"
+    # Failed outside the `except`: inside it, pytest would show the LookupError too
+    # ("During handling of the above exception ..."), and the message twice.
+    pytest.fail(message, pytrace=False)
 
 
 def fixture_value(request: pytest.FixtureRequest) -> Datasets:

@@ -19,7 +19,7 @@ import pytest
 from . import fixtures, hooks
 from ._compat import whole_assertion_values
 from .config import ConfigError, ConfigLoader
-from .collection import FtdataCollection
+from .collection import DatasetNodeArguments, FtdataCollection
 from .controller import FtdataController
 from .findings import RULES
 from .gates import make_gate, result_cache
@@ -148,6 +148,8 @@ def pytest_configure(config: pytest.Config) -> None:
             data_roots = [Path(os.path.abspath(root)) for root in roots]
             if config.invocation_params.dir == config.rootpath:
                 config.args[:] = [*config.args, *(str(root) for root in roots if str(root) not in config.args)]
+        node_arguments = DatasetNodeArguments(config.invocation_params.dir, config.rootpath, config.args)
+        config.args[:] = node_arguments.args
         loader.check_tree([Path(arg.split("::")[0]) for arg in config.args])
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -158,7 +160,10 @@ def pytest_configure(config: pytest.Config) -> None:
     state.gate = make_gate(config, specs)
     state.cache = result_cache(config)
     config.stash[STATE_KEY] = state
-    config.pluginmanager.register(FtdataCollection(state, data_roots), "ftdata-collection")
+    outputs = {os.path.abspath(spec.destination) for spec in specs if spec.destination}
+    if state.gate.baseline_path is not None:
+        outputs.add(os.path.abspath(state.gate.baseline_path))
+    config.pluginmanager.register(FtdataCollection(state, data_roots, node_arguments, outputs), "ftdata-collection")
     if _is_worker(config):
         return  # workers report through their test reports; their output never reaches the terminal
     try:

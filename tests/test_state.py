@@ -17,13 +17,13 @@ from conftest import chat, write_jsonl
 def reads(monkeypatch):
     """The paths the engine's reader opens during the test, in order."""
     opened: list[str] = []
-    original = engine.JsonlReader
+    original = engine.open_reader
 
     def recording(path, **options):
         opened.append(Path(path).name)
         return original(path, **options)
 
-    monkeypatch.setattr(engine, "JsonlReader", recording)
+    monkeypatch.setattr(engine, "open_reader", recording)
     return opened
 
 

@@ -46,6 +46,9 @@ class FileInfo:
     digest: str | None = None
     #: CRC-32 of exactly the bytes the analysis read (when the cache asked for it).
     crc32: int | None = None
+    #: Whether `crc32` covers the file front to back (Parquet is read by seeking: its
+    #: size, times and identity before and after the read vouch for it instead).
+    checksummed: bool = True
     #: The file was modified while it was read: its results must not be cached.
     changed: bool = False
     #: Offsets of every `io.INDEX_STRIDE`-th line, to read a quoted example again.

@@ -1,7 +1,7 @@
 """`duplicates`: the same or nearly the same example twice within one split.
 
 "Duplicates overweight one behavior and can leak validation examples into
-training." Within each split (a file in no split is its own scope), examples are
+training." Within each split (the files that name no split form one scope), examples are
 grouped by their input, compared after normalization (Unicode NFKC, case folding,
 whitespace collapsed, and punctuation removed with `ignore_punctuation = true`), and
 by near-duplicate inputs at or above `near_duplicate_threshold` (rapidfuzz ratio on
@@ -22,6 +22,7 @@ from __future__ import annotations
 from ..findings import Finding, rule
 from .base import DatasetFamily
 from .fingerprints import (
+    UNSPLIT,
     FingerprintMap,
     Fingerprints,
     Member,
@@ -88,7 +89,7 @@ NEAR_CONFLICTING_TARGETS = rule(
 
 
 def _scope_text(scope: str) -> str:
-    return f"file {scope[5:]}" if scope.startswith("file:") else f"the {scope} split"
+    return "the files that name no split" if scope == UNSPLIT else f"the {scope} split"
 
 
 def _normalized_text(index: Fingerprints) -> str:

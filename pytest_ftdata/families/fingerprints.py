@@ -38,13 +38,15 @@ from functools import lru_cache
 import orjson
 
 from ..formats import Example, detect_format, make_example
-from ..io import fetch_records
+from ..readers import fetch_records
 from ..neardup import NearDuplicateIndex, normalize
 from ..redact import display_repr
 from ..text import compile_value_getter, label_text
 from .base import Combiner, DatasetContext, FileInfo, FileMap
 
 SPLIT_ORDER = ("train", "validation", "test")
+#: The duplicate scope of the files that name no split.
+UNSPLIT = "(no split)"
 #: What a message shows for an example whose file can no longer be read.
 UNAVAILABLE = "(text unavailable: the file changed during the run)"
 #: Group ids longer than this are not kept; messages describe them by their length.
@@ -266,9 +268,11 @@ class Fingerprints(Combiner):
         return self.files[self.file_of[eid]].split
 
     def scope(self, eid: int) -> str:
-        """Where duplicates are looked for: the split, or the file for a file in no split."""
+        """Where duplicates are looked for: the split; the files of the dataset that name
+        no split (shards such as `part-0001.jsonl`, versions such as `v1`, `v2`) form one
+        scope together, since a copy across two of them is as much a copy."""
         info = self.files[self.file_of[eid]]
-        return info.split if info.split else "file:" + info.path
+        return info.split if info.split else UNSPLIT
 
     def input_text(self, eid: int) -> str:
         """The normalized input (what duplicates are compared and keyed on; never shown)."""

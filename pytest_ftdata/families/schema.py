@@ -105,6 +105,24 @@ UNDECODABLE_NAME = rule(
     name you can pass back on the command line, and other tools mangle or refuse such
     names. Rename the file.""",
 )
+NOT_A_RECORD_ARRAY = rule(
+    code="SCH014", name="not-a-record-array", family="schema", severity="error",
+    summary="A `.json` file holds neither an array of records nor JSON Lines.",
+    why="""A `.json` data file is read as one JSON array of records (the layout Alpaca and
+    FastChat publish) or, when it is laid out that way, as JSON Lines. This one holds a
+    single object (one record, or a table of splits or of columns) or a single value, so
+    no example could be read from it.""",
+    fix="""Write the records as a JSON array (`[{...}, {...}]`) or as JSON Lines, or move the
+    file out of the dataset directory if it is not data (a JSON Schema is named
+    `*.schema.json`, which is never read as data).""",
+)
+READER_UNAVAILABLE = rule(
+    code="SCH015", name="reader-unavailable", family="schema", severity="error",
+    summary="A data file needs an optional package that is not installed.",
+    why="""`.parquet` files are read with pyarrow, an optional extra. Without it the file is
+    not checked at all, and saying so is the only honest result.""",
+    fix="""Install the extra: `pip install 'pytest-ftdata[parquet]'`.""",
+)
 DUPLICATE_KEY = rule(
     code="SCH012", name="duplicate-key", family="schema", severity="error",
     summary="A JSON object has the same key twice.",
@@ -233,6 +251,12 @@ _READ_RULES = {
     "changed-while-read": FILE_CHANGED,
     "undecodable-name": UNDECODABLE_NAME,
     "duplicate-key": DUPLICATE_KEY,
+    "not-an-array": NOT_A_RECORD_ARRAY,
+    "jsonl-in-json": NOT_A_RECORD_ARRAY,
+    "truncated-array": INVALID_JSON,
+    "too-large": LINE_TOO_LONG,
+    "reader-unavailable": READER_UNAVAILABLE,
+    "unreadable-file": UNREADABLE_FILE,
 }
 
 _READ_ADVICE = {
@@ -244,7 +268,7 @@ _READ_ADVICE = {
     "lone-surrogate": "replace the broken escape with real text",
     "nan": "write null or a number instead",
     "not-object": "wrap the value in an object with the keys of your format",
-    "json-array-file": "convert it with `jq -c '.[]' FILE > FILE.jsonl`",
+    "json-array-file": "name it .json (pytest-ftdata reads a JSON array from a .json file) or convert it with `jq -c '.[]' FILE > FILE.jsonl`",
     "open-failed": "check that the path is a readable regular file",
     "is-directory": "rename the directory so it does not end in .jsonl, or point --ftdata elsewhere",
     "not-regular-file": "replace it with a regular file (pytest-ftdata never reads pipes or devices)",
@@ -260,6 +284,12 @@ _READ_ADVICE = {
     "changed-while-read": "run again once the file is no longer being written",
     "undecodable-name": "rename it to a UTF-8 name",
     "duplicate-key": "keep one value for the key",
+    "not-an-array": "write the records as a JSON array or as JSON Lines",
+    "jsonl-in-json": "read it as JSON Lines: name it .jsonl",
+    "truncated-array": "re-create the file from its source",
+    "too-large": "remove the record, or raise max_line_bytes if it is really meant",
+    "reader-unavailable": "install the extra it names",
+    "unreadable-file": "re-create the file from its source",
 }
 
 # -- structure models -----------------------------------------------------------------------

@@ -14,15 +14,23 @@ than feels comfortable." So the sizes are compared with `split_ratios` within
 examples; when the minimum asks for more than the ratio, the minimum is what the
 ratio check expects.
 
-The check needs only the example count of each file, which the engine fills in.
+The files of a dataset must also agree on the shape of a record: alpaca_libre keeps
+`similarity` at the top level in v1 and under `other.similarity` in v2, and nothing
+says so unless `record_schema` is set. `ShapeMap` counts the key sets of each file's
+records (top-level keys, and the keys of objects directly under them); a file whose
+usual key set differs from the others', and a minority of records with another key
+set inside one file, are reported.
 """
 
 from __future__ import annotations
 
+from array import array
+
 from ..config import SPLITS, FtdataConfig
 from ..findings import Finding, rule
 from ..formats import Example
-from .base import DatasetFamily, FileInfo
+from ..redact import display
+from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
 
 SPLIT_RATIO = rule(
     code="SPL001", name="split-ratio", family="splits", severity="warning",
@@ -63,6 +71,151 @@ UNASSIGNED_FILE = rule(
     checks. Rename it, list it under `splits`, or move it out of the dataset
     directory.""",
 )
+
+SCHEMA_DRIFT = rule(
+    code="SPL005", name="schema-drift", family="splits", severity="warning",
+    summary="The files of a dataset keep their records in different shapes.",
+    why="""Most records of one file carry keys that most records of another file of the same
+    dataset do not (alpaca_libre: `similarity` at the top level in v1, `other.similarity`
+    in v2). A loader written for one file silently reads nothing, or the wrong field,
+    from the other, and provenance or labels go missing for part of the data.""",
+    fix="""Bring the files to one record layout (the message lists the keys each has that the
+    other lacks), or declare the layout with `record_schema` so every record is checked.""",
+)
+RECORD_SHAPE_DRIFT = rule(
+    code="SPL006", name="record-shape-drift", family="splits", severity="warning",
+    summary="A minority of a file's records has another set of keys than the rest.",
+    why="""At most a tenth of the file's records (and at least one) carry keys the other
+    records lack, or lack keys they all have: usually an export from another version of
+    a pipeline mixed in, whose fields are read wrongly or not at all.""",
+    fix="""Convert the odd records to the layout of the rest (the message names the keys and
+    the first lines), or set `record_schema` to say which layout is right.""",
+)
+
+#: Distinct key sets counted per file (bounded memory); the rest are not told apart.
+MAX_SHAPES = 200
+#: A key set used by at most this share of a file's records is a minority.
+MINORITY_SHARE = 0.10
+#: Records a file needs before its minority shapes say anything.
+MIN_RECORDS_FOR_SHAPES = 20
+#: Lines kept per key set, for the findings.
+MAX_SHAPE_LINES = 20
+
+
+def record_shape(record: dict) -> frozenset:
+    """The keys of a record, with the keys of objects directly under it as `outer.inner`."""
+    keys = list(record)
+    for key, value in record.items():
+        if type(value) is dict:
+            keys.extend(f"{key}.{inner}" for inner in value)
+    return frozenset(keys)
+
+
+class ShapeMap(FileMap):
+    """The key sets of one file's records, with a count and the first lines of each."""
+
+    key = "shapes"
+
+    def __init__(self, ctx: DatasetContext, file: FileInfo) -> None:
+        super().__init__(ctx, file)
+        self.counts: dict[frozenset, int] = {}
+        self.lines: dict[frozenset, array] = {}
+        self.records = 0
+        #: key set -> shape, remembered by the record's top-level key order (records repeat it)
+        self._memo: dict[tuple, frozenset] = {}
+
+    def visit(self, example: Example) -> None:
+        record = example.record
+        self.records += 1
+        top = tuple(record)
+        shape = self._memo.get(top)
+        if shape is None or any(type(record[key]) is dict for key in top):
+            shape = record_shape(record)
+            if len(self._memo) < MAX_SHAPES and not any(type(record[key]) is dict for key in top):
+                self._memo[top] = shape
+        seen = self.counts.get(shape)
+        if seen is None:
+            if len(self.counts) >= MAX_SHAPES:
+                return
+            self.counts[shape] = 1
+            self.lines[shape] = array("I", (example.line,))
+        else:
+            self.counts[shape] = seen + 1
+            if seen < MAX_SHAPE_LINES:
+                self.lines[shape].append(example.line)
+
+    def result(self) -> "ShapeMap":
+        self._memo = {}
+        return self
+
+    @classmethod
+    def combiner(cls, ctx: DatasetContext) -> "Shapes":
+        return Shapes()
+
+
+class Shapes(Combiner):
+    def __init__(self) -> None:
+        self.files: list[tuple[FileInfo, ShapeMap]] = []
+
+    def add(self, file: FileInfo, part: ShapeMap) -> None:
+        if part.records:
+            self.files.append((file, part))
+
+
+def _keys(keys) -> str:
+    shown = [f"`{display(key, 40)}`" for key in sorted(keys)[:8]]
+    return ", ".join(shown) + (f" and {len(keys) - 8} more" if len(keys) > 8 else "")
+
+
+def check_shapes(shapes: Shapes) -> list[Finding]:
+    """SPL005 between files (their usual key sets), SPL006 within each file."""
+    findings: list[Finding] = []
+    usual: list[tuple[FileInfo, frozenset, int]] = []
+    for file, part in shapes.files:
+        dominant, count = max(part.counts.items(), key=lambda item: (item[1], sorted(item[0])))
+        usual.append((file, dominant, count))
+        total = part.records
+        if total < MIN_RECORDS_FOR_SHAPES:
+            continue
+        for shape, seen in part.counts.items():
+            if shape == dominant or seen > MINORITY_SHARE * total:
+                continue
+            extra, missing = shape - dominant, dominant - shape
+            differs = "; ".join(
+                text for text in (
+                    f"they have {_keys(extra)}, which the others lack" if extra else "",
+                    f"they lack {_keys(missing)}" if missing else "",
+                ) if text
+            )
+            lines = part.lines[shape]
+            findings.append(
+                RECORD_SHAPE_DRIFT.at(
+                    file.path, lines[0],
+                    f"{seen} of {total} records of {file.path} have another set of keys than the other "
+                    f"{count} ({differs}); convert them to one layout, or set record_schema.",
+                    related=[(file.path, line) for line in lines[1:]],
+                )
+            )
+    if len(usual) >= 2:
+        reference_file, reference, _ = max(usual, key=lambda item: (item[2], item[0].path))
+        for file, dominant, _ in usual:
+            if dominant == reference:
+                continue
+            only_here, only_there = dominant - reference, reference - dominant
+            parts = []
+            if only_here:
+                parts.append(f"its records have {_keys(only_here)}")
+            if only_there:
+                parts.append(f"they lack {_keys(only_there)}")
+            findings.append(
+                SCHEMA_DRIFT.at(
+                    file.path, None,
+                    f"{file.path} keeps its records in another shape than {reference_file.path}: "
+                    f"{' and '.join(parts)}; bring the files to one layout, or declare it with record_schema.",
+                )
+            )
+    return findings
+
 
 _SPLIT_WORDS_HELP = "train/training, val/valid/validation/dev or test/eval/holdout as a word of the file name"
 _MISSING_WHY = {
@@ -182,6 +335,7 @@ def check_splits(files: list[FileInfo], config: FtdataConfig, dataset_path: str)
 
 class SplitsFamily(DatasetFamily):
     family = "splits"
+    maps = (ShapeMap,)
 
     def finish(self) -> list[Finding]:
-        return check_splits(self.ctx.files, self.config, self.ctx.path)
+        return check_splits(self.ctx.files, self.config, self.ctx.path) + check_shapes(self.combined(ShapeMap))
