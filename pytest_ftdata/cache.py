@@ -43,6 +43,7 @@ from .config import PATH_KEYS, FtdataConfig
 from .engine import DatasetResult, FileResult, analyze_dataset, display_path, split_of
 from .findings import Finding
 from .safeio import open_regular
+from .tasks import detect_task
 
 CACHE_VERSION = 1
 PREFIX = f"ftdata/v{CACHE_VERSION}"
@@ -233,7 +234,10 @@ class ResultCache:
         if classes not in self._code_fps:
             self._code_fps[classes] = code_fingerprint(classes)
         code = self._code_fps[classes]
-        conf = self._config_fp(config)
+        # The task decides default severities, and it depends on every file of the
+        # dataset: it is part of every key (its detection reads only each file's start).
+        choice = detect_task(files, config)
+        conf = _hash(self._config_fp(config), choice.task)
         dataset_display = display_path(directory, rootdir)
         displays = {path: display_path(path, rootdir) for path in files}
         digests = {path: self.digest(path) for path in files}
@@ -280,7 +284,7 @@ class ResultCache:
         else:
             to_read = [path for path in files if path not in cached or path not in infos]
 
-        result = DatasetResult(path=dataset_display, families=wanted)
+        result = DatasetResult(path=dataset_display, families=wanted, task=choice)
         if to_read:
             fresh = analyze_dataset(
                 directory,
@@ -293,6 +297,7 @@ class ResultCache:
                 extra_dataset_checks=extra_dataset_checks,
                 cached_files={path: cached[path] for path in to_read if path in cached},
                 checksum=True,
+                task=choice,
             )
             result.findings.update(fresh.findings)
             result.summaries.update(fresh.summaries)
@@ -313,6 +318,8 @@ class ResultCache:
                     format=info.get("format"),
                     examples=int(info.get("examples", 0)),
                     lines=int(info.get("lines", 0)),
+                    task=choice.task,
+                    task_reason=choice.reason,
                 )
                 file_result = FileResult(file_info, {family: cached[path][family] for family in file_families})
             file_result.info.digest = digests[path]

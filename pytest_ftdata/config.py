@@ -154,7 +154,9 @@ SubgroupDimension = Annotated[
 class FtdataConfig(_Strict):
     """Every setting of pytest-ftdata. See the README's configuration reference."""
 
-    # -- format and schema (foundation)
+    # -- the task and the format
+    #: What the dataset teaches; `auto` decides per dataset directory (see `tasks.detect_task`).
+    task: Literal["auto", "classification", "extraction", "generation", "reasoning", "preference"] = "auto"
     format: Literal["chat", "completion", "instruction", "sharegpt", "preference"] | None = None
     target_format: Literal["json", "text"] | None = None
     target_schema: str | None = None
@@ -168,6 +170,10 @@ class FtdataConfig(_Strict):
     min_per_label: PositiveInt | dict[Split, PositiveInt] | None = None
     max_label_imbalance: Annotated[float, Field(ge=1.0)] | None = None
     confusable: list[Annotated[list[str], Field(min_length=2)]] = []
+    #: Look for examples whose label the rest of the data contradicts (LBL012; the [labels] extra).
+    suspect_labels: bool = True
+    #: Examples of each label of a confused pair that validation and test need (LBL014).
+    min_per_confused_pair: PositiveInt = 10
 
     # -- duplicates, leakage and splits
     splits: dict[Split, list[str]] | None = None

@@ -24,6 +24,7 @@ from .findings import ANY_FAMILY, FAMILIES, Finding, FindingList, rule, sort_key
 from .formats import detect_format, make_example
 from .io import ReadProblem
 from .readers import data_stem, is_data_file, open_reader
+from .tasks import TaskChoice, detect_task, task_default
 
 
 EXAMPLE_NOT_CHECKED = rule(
@@ -104,15 +105,18 @@ def has_undecodable_name(path: Path) -> bool:
     return printable_name(path.name) != path.name
 
 
-def apply_rule_settings(findings: Iterable[Finding], config: FtdataConfig) -> list[Finding]:
-    """Apply `[tool.ftdata.rules]`: per code, else per rule name, else per family,
-    a severity or `off`."""
+def apply_rule_settings(findings: Iterable[Finding], config: FtdataConfig, task: str | None = None) -> list[Finding]:
+    """The default of the dataset's task (`tasks.TASK_DEFAULTS`), then
+    `[tool.ftdata.rules]`: per code, else per rule name, else per family, a severity
+    or `off`."""
     settings = config.rules
-    if not settings:
+    if not settings and task is None:
         return list(findings)
     out = []
     for finding in findings:
         setting = settings.get(finding.rule) or settings.get(finding.name) or settings.get(finding.check)
+        if setting is None and task is not None:
+            setting = task_default(finding.rule, task)
         if setting == "off":
             continue
         if setting is not None and setting != finding.severity:
@@ -134,6 +138,7 @@ class DatasetResult:
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     summaries: dict[str, dict] = field(default_factory=dict)
     families: frozenset[str] = frozenset()
+    task: TaskChoice | None = None
 
     def all_findings(self) -> list[Finding]:
         out = [f for result in self.files.values() for fs in result.findings.values() for f in fs]
@@ -152,6 +157,7 @@ def analyze_dataset(
     extra_dataset_checks: dict | None = None,
     cached_files: dict[Path, dict[str, list[Finding]]] | None = None,
     checksum: bool = False,
+    task: TaskChoice | None = None,
 ) -> DatasetResult:
     """Read `files` (the dataset in `directory`) once and run the selected families.
 
@@ -171,7 +177,11 @@ def analyze_dataset(
         FileInfo(path=display_path(path, rootdir), abspath=path, split=split_of(path.name, config)) for path in files
     ]
     result = DatasetResult(path=display_path(directory, rootdir), families=wanted)
-    dataset_ctx = DatasetContext(path=result.path, files=infos, config=config)
+    choice = task or detect_task(files, config)
+    result.task = choice
+    for info in infos:
+        info.task, info.task_reason = choice.task, choice.reason
+    dataset_ctx = DatasetContext(path=result.path, files=infos, config=config, task=choice.task)
     dataset_runs = [dataset_checks[name](dataset_ctx) for name in dataset_families]
     streaming = [run for run in dataset_runs if run.streams()]
     # Each map is made once per file and combined once, however many families read it.
@@ -206,7 +216,8 @@ def analyze_dataset(
             file_result.findings = {name: known.get(name, []) for name in file_families}
         for name, run in zip(file_families, runs):
             produced = guard.call(name, None, "while finishing the file", run.finish) or []
-            file_result.findings[name] = sorted(apply_rule_settings([*produced, *guard.findings(name)], config), key=sort_key)
+            found = apply_rule_settings([*produced, *guard.findings(name)], config, choice.task)
+            file_result.findings[name] = sorted(found, key=sort_key)
         dataset_ctx.file_findings[info.path] = [f for fs in file_result.findings.values() for f in fs]
         result.files[info.path] = file_result
         for name in dataset_families:
@@ -217,7 +228,7 @@ def analyze_dataset(
     for name, run in zip(dataset_families, dataset_runs):
         produced = finishing.call(name, None, "while finishing the dataset", run.finish) or []
         found = [*produced, *pending_crashes.get(name, ()), *finishing.findings(name)]
-        result.findings[name] = sorted(apply_rule_settings(found, config), key=sort_key)
+        result.findings[name] = sorted(apply_rule_settings(found, config, choice.task), key=sort_key)
         summary = finishing.call(name, None, "while summarising the dataset", run.summary)
         if summary is not None:
             result.summaries[name] = summary

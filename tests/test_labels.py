@@ -251,7 +251,8 @@ def test_clinc150_planted_variants_and_thin_confusable_side(shared_datasets, tmp
     [thin] = [f for f in findings if f.rule == "LBL009"]
     assert thin.path == "clinc/validation.jsonl"
     assert f"'reminder' has {counts['validation']['reminder']} examples in validation, below the minimum of 10" in thin.message
-    assert {f.rule for f in findings} == {"LBL004", "LBL009"}
+    # LBL012 (suspect labels) also reports the real CLINC150 mislabels: see test_suspect_labels.py.
+    assert {f.rule for f in findings} - {"LBL012"} == {"LBL004", "LBL009"}
     # the label table counts what was written, per split
     label_rows = result.summaries["subgroups"]["dimensions"][0]["rows"]
     written = {label: {split: counts[split][label] for split in counts} for split in counts for label in counts[split]}
@@ -286,7 +287,7 @@ def test_banking77_odd_label_and_imbalance(shared_datasets, tmp_path):
     assert imbalance.path == "banking77/train.jsonl"
     assert f"{most!r} has {train[most]} examples and {least!r} has {train[least]}" in imbalance.message
     # no spelling variants among the 77 real intents, no missing labels: train and test share them
-    assert {f.rule for f in findings} == {"LBL005", "LBL008"}
+    assert {f.rule for f in findings} - {"LBL012"} == {"LBL005", "LBL008"}
     relaxed = analyze(root, label="/metadata/intent", max_label_imbalance=ratio + 0.05)
     assert [f.rule for f in labels_findings(relaxed)] == ["LBL005"] * len(odd)
 

@@ -44,6 +44,9 @@ class FileInfo:
     lines: int = 0
     #: sha256 of the file's bytes, filled in by the engine (used by caching and baselines).
     digest: str | None = None
+    #: The task of the file's dataset, and why it was decided so (`tasks.detect_task`).
+    task: str | None = None
+    task_reason: str | None = None
     #: CRC-32 of exactly the bytes the analysis read (when the cache asked for it).
     crc32: int | None = None
     #: Whether `crc32` covers the file front to back (Parquet is read by seeking: its
@@ -55,7 +58,11 @@ class FileInfo:
     line_index: tuple[array, array] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "format": self.format, "split": self.split, "examples": self.examples}
+        data = {"path": self.path, "format": self.format, "split": self.split, "examples": self.examples}
+        if self.task is not None:
+            data["task"] = self.task
+            data["task_reason"] = self.task_reason
+        return data
 
 
 @dataclass
@@ -78,6 +85,8 @@ class DatasetContext:
     file_findings: dict[str, list[Finding]] = field(default_factory=dict)
     #: The combined state of every map this run needed, by `FileMap.key`.
     combined: dict[str, object] = field(default_factory=dict)
+    #: What the dataset teaches (`tasks.detect_task`): rules that depend on it read it here.
+    task: str = "generation"
 
     def split_files(self, split: str) -> list[FileInfo]:
         return [info for info in self.files if info.split == split]

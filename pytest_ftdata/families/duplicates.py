@@ -88,6 +88,10 @@ NEAR_CONFLICTING_TARGETS = rule(
 )
 
 
+#: Tasks where one prompt may rightly have several answers (see `tasks.TASK_DEFAULTS`).
+OPEN_ENDED = ("generation", "reasoning", "preference")
+
+
 def _scope_text(scope: str) -> str:
     return "the files that name no split" if scope == UNSPLIT else f"the {scope} split"
 
@@ -113,10 +117,20 @@ def _identical_finding(index: Fingerprints, scope: str, members: list[Member]) -
             else f"decide which target is right (the most common one is at {keep.location}), keep one example "
             "with it and relabel or delete the others"
         )
-        message = (
-            f"Input appears {len(members)} times in {where} with {len(targets)} different targets: "
-            f"{describe_targets(targets)}; an ambiguous input teaches the model to guess, so {advice}."
-        )
+        if index.ctx.task in OPEN_ENDED:
+            advice = (
+                "several different answers to one prompt teach the model to average them: keep the best, or make "
+                "the prompt say which variant it wants"
+            )
+            message = (
+                f"Input appears {len(members)} times in {where} with {len(targets)} different targets: "
+                f"{describe_targets(targets)}; {advice}."
+            )
+        else:
+            message = (
+                f"Input appears {len(members)} times in {where} with {len(targets)} different targets: "
+                f"{describe_targets(targets)}; an ambiguous input teaches the model to guess, so {advice}."
+            )
         return CONFLICTING_TARGETS.at(
             at.path, at.line, message, related=related_of(members, at), excerpt=excerpt_of(index, keep.eid),
             key=cluster_key(CONFLICTING_TARGETS.code, scope, inputs),

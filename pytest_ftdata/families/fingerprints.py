@@ -37,12 +37,12 @@ from functools import lru_cache
 
 import orjson
 
-from ..formats import Example, detect_format, make_example
-from ..readers import fetch_records
+from ..formats import Example
 from ..neardup import NearDuplicateIndex, normalize
 from ..redact import display_repr
 from ..text import compile_value_getter, label_text
 from .base import Combiner, DatasetContext, FileInfo, FileMap
+from .refetch import read_again
 
 SPLIT_ORDER = ("train", "validation", "test")
 #: The duplicate scope of the files that name no split.
@@ -288,17 +288,14 @@ class Fingerprints(Combiner):
         for eid in eids:
             if eid not in self._texts:
                 by_file.setdefault(self.file_of[eid], []).append(eid)
-        configured = self.ctx.config.format
         for file_no, members in by_file.items():
             info = self.files[file_no]
-            records = fetch_records(info.abspath, [self.line[eid] for eid in members], info.line_index)
+            examples = read_again(info, [self.line[eid] for eid in members], self.ctx.config)
             for eid in members:
-                record = records.get(self.line[eid])
-                fmt = detect_format(record) or configured if record is not None else None
-                if record is None or fmt is None:
+                example = examples.get(self.line[eid])
+                if example is None:
                     self._texts[eid] = (UNAVAILABLE, UNAVAILABLE)
                     continue
-                example = make_example(info.path, self.line[eid], record, fmt)
                 label = label_text(self._label_of(example)) if self._label_of is not None else None
                 self._texts[eid] = (example.input_text or (example.system or ""), label or example.target_text)
 

@@ -18,6 +18,7 @@ table and the `::labels` item always agree.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 from array import array
 from bisect import bisect_right
@@ -29,9 +30,12 @@ from rapidfuzz.distance import DamerauLevenshtein
 from ..config import FtdataConfig
 from ..findings import Finding, rule
 from ..formats import Example
-from ..redact import display_repr
 from ..text import compile_value_getter, label_text
+from ..label_model import LabelModelUnavailable, find_suspect_labels
+from ..redact import display, display_repr
+from ..text import excerpt
 from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
+from .refetch import read_again
 
 # -- rules --------------------------------------------------------------------------------
 
@@ -130,6 +134,52 @@ TOO_MANY_LABELS = rule(
     id (`label = "target"` on a generation dataset). Counting stops at that many labels,
     and the spelling and imbalance checks are skipped. Point `label` at the class field.""",
 )
+
+SUSPECT_LABEL = rule(
+    code="LBL012", name="suspect-label", family="labels", severity="warning",
+    summary="An example's label disagrees with what the rest of the dataset says.",
+    why=""""Remove examples with wrong answers": a wrong label teaches the wrong class, and
+    one in the test split corrupts the honest final comparison. A fast text model
+    (character and word n-grams, a linear classifier) is fitted on the train split, out
+    of fold for train itself, and confident learning (cleanlab's `find_label_issues`,
+    self-confidence ranking) decides which disagreements are issues. A suspicion, not a
+    proof: the message gives the label the data suggests, how sure the model is, and the
+    most similar examples that carry that label. Classification datasets only (see
+    `task`); needs the `[labels]` extra.""",
+    fix="""Read the example beside the similar ones the message names. Relabel it if the
+    suggestion is right; if both labels fit, the pair of labels may be too close to learn
+    (see the label pairs the data confuses in the coverage report). Turn the check off with
+    `suspect_labels = false`.""",
+    settings=("label", "suspect_labels", "task"),
+)
+SUSPECT_LABELS_UNAVAILABLE = rule(
+    code="LBL013", name="suspect-labels-unavailable", family="labels", severity="warning",
+    summary="The suspect-label check cannot run: its optional packages are not installed.",
+    why="""Finding wrong labels needs scikit-learn and cleanlab (the `[labels]` extra, about
+    300 MB). Without them the check does not run, and the run says so rather than pass
+    in silence.""",
+    fix="""`pip install 'pytest-ftdata[labels]'`, or set `suspect_labels = false`.""",
+    settings=("suspect_labels",),
+)
+CONFUSED_PAIR_TOO_FEW = rule(
+    code="LBL014", name="confused-pair-too-few", family="labels", severity="warning",
+    summary="Two labels the data confuses have too few examples in validation or test to measure.",
+    why="""The out-of-sample predictions mix these two labels up more than any others (the
+    coverage report lists the pairs): it is where the model will err, and the evaluation
+    splits need enough examples of both to tell whether it does. This is the automatic
+    version of the `confusable` setting.""",
+    fix="""Add validation and test examples of both labels (at least `min_per_confused_pair`
+    each), ideally near their boundary; or declare the pair in `confusable` with a
+    minimum of its own.""",
+    settings=("min_per_confused_pair", "suspect_labels"),
+)
+
+#: Examples the suspect-label model is fitted on at most (a deterministic sample beyond).
+SUSPECT_SAMPLE = 250_000
+#: Characters of an input the model reads (enough for an intent; the excerpt is read again).
+SUSPECT_TEXT_CHARS = 2000
+#: Confused pairs listed in the report.
+MAX_CONFUSED_PAIRS = 20
 
 # -- shared with the subgroups check and the coverage report --------------------------------
 
@@ -416,13 +466,72 @@ class LabelTotals(Combiner):
             self.lines.setdefault(label, []).append((path, part.lines[label]))
 
 
+class LabelTextMap(FileMap):
+    """The input and label of every example of one file, for the suspect-label model:
+    only on classification datasets with `suspect_labels` on (the one map that keeps
+    text: an input's first `SUSPECT_TEXT_CHARS` characters; never shown, and a sample
+    of at most `SUSPECT_SAMPLE` is kept for the whole dataset)."""
+
+    key = "label-texts"
+
+    def __init__(self, ctx: DatasetContext, file: FileInfo) -> None:
+        super().__init__(ctx, file)
+        wanted = ctx.config.label and ctx.config.suspect_labels and ctx.task == "classification"
+        self._label_of = compile_label_getter(ctx.config.label) if wanted else None
+        self.texts: list[str] = []
+        self.labels: list[str] = []
+        self.lines = array("I")
+
+    def visit(self, example: Example) -> None:
+        label_of = self._label_of
+        if label_of is None:
+            return
+        label = label_of(example)
+        text = example.input_text
+        if label is None or not text:
+            return
+        self.texts.append(text[:SUSPECT_TEXT_CHARS])
+        self.labels.append(label)
+        self.lines.append(example.line)
+
+    def result(self) -> "LabelTextMap":
+        self._label_of = None
+        return self
+
+    @classmethod
+    def combiner(cls, ctx: DatasetContext) -> "LabelTexts":
+        return LabelTexts()
+
+
+class LabelTexts(Combiner):
+    """A deterministic reservoir of at most `SUSPECT_SAMPLE` (text, label, split, file, line)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str | None, FileInfo, int]] = []
+        self.seen = 0
+        self._random = random.Random(0)
+
+    def add(self, file: FileInfo, part: LabelTextMap) -> None:
+        for text, label, line in zip(part.texts, part.labels, part.lines):
+            self.seen += 1
+            row = (text, label, file.split, file, line)
+            if len(self.rows) < SUSPECT_SAMPLE:
+                self.rows.append(row)
+            else:
+                slot = self._random.randrange(self.seen)
+                if slot < SUSPECT_SAMPLE:
+                    self.rows[slot] = row
+        part.texts, part.labels = [], []
+
+
 class LabelsFamily(DatasetFamily):
     family = "labels"
-    maps = (LabelMap,)
+    maps = (LabelMap, LabelTextMap)
 
     def __init__(self, ctx: DatasetContext) -> None:
         super().__init__(ctx)
         self.spec = self.config.label
+        self._summary: dict | None = None
 
     # -- finish ----------------------------------------------------------------------------
 
@@ -466,7 +575,100 @@ class LabelsFamily(DatasetFamily):
                 continue
             self._check_minimums(label, minimums, confusable.get(label))
         self._imbalance(skipped)
+        self._suspects()
         return self.findings
+
+    def summary(self) -> dict | None:
+        return self._summary
+
+    # -- suspect labels and the pairs the data confuses ------------------------------------------
+
+    def _suspects(self) -> None:
+        if not (self.config.suspect_labels and self.ctx.task == "classification"):
+            return
+        sample: LabelTexts = self.combined(LabelTextMap)
+        if not sample.rows:
+            return
+        try:
+            result = find_suspect_labels(
+                [row[0] for row in sample.rows], [row[1] for row in sample.rows], [row[2] for row in sample.rows]
+            )
+        except LabelModelUnavailable as missing:
+            self.findings.append(
+                SUSPECT_LABELS_UNAVAILABLE.at(
+                    dataset_location(self.ctx), None,
+                    f"The suspect-label check did not run: {missing}. Or set suspect_labels = false.",
+                    key=finding_key("LBL013"),
+                )
+            )
+            return
+        rows = sample.rows
+        shown = self._quoted(rows, [s.index for s in result.suspects] + [r for s in result.suspects for r in s.related])
+        for suspect in result.suspects:
+            _, given, split, file, line = rows[suspect.index]
+            related = [(rows[r][3].path, rows[r][4]) for r in suspect.related]
+            similar = f"; {plural(len(related), 'similar example')} carry {show(suspect.suggested)}" if related else ""
+            self.findings.append(
+                SUSPECT_LABEL.at(
+                    file.path, line,
+                    f"Example is labelled {show(given)} but the rest of the dataset suggests {show(suspect.suggested)} "
+                    f"(the model is {suspect.confidence:.0%} sure{similar}); check the label, and relabel it if the "
+                    "suggestion is right.",
+                    related=related,
+                    excerpt=shown.get(suspect.index),
+                )
+            )
+        self._confused(result, sample)
+
+    def _quoted(self, rows: list, indexes: list[int]) -> dict[int, str]:
+        """Excerpts of the examples a finding quotes, read again from their files."""
+        by_file: dict[str, list[int]] = {}
+        for index in dict.fromkeys(indexes):
+            by_file.setdefault(rows[index][3].path, []).append(index)
+        out = {}
+        for members in by_file.values():
+            info = rows[members[0]][3]
+            examples = read_again(info, [rows[i][4] for i in members], self.config)
+            for index in members:
+                example = examples.get(rows[index][4])
+                if example is not None:
+                    out[index] = excerpt(example)
+        return out
+
+    def _confused(self, result, sample: "LabelTexts") -> None:
+        pairs = []
+        minimum = self.config.min_per_confused_pair
+        evaluated = [split for split in ("validation", "test") if split in self.present]
+        for pair in result.confused_pairs[:MAX_CONFUSED_PAIRS]:
+            counts = {
+                split: (self._row(pair.a)[SPLIT_INDEX[split]], self._row(pair.b)[SPLIT_INDEX[split]])
+                for split in self.present
+            }
+            pairs.append({
+                "a": display(pair.a, 60), "b": display(pair.b, 60), "confusions": pair.count,
+                "a_to_b": pair.a_to_b, "b_to_a": pair.b_to_a,
+                "counts": {split: {"a": a, "b": b} for split, (a, b) in counts.items()},
+            })
+            thin = [split for split in evaluated if min(counts[split]) < minimum]
+            if thin:
+                where = " and ".join(f"{split} ({show(pair.a)} {counts[split][0]}, {show(pair.b)} {counts[split][1]})" for split in thin)
+                self.findings.append(
+                    CONFUSED_PAIR_TOO_FEW.at(
+                        location_of(self.ctx, thin[0]), None,
+                        f"Labels {show(pair.a)} and {show(pair.b)} are confused {pair.count} times by a model of the "
+                        f"data, but {where} hold fewer than {minimum} examples of each; add evaluation examples of both "
+                        "so the difference can be measured.",
+                        key=finding_key("LBL014", pair.a, pair.b),
+                    )
+                )
+        judged = result.diagnostics.get("examples", len(sample.rows))
+        self._summary = {
+            "dataset": self.ctx.path,
+            "confused_pairs": pairs,
+            "judged": judged,
+            "sampled": len(sample.rows) < sample.seen,
+            "examples": sample.seen,
+        }
 
     def _row(self, label: str) -> list[int]:
         return self.counts.get(label) or [0] * len(SPLIT_COLUMNS)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ..findings import Finding, rule
 from .base import DatasetFamily
+from .duplicates import OPEN_ENDED
 from .fingerprints import (
     MAX_RELATED,
     SPLIT_ORDER,
@@ -143,11 +144,18 @@ def _identical_leak(index: Fingerprints, members: list[Member]) -> Finding:
             f"{split}: " + ", ".join(sorted({quoted(index.target_shown(m.eid), 30) for m in _first_per_target(index, group)}))
             for split, group in by_split.items()
         )
-        message = (
-            f"Input {how} in {_split_list(by_split)} with different targets ({per_split}): training teaches "
-            "one answer while evaluation scores another; decide the right target, then keep the example in "
-            "one split only."
-        )
+        if index.ctx.task in OPEN_ENDED:
+            message = (
+                f"Input {how} in {_split_list(by_split)} with different targets ({per_split}): the model trains on "
+                "the prompt it is evaluated on, so the score measures memory of the prompt; keep the prompt in one "
+                "split only (several answers to one prompt are fine, in one split)."
+            )
+        else:
+            message = (
+                f"Input {how} in {_split_list(by_split)} with different targets ({per_split}): training teaches "
+                "one answer while evaluation scores another; decide the right target, then keep the example in "
+                "one split only."
+            )
         found = CROSS_SPLIT_CONFLICT
     else:
         consequence, fix = _fix(by_split)

@@ -189,6 +189,16 @@ def render_html(report: RunReport) -> str:
             f'<p><span class="meter"><span style="width:{coverage.percent:.1f}%"></span></span>{_e(coverage.text())}</p>'
         )
     body += ["<h2>Findings</h2>", _findings_section(findings, counts)]
+    for _, summary in report.confusions:
+        rows = "".join(
+            f'<tr><td class="name">{_e(p["a"])}</td><td class="name">{_e(p["b"])}</td><td>{p["confusions"]}</td></tr>'
+            for p in summary["confused_pairs"]
+        )
+        body.append(
+            f"<h2>Label pairs the data confuses: {_e(dataset_title(summary))}</h2>"
+            '<table><thead><tr><th class="name">label</th><th class="name">label</th><th>confusions</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+        )
     for _, summary in report.coverage:
         splits = summary["splits"]
         body.append(f"<h2>Subgroup coverage: {_e(dataset_title(summary))}</h2>")

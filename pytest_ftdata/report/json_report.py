@@ -39,6 +39,18 @@ Schema (version 1; fields are only ever added)::
 move). `baseline` is present when a baseline is used: `"new"` or `"unchanged"`
 (accepted by it), as SARIF's `baselineState`.
 
+`labels` is present when a classification dataset's labels were modelled (the
+suspect-label check, LBL012): per dataset, the label pairs the data confuses most::
+
+    "labels": {"datasets": [{"nodeid": "data/dataset", "dataset": "data",
+        "examples": 23700, "judged": 23700, "sampled": false,
+        "confused_pairs": [{"a": "calories", "b": "nutrition_info", "confusions": 12,
+                            "a_to_b": 7, "b_to_a": 5,
+                            "counts": {"train": {"a": 100, "b": 100}, "test": {...}}}]}]}
+
+Each file of `files` also carries `task` and `task_reason`: what the dataset teaches
+and why it was decided so (`tasks.detect_task`).
+
 `kind` is `label`, `pointer` (a `[tool.ftdata.subgroups]` dimension) or the name of a
 built-in dimension; subgroup values that could hold dataset text are redacted.
 `coverage.percent` is rounded down to one decimal and is 100.0 when nothing is required.
@@ -62,6 +74,8 @@ def build_json_report(report: RunReport) -> dict:
         "findings": [_finding(report, finding) for finding in report.findings],
         "summary": {"errors": counts.errors, "warnings": counts.warnings, "by_rule": dict(sorted(counts.by_rule.items()))},
     }
+    if report.confusions:
+        data["labels"] = {"datasets": [{"nodeid": nodeid, **summary} for nodeid, summary in report.confusions]}
     coverage = report.total_coverage()
     if coverage is not None:
         data["subgroups"] = {

@@ -83,6 +83,10 @@ def render_markdown(report: RunReport) -> str:
             out += [f"<details><summary>{len(errors)} error{'s' if len(errors) != 1 else ''}</summary>", "",
                     _fence(shown), "", "</details>", ""]
 
+    for _, summary in report.confusions:
+        rows = [[_cell(p["a"]), _cell(p["b"]), p["confusions"]] for p in summary["confused_pairs"]]
+        out += [f"### Label pairs the data confuses: `{dataset_title(summary)}`", "",
+                tabulate(rows, headers=["label", "label", "confusions"], tablefmt="github", disable_numparse=True), ""]
     for _, summary in report.coverage:
         out += [f"### Subgroup coverage: `{dataset_title(summary)}`", ""]
         singles = []

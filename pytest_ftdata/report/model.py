@@ -19,6 +19,7 @@ from ..baseline import Entry
 from ..findings import Finding, FindingCounts, sort_key
 
 SUBGROUPS_SUFFIX = "::subgroups"
+LABELS_SUFFIX = "::labels"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class RunReport:
     files: tuple[dict, ...] = ()
     #: (dataset node id, coverage summary) of every dataset with a subgroups table, by dataset path.
     coverage: tuple[tuple[str, dict], ...] = ()
+    #: (dataset node id, labels summary) of every dataset whose labels were modelled:
+    #: the label pairs the data confuses.
+    confusions: tuple[tuple[str, dict], ...] = ()
     gate: GateSummary = field(default_factory=GateSummary)
     #: pytest's -v level: -v lists every finding.
     verbose: int = 0
@@ -111,6 +115,11 @@ class RunReport:
              if key.endswith(SUBGROUPS_SUFFIX) and summary),
             key=lambda item: (item[1].get("dataset", ""), item[0]),
         )
+        confusions = sorted(
+            ((key[: -len(LABELS_SUFFIX)], summary) for key, summary in summaries.items()
+             if key.endswith(LABELS_SUFFIX) and summary and summary.get("confused_pairs")),
+            key=lambda item: (item[1].get("dataset", ""), item[0]),
+        )
         by_path = {info["path"]: info for info in files}
         gate = gate or GateSummary()
         return cls(
@@ -118,6 +127,7 @@ class RunReport:
             findings=tuple(ordered),
             files=tuple(by_path[path] for path in sorted(by_path)),
             coverage=tuple(coverage),
+            confusions=tuple(confusions),
             gate=GateSummary(
                 strict=gate.strict, baseline_path=gate.baseline_path, with_baseline=gate.with_baseline,
                 updated=gate.updated, accepted=positions, stale=gate.stale,

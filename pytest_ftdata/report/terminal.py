@@ -108,6 +108,22 @@ def fail_under_line(report: RunReport, fail_under: float) -> tuple[str, bool]:
     )
 
 
+def confusion_lines(report: RunReport, limit: int = 5) -> list[str]:
+    """The label pairs the data confuses most, per dataset."""
+    lines = []
+    for _, summary in report.confusions:
+        pairs = summary["confused_pairs"][:limit]
+        shown = ", ".join(f"{p['a']} / {p['b']} ({p['confusions']})" for p in pairs)
+        more = len(summary["confused_pairs"]) - len(pairs)
+        lines.append(
+            f"label pairs the data confuses in {dataset_title(summary)}: {shown}"
+            + (f" and {more} more (JSON and HTML reports)" if more > 0 else "")
+        )
+    if lines:
+        lines.insert(0, "")
+    return lines
+
+
 def gate_lines(report: RunReport) -> list[tuple[str, dict]]:
     """What the terminal summary says about the baseline and strict mode."""
     gate = report.gate
@@ -202,6 +218,8 @@ def render_summary(
                 out.append((line, markup))
         else:
             out.append((coverage.text(), {}))
+    for line in confusion_lines(report):
+        out.append((line, {}))
     for kind, destination in written:
         out.append((f"pytest-ftdata {kind} report written to {destination}", {}))
     if fail_under is not None:
