@@ -289,7 +289,7 @@ def test_banking77_odd_label_and_imbalance(shared_datasets, tmp_path):
     # no spelling variants among the 77 real intents, no missing labels: train and test share them
     assert {f.rule for f in findings} - {"LBL012"} == {"LBL005", "LBL008"}
     relaxed = analyze(root, label="/metadata/intent", max_label_imbalance=ratio + 0.05)
-    assert [f.rule for f in labels_findings(relaxed)] == ["LBL005"] * len(odd)
+    assert [f.rule for f in labels_findings(relaxed) if f.rule != "LBL012"] == ["LBL005"] * len(odd)
 
 
 def test_user_facing_label_is_the_label_the_checks_count():
