@@ -54,7 +54,8 @@ INVALID_ENCODING = rule(
     U+FFFD, and the model then learns the replacement character as part of the text.""",
     fix="""Re-encode the source as UTF-8 (for example `iconv -f WINDOWS-1252 -t UTF-8`),
     strip NUL and other control bytes, and replace a broken surrogate escape with the
-    character it was meant to be. The message names the first bad byte and its column.""",
+    character it was meant to be. The message says which it is and, for a bad byte,
+    where it is.""",
     bad=example(
         b'{"messages": [{"role": "user", "content": "O\xc3\xb9 est ma facture ?"}, '
         b'{"role": "assistant", "content": "Dans Facturation > Historique."}]}\n'
