@@ -109,7 +109,8 @@ CHECK_CRASHED = _findings.rule(
     why="""A check registered with `@pytest_ftdata.check` or the `pytest_ftdata_checks` hook
     raised instead of returning findings. The finding names the example it was looking
     at and where in the check's code it failed; the check stopped there, so the rest
-    of the file went unchecked. Fix the check (a missing key, a target that is not
+    of the file went unchecked by it.""",
+    fix="""Fix the check so that it handles the example (a missing key, a target that is not
     JSON) and run again.""",
 )
 

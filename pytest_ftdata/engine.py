@@ -33,8 +33,10 @@ EXAMPLE_NOT_CHECKED = rule(
     why="""A check family raised an error on this example (a value nested too deeply to
     serialise, a schema that fails while validating it, or a bug in pytest-ftdata). The
     example was skipped by that family only; every other example, and every other
-    family, was still checked. The message names the family and the kind of error (never
-    the data). Fix the record if the message points at it; otherwise please report it.""",
+    family, was still checked, but what that family checks is unknown for it. The
+    message names the family and the kind of error (never the data).""",
+    fix="""Fix the record if the message points at it (flatten a value nested too deeply);
+    otherwise please report the problem, with the family and the kind of error.""",
 )
 
 #: Words in a file name that name its split (matched as whole words of the stem).

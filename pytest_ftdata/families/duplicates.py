@@ -19,7 +19,7 @@ one: a split may span several files, and it shares one fingerprint index with
 
 from __future__ import annotations
 
-from ..findings import Finding, rule
+from ..findings import Finding, example, rule
 from .base import DatasetFamily
 from .fingerprints import (
     UNSPLIT,
@@ -45,7 +45,20 @@ EXACT_DUPLICATE = rule(
     on: system prompt, every turn, the target, tools and the rejected answer (metadata
     such as ids is ignored). Each copy is one more gradient step on the same behaviour,
     so the model overweights it, and copies are how validation examples end up in
-    training. Keep the example the message names and delete the other copies.""",
+    training ("Duplicates overweight one behavior and can leak validation examples into
+    training"). Files in no split are each their own scope.""",
+    fix="""Keep the example the message names and delete the other copies (deduplicate
+    when you merge exports).""",
+    settings=("splits",),
+    bad=example("""
+        {"id": "T-101", "messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        {"id": "T-102", "messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+        {"id": "T-347", "messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+    """),
+    good=example("""
+        {"id": "T-101", "messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        {"id": "T-102", "messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+    """),
 )
 DUPLICATE_INPUT = rule(
     code="DUP002", name="duplicate-input", family="duplicates", severity="error",
@@ -53,19 +66,43 @@ DUPLICATE_INPUT = rule(
     why="""The inputs are equal once Unicode is NFKC-normalized, case is folded and runs of
     whitespace are collapsed (and punctuation removed, with `ignore_punctuation = true`),
     and the targets agree, so the examples teach the same thing twice: the usual result
-    of merging exports or of a cleaned and an uncleaned copy of the same record. Keep the
-    example the message names (the first one whose input has no stray whitespace) and
-    delete the others.""",
+    of merging exports, or of a cleaned and an uncleaned copy of the same record.""",
+    fix="""Keep the example the message names (the first one whose input has no stray
+    whitespace) and delete the others.""",
+    settings=("ignore_punctuation", "splits"),
+    bad=example("""
+        {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        {"messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+        {"messages": [{"role": "user", "content": " how do I reset  my PASSWORD?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        {"messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+    """),
 )
 NEAR_DUPLICATE = rule(
     code="DUP003", name="near-duplicate", family="duplicates", severity="warning",
     summary="Two examples of a split have nearly the same input and the same target.",
     why="""The normalized inputs are at least `near_duplicate_threshold` similar (rapidfuzz
     ratio, 0-100, default 92; a one-character typo in a 40-character input scores 97.5,
-    in a 13-character one 92.3) and the targets agree. "One thousand near-duplicates are weaker than two hundred examples
-    that span the real decision space": keep the example the message names and delete
-    or rewrite the others. A warning, because short inputs can be legitimately close;
-    raise `near_duplicate_threshold` if it flags real variety.""",
+    in a 13-character one 92.3) and the targets agree. "One thousand near-duplicates are
+    weaker than two hundred examples that span the real decision space": the copies
+    overweight one behaviour and add no coverage. A warning, because short inputs can be
+    legitimately close.""",
+    fix="""Keep the example the message names and delete the others, or rewrite them into
+    cases the dataset does not cover yet. Raise `near_duplicate_threshold` if the rule
+    flags real variety.""",
+    settings=("near_duplicate_threshold", "ignore_punctuation", "splits"),
+    bad=example("""
+        {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        {"messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+        {"messages": [{"role": "user", "content": "How do I reset my pasword?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        {"messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+        {"messages": [{"role": "user", "content": "The reset link in the e-mail has expired."}, {"role": "assistant", "content": "Links expire after an hour: choose Forgot password again for a new one."}]}
+    """),
 )
 CONFLICTING_TARGETS = rule(
     code="DUP004", name="conflicting-targets", family="duplicates", severity="error",
@@ -73,9 +110,19 @@ CONFLICTING_TARGETS = rule(
     why="""Examples with the same input (after normalization) and the same system prompt
     carry different targets, or different labels when `label` is set. The model cannot
     learn both; it learns to guess, and the lesson says to leave out examples where even
-    humans disagree unless the ambiguity is labelled clearly. Decide which answer is
-    right, keep one example with it (the message suggests the most common target) and
-    relabel or delete the others.""",
+    humans disagree unless the ambiguity is labelled clearly.""",
+    fix="""Decide which answer is right, keep one example with it (the message suggests the
+    most common target) and relabel or delete the others.""",
+    settings=("label", "ignore_punctuation", "splits"),
+    bad=example("""
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "billing"}]}
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "technical"}]}
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "technical"}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "billing"}]}
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "technical"}]}
+    """),
 )
 NEAR_CONFLICTING_TARGETS = rule(
     code="DUP005", name="near-conflicting-targets", family="duplicates", severity="warning",
@@ -83,8 +130,20 @@ NEAR_CONFLICTING_TARGETS = rule(
     why="""The normalized inputs are at least `near_duplicate_threshold` similar but the
     targets (or labels) differ. Often this is a labelling mistake on a reworded copy;
     sometimes a small change in wording rightly changes the answer ("turn on the
-    lights" and "turn off the lights"), which is why this is a warning. Check each pair:
-    fix the label, or keep both if the difference is the point.""",
+    lights" and "turn off the lights"), which is why this is a warning.""",
+    fix="""Check each pair. When the wording does not change the answer, fix the odd target;
+    the pair is then a near-duplicate (DUP003), so keep one of them. When it does, keep
+    both.""",
+    settings=("near_duplicate_threshold", "label", "ignore_punctuation", "splits"),
+    bad=example("""
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "billing"}]}
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "technical"}]}
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I was charged twice for my plans."}, {"role": "assistant", "content": "technical"}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "billing"}]}
+        {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "technical"}]}
+    """),
 )
 
 

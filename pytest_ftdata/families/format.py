@@ -14,7 +14,7 @@ from array import array
 
 import orjson
 
-from ..findings import Finding, FindingList, rule
+from ..findings import Finding, FindingList, example, rule
 from ..formats import Example
 from ..redact import display_repr
 from ..schemas import SchemaUnusable, load_json_schema
@@ -24,60 +24,201 @@ from .turns import scoped_texts, turn_label
 MIXED_FORMATS = rule(
     code="FMT001", name="mixed-formats", family="format", severity="error",
     summary="A file mixes dataset formats.",
-    why="""Most records of the file use one layout and these use another. Trainers read a
-    file with one layout, so the minority records are misread or rejected. Convert
-    them, or move them to a file of their own.""",
+    why="""Most records of the file use one layout and these use another (a
+    `prompt`/`completion` record among chat records, say). Trainers read a file with one
+    layout, so the minority records are misread or rejected; and where both are read,
+    the model learns two interfaces for one task ("train on the same interaction shape
+    you expect to serve").""",
+    fix="""Convert the minority records to the main layout, or move them to a file of their
+    own.""",
+    bad=example("""
+        {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        {"messages": [{"role": "user", "content": "How do I turn on two-factor sign-in?"}, {"role": "assistant", "content": "Open Settings > Security and choose Two-factor sign-in."}]}
+        {"prompt": "How do I sign out on all devices?", "completion": "Open Settings > Security and choose Sign out everywhere."}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        {"messages": [{"role": "user", "content": "How do I turn on two-factor sign-in?"}, {"role": "assistant", "content": "Open Settings > Security and choose Two-factor sign-in."}]}
+        {"messages": [{"role": "user", "content": "How do I sign out on all devices?"}, {"role": "assistant", "content": "Open Settings > Security and choose Sign out everywhere."}]}
+    """),
 )
 TARGET_NOT_JSON = rule(
     code="FMT002", name="target-not-json", family="format", severity="error",
     summary="A target is not valid JSON although `target_format = \"json\"`.",
-    why="""The config says answers are JSON; this one does not parse, so the model learns
-    to emit broken JSON some of the time.""",
+    why="""The config says answers are JSON; this one does not parse (an unquoted value, a
+    missing brace, prose around the object), so the model learns to emit broken JSON
+    some of the time. "If the answer is JSON, validate it mechanically before
+    training.\"""",
+    fix="""Fix the answer so that it parses; build JSON targets with a JSON library rather
+    than by hand.""",
+    settings=("target_format",),
+    bad=example(
+        r"""
+        {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+        {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "{\"category\": \"technical\", \"priority\": high}"}]}
+        """,
+        target_format="json",
+    ),
+    good=example(
+        r"""
+        {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+        {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "{\"category\": \"technical\", \"priority\": \"high\"}"}]}
+        """,
+        target_format="json",
+    ),
 )
+_TICKET_ANSWER_SCHEMA = """
+    {"type": "object", "required": ["category", "priority"], "properties": {"category": {"enum": ["billing", "technical", "account"]}, "priority": {"enum": ["low", "medium", "high"]}}}
+"""
 TARGET_SCHEMA = rule(
     code="FMT003", name="target-schema", family="format", severity="error",
     summary="A JSON target does not validate against `target_schema`.",
     why="""The answer parses but breaks the contract given by `target_schema` (a missing
-    key, a value outside the enum). The message gives the JSON path.""",
+    key, a value outside the enum, a wrong type). The model learns the broken variant as
+    a legitimate answer, and the code that consumes its output fails on it. The message
+    gives the JSON path.""",
+    fix="""Fix the answer to match the schema (use a value the schema allows), or extend the
+    schema if the new value is intended.""",
+    settings=("target_schema",),
+    bad=example(
+        {
+            "train.jsonl": r"""
+                {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+                {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "Nobody can sign in since this morning!"}, {"role": "assistant", "content": "{\"category\": \"account\", \"priority\": \"urgent\"}"}]}
+            """,
+            "answer.schema.json": _TICKET_ANSWER_SCHEMA,
+        },
+        target_schema="data/answer.schema.json",
+    ),
+    good=example(
+        {
+            "train.jsonl": r"""
+                {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+                {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "Nobody can sign in since this morning!"}, {"role": "assistant", "content": "{\"category\": \"account\", \"priority\": \"high\"}"}]}
+            """,
+            "answer.schema.json": _TICKET_ANSWER_SCHEMA,
+        },
+        target_schema="data/answer.schema.json",
+    ),
 )
 TARGET_SHAPE = rule(
     code="FMT004", name="target-shape", family="format", severity="warning",
     summary="A JSON target has different keys, or keys in a different order, from most targets.",
     why="""Most JSON answers in the file share one sequence of top-level keys; this one has
-    another. Key order matters too: the model learns the exact token sequence. If both
-    shapes are intended, document them with `target_schema`.""",
+    another. Key order matters too: the model learns the exact token sequence, so it
+    learns to emit either shape, and code that expects one breaks on the other. Shapes
+    used by more than 10% of the JSON targets are not reported.""",
+    fix="""Write the targets from one template so they share keys and order. If both shapes
+    are intended, document them with `target_schema`.""",
+    bad=example(r"""
+        {"messages": [{"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+        {"messages": [{"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "{\"category\": \"technical\", \"priority\": \"high\"}"}]}
+        {"messages": [{"role": "user", "content": "How do I add a second admin?"}, {"role": "assistant", "content": "{\"category\": \"account\", \"priority\": \"low\"}"}]}
+        {"messages": [{"role": "user", "content": "Please send me last year's invoices."}, {"role": "assistant", "content": "{\"priority\": \"low\", \"category\": \"billing\"}"}]}
+    """),
+    good=example(r"""
+        {"messages": [{"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+        {"messages": [{"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "{\"category\": \"technical\", \"priority\": \"high\"}"}]}
+        {"messages": [{"role": "user", "content": "How do I add a second admin?"}, {"role": "assistant", "content": "{\"category\": \"account\", \"priority\": \"low\"}"}]}
+        {"messages": [{"role": "user", "content": "Please send me last year's invoices."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"low\"}"}]}
+    """),
 )
 MOSTLY_JSON = rule(
     code="FMT005", name="mostly-json", family="format", severity="warning",
     summary="Most targets are JSON but this one is not.",
-    why="""When most answers are JSON, a plain-text answer is usually an export or
-    labelling mistake. Set `target_format = \"json\"` to make this an error, or
-    `\"text\"` to silence it.""",
+    why="""When most answers are JSON (at least half of them), a plain-text answer is
+    usually an export or labelling mistake, and it teaches the model that prose is an
+    acceptable answer some of the time. Not checked when `target_format` is set.""",
+    fix="""Write the answer as JSON like the others. Set `target_format = "json"` to make
+    this an error (FMT002), or `"text"` to silence it when plain-text answers are
+    intended.""",
+    settings=("target_format",),
+    bad=example(r"""
+        {"messages": [{"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+        {"messages": [{"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "{\"category\": \"technical\", \"priority\": \"high\"}"}]}
+        {"messages": [{"role": "user", "content": "How do I add a second admin?"}, {"role": "assistant", "content": "account, low"}]}
+    """),
+    good=example(r"""
+        {"messages": [{"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+        {"messages": [{"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "{\"category\": \"technical\", \"priority\": \"high\"}"}]}
+        {"messages": [{"role": "user", "content": "How do I add a second admin?"}, {"role": "assistant", "content": "{\"category\": \"account\", \"priority\": \"low\"}"}]}
+    """),
 )
 SYSTEM_PROMPT_VARIANTS = rule(
     code="FMT006", name="system-prompt-variants", family="format", severity="warning",
     summary="The file uses more than one system prompt.",
-    why="""Lists the distinct system prompts (including none) with their counts. The model
-    conditions on the exact system prompt; train with the prompts you will serve.""",
+    why="""One finding for the file lists its distinct system prompts (counting "none" as
+    one) with how many examples use each. The model conditions on the exact system
+    prompt: behaviour learned under one prompt is weaker under another, and a stale
+    prompt keeps teaching the behaviour it was written for.""",
+    fix="""Train with the prompts you will serve: rewrite the examples to the current prompt,
+    or keep several variants only when production really uses several.""",
+    bad=example("""
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I rename a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Rename."}]}
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I archive a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Archive."}]}
+        {"messages": [{"role": "system", "content": "You are AcmeBot, the helpful assistant of Acme Hosting."}, {"role": "user", "content": "Can I delete a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Delete."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I rename a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Rename."}]}
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I archive a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Archive."}]}
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I delete a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Delete."}]}
+    """),
 )
 RARE_SYSTEM_PROMPT = rule(
     code="FMT007", name="rare-system-prompt", family="format", severity="warning",
     summary="An example uses a rare system prompt variant.",
     why="""This example's system prompt (or its lack of one) is used by at most 10% of
-    the file. Rare variants are usually stale prompts or export mistakes.""",
+    the file (or by one example, in a small file). Rare variants are usually stale
+    prompts or export mistakes, and the model learns an old prompt's behaviour along
+    with them.""",
+    fix="""Rewrite the example to the main system prompt (add it, when the example has
+    none), or delete the example if the prompt it was written for is retired.""",
+    bad=example("""
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I rename a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Rename."}]}
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I archive a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Archive."}]}
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I move a project to another team?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Transfer."}]}
+        {"messages": [{"role": "user", "content": "Can I delete a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Delete."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I rename a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Rename."}]}
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I archive a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Archive."}]}
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I move a project to another team?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Transfer."}]}
+        {"messages": [{"role": "system", "content": "You are the support assistant of Acme Cloud. Be brief."}, {"role": "user", "content": "Can I delete a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Delete."}]}
+    """),
 )
 TARGET_WHITESPACE = rule(
     code="FMT008", name="target-whitespace", family="format", severity="warning",
     summary="A target starts or ends with whitespace.",
-    why="""Leading or trailing spaces and newlines in answers are learned and emitted.
-    When every target shares it, or more than 20 targets and at least half of them do,
-    one finding is given for the whole file (naming the first lines); otherwise each
-    target is flagged at its line.""",
+    why="""Leading or trailing spaces and newlines in answers are learned and emitted, and
+    code that compares or parses the answers trips over them. When every target shares
+    it, or more than 20 targets and at least half of them do, one finding is given for
+    the whole file (naming the first lines); otherwise each target is flagged at its
+    line.""",
+    fix="""Strip the targets (`text.strip()`) when you build the dataset, unless the model
+    must emit the whitespace.""",
+    bad=example(r"""
+        {"messages": [{"role": "user", "content": "Do you offer annual billing?"}, {"role": "assistant", "content": "Yes: annual plans cost the price of ten months."}]}
+        {"messages": [{"role": "user", "content": "Can I switch to annual billing mid-year?"}, {"role": "assistant", "content": "Yes: we credit the rest of the current month.\n\n"}]}
+    """),
+    good=example(r"""
+        {"messages": [{"role": "user", "content": "Do you offer annual billing?"}, {"role": "assistant", "content": "Yes: annual plans cost the price of ten months."}]}
+        {"messages": [{"role": "user", "content": "Can I switch to annual billing mid-year?"}, {"role": "assistant", "content": "Yes: we credit the rest of the current month."}]}
+    """),
 )
 TARGET_LINE_ENDINGS = rule(
     code="FMT009", name="target-line-endings", family="format", severity="warning",
     summary="A target contains Windows (CRLF) or bare CR line endings.",
-    why="""Mixed line endings become different tokens; normalise to `\\n`.""",
+    why="""Windows (`\\r\\n`) and bare `\\r` line endings become different tokens from
+    `\\n`: a model trained on a mix emits either, and answers that should be identical
+    differ.""",
+    fix="""Normalise the line endings of the targets to `\\n` (for example
+    `text.replace("\\r\\n", "\\n").replace("\\r", "\\n")`).""",
+    bad=example(r"""
+        {"messages": [{"role": "user", "content": "How do I connect my calendar?"}, {"role": "assistant", "content": "1. Open Settings > Integrations.\r\n2. Choose Calendar.\r\n3. Sign in and allow access."}]}
+    """),
+    good=example(r"""
+        {"messages": [{"role": "user", "content": "How do I connect my calendar?"}, {"role": "assistant", "content": "1. Open Settings > Integrations.\n2. Choose Calendar.\n3. Sign in and allow access."}]}
+    """),
 )
 TARGET_SCHEMA_UNUSABLE = rule(
     code="FMT011", name="target-schema-unusable", family="format", severity="error",
@@ -86,15 +227,64 @@ TARGET_SCHEMA_UNUSABLE = rule(
     valid JSON Schema, or the schema cannot be used (a `$ref` that points nowhere, to a
     missing file, outside the schema's directory or to the network, a reference cycle,
     a `pattern` too slow to run), so no target (or no target after the one that showed
-    it) was checked against it. Fix the path (relative to the config file that sets it)
-    or the schema.""",
+    it) was checked against it, and the answers' contract goes unchecked.""",
+    fix="""Fix the path (relative to the config file that sets it) or the schema.""",
+    settings=("target_schema",),
+    bad=example(
+        {
+            "train.jsonl": r"""
+                {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+            """,
+            "answer.schema.json": """
+                {"type": "object", "required": ["category", "priority"], "properties": {"category": {"$ref": "#/$defs/category"}}}
+            """,
+        },
+        target_schema="data/answer.schema.json",
+    ),
+    good=example(
+        {
+            "train.jsonl": r"""
+                {"messages": [{"role": "system", "content": "You classify support tickets."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"category\": \"billing\", \"priority\": \"medium\"}"}]}
+            """,
+            "answer.schema.json": """
+                {"type": "object", "required": ["category", "priority"], "properties": {"category": {"$ref": "#/$defs/category"}}, "$defs": {"category": {"enum": ["billing", "technical", "account"]}}}
+            """,
+        },
+        target_schema="data/answer.schema.json",
+    ),
 )
 SHARED_TARGET_SUFFIX = rule(
     code="FMT010", name="shared-target-suffix", family="format", severity="warning",
     summary="Every target ends with the same unusual suffix.",
     why="""All answers end with the same few characters (for example `!!!` or `</s>`), a
-    typical export artifact. The model will learn to append it. Remove it unless
-    your serving stack expects it.""",
+    typical export artifact: an end-of-sequence token written out as text, or a
+    template's signature. The model will learn to append it. Checked on files of at
+    least 10 targets that are all plain text.""",
+    fix="""Remove the suffix from the targets unless your serving stack expects it.""",
+    bad=example("""
+        {"messages": [{"role": "user", "content": "Do you have a mobile app?"}, {"role": "assistant", "content": "Yes, for iOS and Android.</s>"}]}
+        {"messages": [{"role": "user", "content": "Is there a dark mode?"}, {"role": "assistant", "content": "Yes: Settings > Appearance > Dark.</s>"}]}
+        {"messages": [{"role": "user", "content": "Can I use it offline?"}, {"role": "assistant", "content": "The mobile app keeps your last 30 days offline.</s>"}]}
+        {"messages": [{"role": "user", "content": "Which browsers are supported?"}, {"role": "assistant", "content": "The last two versions of Chrome, Firefox, Safari and Edge.</s>"}]}
+        {"messages": [{"role": "user", "content": "Is there an API?"}, {"role": "assistant", "content": "Yes, a REST API on every paid plan.</s>"}]}
+        {"messages": [{"role": "user", "content": "Can I import from a spreadsheet?"}, {"role": "assistant", "content": "Yes: choose Import and upload a CSV file.</s>"}]}
+        {"messages": [{"role": "user", "content": "Do you support single sign-on?"}, {"role": "assistant", "content": "Yes, SAML and OIDC on the Business plan.</s>"}]}
+        {"messages": [{"role": "user", "content": "Where are my files stored?"}, {"role": "assistant", "content": "In the region you chose at sign-up.</s>"}]}
+        {"messages": [{"role": "user", "content": "Can I change the language?"}, {"role": "assistant", "content": "Yes: Settings > Language.</s>"}]}
+        {"messages": [{"role": "user", "content": "Is my data backed up?"}, {"role": "assistant", "content": "Yes, every night, kept for 30 days.</s>"}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "Do you have a mobile app?"}, {"role": "assistant", "content": "Yes, for iOS and Android."}]}
+        {"messages": [{"role": "user", "content": "Is there a dark mode?"}, {"role": "assistant", "content": "Yes: Settings > Appearance > Dark."}]}
+        {"messages": [{"role": "user", "content": "Can I use it offline?"}, {"role": "assistant", "content": "The mobile app keeps your last 30 days offline."}]}
+        {"messages": [{"role": "user", "content": "Which browsers are supported?"}, {"role": "assistant", "content": "The last two versions of Chrome, Firefox, Safari and Edge."}]}
+        {"messages": [{"role": "user", "content": "Is there an API?"}, {"role": "assistant", "content": "Yes, a REST API on every paid plan."}]}
+        {"messages": [{"role": "user", "content": "Can I import from a spreadsheet?"}, {"role": "assistant", "content": "Yes: choose Import and upload a CSV file."}]}
+        {"messages": [{"role": "user", "content": "Do you support single sign-on?"}, {"role": "assistant", "content": "Yes, SAML and OIDC on the Business plan."}]}
+        {"messages": [{"role": "user", "content": "Where are my files stored?"}, {"role": "assistant", "content": "In the region you chose at sign-up."}]}
+        {"messages": [{"role": "user", "content": "Can I change the language?"}, {"role": "assistant", "content": "Yes: Settings > Language."}]}
+        {"messages": [{"role": "user", "content": "Is my data backed up?"}, {"role": "assistant", "content": "Yes, every night, kept for 30 days."}]}
+    """),
 )
 
 BIDI_CONTROL = rule(
@@ -103,8 +293,14 @@ BIDI_CONTROL = rule(
     why="""Characters such as U+202E RIGHT-TO-LEFT OVERRIDE or U+2066 LEFT-TO-RIGHT ISOLATE
     change how the text around them is displayed without being visible themselves: a
     reviewer reads one thing while the model learns another ("Trojan Source"), and the
-    model learns to emit them. The message names the character and where it is. Remove
-    it; right-to-left languages need none of these controls.""",
+    model learns to emit them. The message names the character and where it is.""",
+    fix="""Remove the character; right-to-left languages need none of these controls.""",
+    bad=example(r"""
+        {"messages": [{"role": "user", "content": "Is the attachment invoice_\u202efdp.exe from you?"}, {"role": "assistant", "content": "No. We only send invoices as PDF links to your dashboard; delete the attachment and do not open it."}]}
+    """),
+    good=example(r"""
+        {"messages": [{"role": "user", "content": "Is the attachment invoice_exe.pdf from you?"}, {"role": "assistant", "content": "No. We only send invoices as PDF links to your dashboard; delete the attachment and do not open it."}]}
+    """),
 )
 INVISIBLE_CHARACTER = rule(
     code="FMT013", name="invisible-character", family="format", severity="warning",
@@ -113,7 +309,15 @@ INVISIBLE_CHARACTER = rule(
     inside the text, invisible operators, tag characters) usually come from copying out
     of web pages or word processors. They split words into odd tokens and the model
     learns to emit them. The zero-width joiner and non-joiner (U+200D, U+200C), which
-    emoji sequences and several scripts need, are not reported. Strip the rest.""",
+    emoji sequences and several scripts need, are not reported.""",
+    fix="""Strip these characters from the text, keeping U+200D and U+200C where a script
+    or an emoji sequence needs them.""",
+    bad=example(r"""
+        {"messages": [{"role": "user", "content": "How do I enable auto\u200brenewal?"}, {"role": "assistant", "content": "Open Billing > Plan and switch on Auto\u200brenew."}]}
+    """),
+    good=example(r"""
+        {"messages": [{"role": "user", "content": "How do I enable auto-renewal?"}, {"role": "assistant", "content": "Open Billing > Plan and switch on Auto-renew."}]}
+    """),
 )
 
 #: Bidirectional embedding, override and isolate controls (FMT012).

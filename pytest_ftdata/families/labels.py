@@ -28,7 +28,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from ..config import FtdataConfig
-from ..findings import Finding, rule
+from ..findings import Finding, example, rule
 from ..formats import Example
 from ..text import compile_value_getter, label_text
 from ..label_model import LabelModelUnavailable, find_suspect_labels
@@ -39,29 +39,85 @@ from .refetch import read_again
 
 # -- rules --------------------------------------------------------------------------------
 
+def _routed(*tickets: tuple[str, str]) -> str:
+    """JSON Lines of a ticket router: the answer (the target) is the queue, the label."""
+    return "\n".join(
+        f'{{"messages": [{{"role": "system", "content": "Route the support ticket to a queue."}}, '
+        f'{{"role": "user", "content": "{text}"}}, {{"role": "assistant", "content": "{queue}"}}]}}'
+        for text, queue in tickets
+    )
+
+
 MISSING_LABEL = rule(
     code="LBL001", name="missing-label", family="labels", severity="error",
     summary="An example has no label where the `label` setting points.",
     why="""The `label` pointer resolves to nothing (or to an empty string, an object or an
-    array) in this example, so it counts toward no class. When every example of a file
-    is affected the pointer itself is usually wrong: check it against one record (for
-    `target:/intent` the target must be JSON with an `intent` key). Otherwise label the
-    example or remove it.""",
+    array) in this example, so it counts toward no class and teaches the model no
+    decision. When every example of a file is affected the pointer itself is usually
+    wrong.""",
+    fix="""Label the example or remove it. When every example is reported, check the
+    `label` pointer against one record (for `target:/intent` the target must be JSON
+    with an `intent` key).""",
+    settings=("label",),
+    bad=example(
+        r"""
+        {"messages": [{"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"intent\": \"billing\"}"}]}
+        {"messages": [{"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "{\"intent\": \"technical\"}"}]}
+        {"messages": [{"role": "user", "content": "How do I add a second admin?"}, {"role": "assistant", "content": "{\"queue\": \"account\"}"}]}
+        """,
+        label="target:/intent",
+    ),
+    good=example(
+        r"""
+        {"messages": [{"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "{\"intent\": \"billing\"}"}]}
+        {"messages": [{"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "{\"intent\": \"technical\"}"}]}
+        {"messages": [{"role": "user", "content": "How do I add a second admin?"}, {"role": "assistant", "content": "{\"intent\": \"account\"}"}]}
+        """,
+        label="target:/intent",
+    ),
 )
 UNKNOWN_LABEL = rule(
     code="LBL002", name="unknown-label", family="labels", severity="error",
     summary="An example's label is not in the expected `labels` list.",
     why="""`labels` declares the label set the model is trained to produce; this example
-    uses another value, most often a typo or a renamed class (the message suggests the
-    closest expected label). The model would learn an extra class that the product does
-    not know. Fix the label, or add it to `labels` if the class is new.""",
+    uses another value, most often a typo or a renamed class. The model would learn an
+    extra class that the product does not know.""",
+    fix="""Fix the label (the message suggests the closest expected one), or add it to
+    `labels` if the class is new.""",
+    settings=("label", "labels"),
+    bad=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("The app crashes when I upload a photo.", "technical"),
+            ("How do I add a second admin?", "account"), ("Please close my account.", "acount"),
+        ),
+        label="target", labels=["billing", "technical", "account"],
+    ),
+    good=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("The app crashes when I upload a photo.", "technical"),
+            ("How do I add a second admin?", "account"), ("Please close my account.", "account"),
+        ),
+        label="target", labels=["billing", "technical", "account"],
+    ),
 )
 EXPECTED_LABEL_ABSENT = rule(
     code="LBL003", name="expected-label-absent", family="labels", severity="error",
     summary="A label listed in `labels` has no example at all.",
     why="""The expected label set names a class that no file of the dataset contains, so
-    the model can never learn to produce it. Add examples of the label, or remove it
-    from `labels` if the class was dropped.""",
+    the model can never learn to produce it.""",
+    fix="""Add examples of the label, or remove it from `labels` if the class was dropped.""",
+    settings=("label", "labels"),
+    bad=example(
+        _routed(("I was charged twice for my plan.", "billing"), ("The app crashes when I upload a photo.", "technical")),
+        label="target", labels=["billing", "technical", "account"],
+    ),
+    good=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("The app crashes when I upload a photo.", "technical"),
+            ("How do I add a second admin?", "account"),
+        ),
+        label="target", labels=["billing", "technical", "account"],
+    ),
 )
 NEAR_MISS_LABEL = rule(
     code="LBL004", name="near-miss-label", family="labels", severity="error",
@@ -70,37 +126,114 @@ NEAR_MISS_LABEL = rule(
     `billing`, `todo-list` beside `todo_list`), or a rare value is one or two edits away
     from a common one (`todo_lsit` beside `todo_list`). The model learns them as two
     classes and splits the examples between them. Each example of the rarer variant is
-    flagged at its line: rename it to the common spelling. Declaring `labels` turns these
-    into `unknown-label` findings with a suggestion instead. Pairs of similar names that
-    are both common (`time` and `timer`) and pairs that differ in a number (`class_1`,
-    `class_2`) are not flagged. Above 3,000 distinct labels only the case, separator and
-    punctuation variants are looked for.""",
+    flagged at its line. Pairs of similar names that are both common (`time` and
+    `timer`) and pairs that differ in a number (`class_1`, `class_2`) are not flagged.
+    Above 3,000 distinct labels only the case, separator and punctuation variants are
+    looked for. Not checked when `labels` is set.""",
+    fix="""Rename the variant to the common spelling. Declaring `labels` turns these into
+    `unknown-label` findings with a suggestion instead.""",
+    settings=("label", "labels"),
+    bad=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("Please send me last year's invoices.", "billing"),
+            ("My card payment was declined.", "billing"), ("Why did my price go up?", "Billing"),
+            ("The app crashes when I upload a photo.", "technical"),
+        ),
+        label="target",
+    ),
+    good=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("Please send me last year's invoices.", "billing"),
+            ("My card payment was declined.", "billing"), ("Why did my price go up?", "billing"),
+            ("The app crashes when I upload a photo.", "technical"),
+        ),
+        label="target",
+    ),
 )
 ODD_LABEL_NAME = rule(
     code="LBL005", name="odd-label-name", family="labels", severity="warning",
     summary="A label name has stray whitespace, a control character or unusual punctuation.",
     why="""A label such as `reverted_card_payment?` or `billing ` (trailing space) works as a
     string but breaks tools that build file names, metrics keys, regular expressions or
-    prompts from labels, and a stray character is usually an export accident. Rename the
-    label everywhere it is used (data, `labels`, evaluation code), or turn this rule off
-    if the name is intended.""",
+    prompts from labels, and a stray character is usually an export accident.""",
+    fix="""Rename the label everywhere it is used (data, `labels`, evaluation code), or turn
+    this rule off if the name is intended.""",
+    settings=("label",),
+    bad=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("The app crashes when I upload a photo.", "technical"),
+            ("I want my money back for last month.", "refund_request?"),
+        ),
+        label="target",
+    ),
+    good=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("The app crashes when I upload a photo.", "technical"),
+            ("I want my money back for last month.", "refund_request"),
+        ),
+        label="target",
+    ),
 )
 TOO_FEW_EXAMPLES = rule(
     code="LBL006", name="too-few-examples", family="labels", severity="error",
     summary="A label has fewer examples in a split than `min_per_label` asks for.",
     why="""Coverage beats volume: a label with a handful of training examples is learned
-    poorly, and a label with two test examples cannot be measured. `min_per_label` is an
-    integer for the training split or a table per split (`{train = 20, validation = 5,
-    test = 5}`); without a train split the integer applies to the files with no split in
-    their name. The message gives the count in every split and how many examples to add.""",
+    poorly, and a label with two test examples cannot be measured ("For
+    classification, coverage means every label has enough examples"). `min_per_label`
+    is an integer for the training split or a table per split (`{train = 20,
+    validation = 5, test = 5}`); without a train split the integer applies to the files
+    with no split in their name. The message gives the count in every split.""",
+    fix="""Add as many examples of the label to the split as the message asks for, or merge
+    the label into a related one if it is too rare to matter.""",
+    settings=("label", "min_per_label", "splits"),
+    bad=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("My card payment was declined.", "billing"),
+            ("The app crashes when I upload a photo.", "technical"), ("Sync has stopped on my laptop.", "technical"),
+            ("How do I add a second admin?", "account"),
+        ),
+        label="target", min_per_label=2,
+    ),
+    good=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("My card payment was declined.", "billing"),
+            ("The app crashes when I upload a photo.", "technical"), ("Sync has stopped on my laptop.", "technical"),
+            ("How do I add a second admin?", "account"), ("I want to change my username.", "account"),
+        ),
+        label="target", min_per_label=2,
+    ),
 )
 LABEL_MISSING_FROM_SPLIT = rule(
     code="LBL007", name="label-missing-from-split", family="labels", severity="error",
     summary="A label appears in some splits but not in another.",
     why="""Every label must be present in train (or the model never learns it) and in
-    validation and test when those splits exist (or it is never measured). Add examples
-    of the label to the split named in the message, keeping the examples grouped by their
-    real-world source so that the splits stay independent.""",
+    validation and test when those splits exist (or it is never measured).""",
+    fix="""Add examples of the label to the split named in the message, keeping the examples
+    grouped by their real-world source so that the splits stay independent.""",
+    settings=("label", "min_per_label", "splits"),
+    bad=example(
+        {
+            "train.jsonl": _routed(
+                ("I was charged twice for my plan.", "billing"), ("The app crashes when I upload a photo.", "technical"),
+                ("How do I add a second admin?", "account"),
+            ),
+            "val.jsonl": _routed(("My card payment was declined.", "billing"), ("Sync has stopped on my laptop.", "technical")),
+        },
+        label="target",
+    ),
+    good=example(
+        {
+            "train.jsonl": _routed(
+                ("I was charged twice for my plan.", "billing"), ("The app crashes when I upload a photo.", "technical"),
+                ("How do I add a second admin?", "account"),
+            ),
+            "val.jsonl": _routed(
+                ("My card payment was declined.", "billing"), ("Sync has stopped on my laptop.", "technical"),
+                ("I want to change my username.", "account"),
+            ),
+        },
+        label="target",
+    ),
 )
 LABEL_IMBALANCE = rule(
     code="LBL008", name="label-imbalance", family="labels", severity="error",
@@ -108,8 +241,26 @@ LABEL_IMBALANCE = rule(
     why="""A classifier trained on a heavily skewed label distribution learns the prior rather
     than the boundary, and its accuracy hides poor recall on the rare labels. The ratio
     is the count of the most common label over the count of the rarest present label, per
-    split. Add examples of the rare labels, downsample the common ones, or raise
+    split.""",
+    fix="""Add examples of the rare labels or downsample the common ones, or raise
     `max_label_imbalance` if the skew matches production and you evaluate per label.""",
+    settings=("label", "max_label_imbalance"),
+    bad=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("Please send me last year's invoices.", "billing"),
+            ("My card payment was declined.", "billing"), ("Why did my price go up?", "billing"),
+            ("The app crashes when I upload a photo.", "technical"),
+        ),
+        label="target", max_label_imbalance=3.0,
+    ),
+    good=example(
+        _routed(
+            ("I was charged twice for my plan.", "billing"), ("Please send me last year's invoices.", "billing"),
+            ("My card payment was declined.", "billing"), ("Why did my price go up?", "billing"),
+            ("The app crashes when I upload a photo.", "technical"), ("Sync has stopped on my laptop.", "technical"),
+        ),
+        label="target", max_label_imbalance=3.0,
+    ),
 )
 CONFUSABLE_TOO_FEW = rule(
     code="LBL009", name="confusable-too-few", family="labels", severity="error",
@@ -117,22 +268,65 @@ CONFUSABLE_TOO_FEW = rule(
     why="""`confusable` lists label pairs (or groups) that look alike, such as `todo_list` and
     `reminder`. "Examples where two labels look similar" are where a model fails first,
     so both sides need at least the minimum (`min_per_label`, or at least one example when
-    no minimum is set) in every split. Add examples of the named side, ideally ones close
-    to the boundary with its partner.""",
+    no minimum is set) in every split.""",
+    fix="""Add examples of the named side to the split, ideally ones close to the boundary
+    with its partner.""",
+    settings=("label", "confusable", "min_per_label"),
+    bad=example(
+        {
+            "train.jsonl": _routed(
+                ("Please cancel my subscription.", "cancel_subscription"),
+                ("I want to stop paying for a few months.", "pause_subscription"),
+            ),
+            "val.jsonl": _routed(("End my plan at the end of the month.", "cancel_subscription")),
+        },
+        label="target", confusable=[["cancel_subscription", "pause_subscription"]],
+    ),
+    good=example(
+        {
+            "train.jsonl": _routed(
+                ("Please cancel my subscription.", "cancel_subscription"),
+                ("I want to stop paying for a few months.", "pause_subscription"),
+            ),
+            "val.jsonl": _routed(
+                ("End my plan at the end of the month.", "cancel_subscription"),
+                ("Can I put my plan on hold while I travel?", "pause_subscription"),
+            ),
+        },
+        label="target", confusable=[["cancel_subscription", "pause_subscription"]],
+    ),
 )
 UNKNOWN_CONFUSABLE_LABEL = rule(
     code="LBL010", name="unknown-confusable-label", family="labels", severity="error",
     summary="A label named in `confusable` occurs nowhere in the dataset.",
     why="""A `confusable` pair names a label that no example uses and `labels` does not
-    declare: usually a typo in the config, which would leave the pair unchecked. The
-    message suggests the closest label found in the data.""",
+    declare: usually a typo in the config, which would leave the pair unchecked.""",
+    fix="""Fix the name in `confusable` (the message suggests the closest label found in the
+    data), or remove the pair if the class was dropped.""",
+    settings=("label", "confusable", "labels"),
+    bad=example(
+        _routed(
+            ("Please cancel my subscription.", "cancel_subscription"),
+            ("I want to stop paying for a few months.", "pause_subscription"),
+        ),
+        label="target", confusable=[["cancel_subscription", "pause_subscripton"]],
+    ),
+    good=example(
+        _routed(
+            ("Please cancel my subscription.", "cancel_subscription"),
+            ("I want to stop paying for a few months.", "pause_subscription"),
+        ),
+        label="target", confusable=[["cancel_subscription", "pause_subscription"]],
+    ),
 )
 TOO_MANY_LABELS = rule(
     code="LBL011", name="too-many-labels", family="labels", severity="warning",
     summary="The `label` setting yields so many distinct values that it is not a class label.",
     why="""More than 10,000 distinct labels usually means `label` points at free text or an
     id (`label = "target"` on a generation dataset). Counting stops at that many labels,
-    and the spelling and imbalance checks are skipped. Point `label` at the class field.""",
+    and the spelling and imbalance checks are skipped.""",
+    fix="""Point `label` at the class field, or unset it for a dataset that has no classes.""",
+    settings=("label",),
 )
 
 SUSPECT_LABEL = rule(

@@ -18,7 +18,7 @@ shared with `duplicates` (`fingerprints.py`).
 
 from __future__ import annotations
 
-from ..findings import Finding, rule
+from ..findings import Finding, example, rule
 from .base import DatasetFamily
 from .duplicates import OPEN_ENDED
 from .fingerprints import (
@@ -43,9 +43,32 @@ SHARED_INPUT = rule(
     why="""The input is identical, or identical after normalizing Unicode, case and
     whitespace, in train and validation or test, or in validation and test, with the
     same target. The model is evaluated on an example it trained on, so the score
-    measures memory, not generalization (and two evaluation splits that share examples
-    are not independent). Keep the example in train only, or in one evaluation split,
-    and delete the other copies.""",
+    measures memory, not generalization ("You did not measure generalization, you
+    measured memory"), and two evaluation splits that share examples are not
+    independent. The system prompt does not matter here: an answer memorized under one
+    prompt is still memorized.""",
+    fix="""Keep the example in train only (or, between validation and test, in one of them)
+    and delete the other copies; replace them with new evaluation examples if the split
+    gets too small.""",
+    settings=("ignore_punctuation", "splits"),
+    bad=example({
+        "train.jsonl": """
+            {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+            {"messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+        """,
+        "test.jsonl": """
+            {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        """,
+    }),
+    good=example({
+        "train.jsonl": """
+            {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+            {"messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+        """,
+        "test.jsonl": """
+            {"messages": [{"role": "user", "content": "How do I turn on two-factor sign-in?"}, {"role": "assistant", "content": "Open Settings > Security and choose Two-factor sign-in."}]}
+        """,
+    }),
 )
 NEAR_DUPLICATE_LEAK = rule(
     code="LEAK002", name="near-duplicate-leak", family="leakage", severity="warning",
@@ -54,7 +77,27 @@ NEAR_DUPLICATE_LEAK = rule(
     a punctuation or wording variant) across splits. Evaluation on a near copy of a
     training example still measures memory. A warning, because short inputs can be
     close and still be different tasks ("turn on the lights" and "turn off the
-    lights"); delete or rewrite the evaluation copy, or keep the pair in one split.""",
+    lights").""",
+    fix="""Delete or rewrite the evaluation copy, or keep the pair in one split.""",
+    settings=("near_duplicate_threshold", "ignore_punctuation", "splits"),
+    bad=example({
+        "train.jsonl": """
+            {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+            {"messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+        """,
+        "test.jsonl": """
+            {"messages": [{"role": "user", "content": "How do I reset my passwrod?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+        """,
+    }),
+    good=example({
+        "train.jsonl": """
+            {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page; we e-mail you a link."}]}
+            {"messages": [{"role": "user", "content": "How do I change my e-mail address?"}, {"role": "assistant", "content": "Open Settings > Profile and edit E-mail."}]}
+        """,
+        "test.jsonl": """
+            {"messages": [{"role": "user", "content": "The password reset link never arrives."}, {"role": "assistant", "content": "Check the spam folder, then add noreply@acme.example to your contacts and ask for a new link."}]}
+        """,
+    }),
 )
 GROUP_LEAK = rule(
     code="LEAK003", name="group-leak", family="leakage", severity="error",
@@ -62,8 +105,34 @@ GROUP_LEAK = rule(
     why="""With `group_by` set to a JSON Pointer (`/metadata/ticket_id`), every group must sit
     in exactly one split. "If ten examples come from the same customer ticket, do not put
     eight in train and two in validation. The validation examples will be too similar to
-    training." The message lists the group's lines in each split; move the whole group
-    into one split (split by group id, not by example).""",
+    training." The message lists the group's lines in each split.""",
+    fix="""Move the whole group into one split: assign splits by group id, not by example
+    (for example by hashing the group id).""",
+    settings=("group_by", "splits"),
+    bad=example(
+        {
+            "train.jsonl": """
+                {"messages": [{"role": "user", "content": "The app logs me out every few minutes."}, {"role": "assistant", "content": "Please update to version 4.2, which fixes session renewal."}], "metadata": {"ticket_id": "T-5521"}}
+                {"messages": [{"role": "user", "content": "How do I export my contacts?"}, {"role": "assistant", "content": "Open Contacts, choose Export and pick CSV."}], "metadata": {"ticket_id": "T-5530"}}
+            """,
+            "val.jsonl": """
+                {"messages": [{"role": "user", "content": "I updated to 4.2 and it still logs me out."}, {"role": "assistant", "content": "Then clear the app's data once and sign in again; the old session is cached."}], "metadata": {"ticket_id": "T-5521"}}
+            """,
+        },
+        group_by="/metadata/ticket_id",
+    ),
+    good=example(
+        {
+            "train.jsonl": """
+                {"messages": [{"role": "user", "content": "The app logs me out every few minutes."}, {"role": "assistant", "content": "Please update to version 4.2, which fixes session renewal."}], "metadata": {"ticket_id": "T-5521"}}
+                {"messages": [{"role": "user", "content": "I updated to 4.2 and it still logs me out."}, {"role": "assistant", "content": "Then clear the app's data once and sign in again; the old session is cached."}], "metadata": {"ticket_id": "T-5521"}}
+            """,
+            "val.jsonl": """
+                {"messages": [{"role": "user", "content": "How do I export my contacts?"}, {"role": "assistant", "content": "Open Contacts, choose Export and pick CSV."}], "metadata": {"ticket_id": "T-5530"}}
+            """,
+        },
+        group_by="/metadata/ticket_id",
+    ),
 )
 CROSS_SPLIT_CONFLICT = rule(
     code="LEAK004", name="cross-split-conflict", family="leakage", severity="error",
@@ -71,8 +140,27 @@ CROSS_SPLIT_CONFLICT = rule(
     why="""The input (after normalization) appears in two splits with different targets or
     labels, such as CLINC150's "turn up your volume", `whisper_mode` in train and
     `change_volume` in validation. It is a leak and a contradiction at once: training
-    teaches one answer while evaluation scores another. Decide the right target, fix
-    it, and keep the example in one split only.""",
+    teaches one answer while evaluation scores another.""",
+    fix="""Decide the right target, fix it, and keep the example in one split only.""",
+    settings=("label", "ignore_punctuation", "splits"),
+    bad=example({
+        "train.jsonl": """
+            {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "billing"}]}
+            {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "technical"}]}
+        """,
+        "val.jsonl": """
+            {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "account"}]}
+        """,
+    }),
+    good=example({
+        "train.jsonl": """
+            {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I was charged twice for my plan."}, {"role": "assistant", "content": "billing"}]}
+            {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "The app crashes when I upload a photo."}, {"role": "assistant", "content": "technical"}]}
+        """,
+        "val.jsonl": """
+            {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I cannot add a second admin to my workspace."}, {"role": "assistant", "content": "account"}]}
+        """,
+    }),
 )
 
 SPLIT_RANK = {name: rank for rank, name in enumerate(SPLIT_ORDER)}

@@ -20,18 +20,38 @@ from __future__ import annotations
 import math
 from array import array
 
-from ..findings import Finding, rule
+from ..findings import Finding, example, rule
 from ..formats import Example
 from ..tokens import TokenCounter, get_counter
 from .base import FileFamily, FileContext
 from .turns import scoped_texts, turn_label
 
+#: A log pasted into a ticket: what the examples of the length rules are made too long with.
+_PASTED_LOG = "2024-05-02T10:14:07Z WARN sync-agent retrying upload of batch 17 after a timeout (attempt 3)\\n" * 14
+
 EXAMPLE_TOO_LONG = rule(
     code="LEN001", name="example-too-long", family="length", severity="error",
     summary="An example has more characters than `max_chars`.",
     why="""The characters of all turns of the example (for preference pairs: the prompt and
-    the longer of the two answers) exceed `max_chars`. Shorten the example, split the
+    the longer of the two answers) exceed `max_chars`. An example over the model's
+    context is truncated or rejected by the trainer, and one runaway example can
+    dominate a batch.""",
+    fix="""Shorten the example (trim pasted material to what the answer needs), split the
     conversation, or drop it.""",
+    settings=("max_chars",),
+    bad=example(
+        '{"messages": [{"role": "user", "content": "Sync stopped on my laptop, here is the log: '
+        + _PASTED_LOG
+        + '"}, {"role": "assistant", "content": "The upload times out: pause the VPN or allow sync.acme.example '
+        'in your firewall, then choose Resume sync."}]}',
+        max_chars=600,
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "Sync stopped on my laptop; the log says: retrying upload of batch 17 after a timeout (attempt 3)"}, {"role": "assistant", "content": "The upload times out: pause the VPN or allow sync.acme.example in your firewall, then choose Resume sync."}]}
+        """,
+        max_chars=600,
+    ),
 )
 EXAMPLE_TOO_MANY_TOKENS = rule(
     code="LEN002", name="example-too-many-tokens", family="length", severity="error",
@@ -39,28 +59,82 @@ EXAMPLE_TOO_MANY_TOKENS = rule(
     why="""The tokens of all turns (content only, without the few tokens a chat template
     adds per message) exceed `max_tokens`, so the trainer would truncate or reject
     the example. Tokens are counted with `tokenizer` (tiktoken, a `tokenizer.json`, or
-    the estimate, which the message calls an estimate). Set `max_tokens` a little
-    below the context length of the model you tune.""",
+    the estimate, which the message calls an estimate).""",
+    fix="""Set `max_tokens` a little below the context length of the model you tune, then
+    shorten, split or drop the examples over it.""",
+    settings=("max_tokens", "tokenizer"),
+    bad=example(
+        '{"messages": [{"role": "user", "content": "Sync stopped on my laptop, here is the log: '
+        + _PASTED_LOG
+        + '"}, {"role": "assistant", "content": "The upload times out: pause the VPN or allow sync.acme.example '
+        'in your firewall, then choose Resume sync."}]}',
+        max_tokens=120, tokenizer="estimate",
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "Sync stopped on my laptop; the log says: retrying upload of batch 17 after a timeout (attempt 3)"}, {"role": "assistant", "content": "The upload times out: pause the VPN or allow sync.acme.example in your firewall, then choose Resume sync."}]}
+        """,
+        max_tokens=120, tokenizer="estimate",
+    ),
 )
 TURN_TOO_LONG = rule(
     code="LEN003", name="turn-too-long", family="length", severity="error",
     summary="A turn has more characters than `max_turn_chars`.",
     why="""One turn (a pasted document, a looping answer) is longer than `max_turn_chars`.
-    Long single turns are usually export mistakes; trim them.""",
+    Long single turns are usually export mistakes, and a long answer teaches the model
+    to answer at that length.""",
+    fix="""Trim the turn to what the example needs, or split the conversation.""",
+    settings=("max_turn_chars",),
+    bad=example(
+        """
+        {"messages": [{"role": "user", "content": "How do I cancel?"}, {"role": "assistant", "content": "To cancel, open Billing > Plan and choose Cancel plan. To cancel, open Billing > Plan and choose Cancel plan. To cancel, open Billing > Plan and choose Cancel plan. To cancel, open Billing > Plan and choose Cancel plan. To cancel, open Billing > Plan and choose Cancel plan."}]}
+        """,
+        max_turn_chars=200,
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "How do I cancel?"}, {"role": "assistant", "content": "To cancel, open Billing > Plan and choose Cancel plan."}]}
+        """,
+        max_turn_chars=200,
+    ),
 )
 TURN_TOO_MANY_TOKENS = rule(
     code="LEN004", name="turn-too-many-tokens", family="length", severity="error",
     summary="A turn has more tokens than `max_turn_tokens`.",
-    why="""Like LEN002 for a single turn: useful to cap answer length (the model learns
-    to produce answers as long as its targets).""",
+    why="""Like LEN002 for a single turn, counted with `tokenizer`. Useful to cap answer
+    length: the model learns to produce answers as long as its targets.""",
+    fix="""Trim the turn below `max_turn_tokens` (keep the answer to what the user asked),
+    or split the conversation.""",
+    settings=("max_turn_tokens", "tokenizer"),
+    bad=example(
+        """
+        {"messages": [{"role": "user", "content": "Can I change my plan?"}, {"role": "assistant", "content": "Yes. Plans can be changed at any time from Billing > Plan. Upgrades apply immediately and are charged pro rata for the rest of the month; downgrades apply at the next renewal, and any storage above the new limit becomes read-only until you delete files or upgrade again. Annual plans can be changed too, but the price difference is credited, not refunded."}]}
+        """,
+        max_turn_tokens=40, tokenizer="estimate",
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "Can I change my plan?"}, {"role": "assistant", "content": "Yes, at any time under Billing > Plan: upgrades apply now, downgrades at the next renewal."}]}
+        """,
+        max_turn_tokens=40, tokenizer="estimate",
+    ),
 )
 BLANK_ANSWER = rule(
     code="LEN005", name="blank-answer", family="length", severity="error",
     summary="An answer has no visible text that the schema check would see as empty.",
     why="""A target made only of invisible characters (zero-width spaces, byte order marks,
     other format characters), or an empty or blank rejected answer of a preference
-    pair. Plain empty and whitespace-only targets are reported by the schema check as
-    SCH104 and not again here.""",
+    pair. It looks filled in but teaches the model to answer with nothing (or compares
+    a real answer with nothing). Plain empty and whitespace-only targets are reported by
+    the schema check as SCH104 and not again here.""",
+    fix="""Write the answer, or drop the example; for a preference pair, write a real
+    unwanted answer to compare with.""",
+    bad=example(r"""
+        {"messages": [{"role": "user", "content": "Do you have a referral programme?"}, {"role": "assistant", "content": "\u200b"}]}
+    """),
+    good=example(r"""
+        {"messages": [{"role": "user", "content": "Do you have a referral programme?"}, {"role": "assistant", "content": "Yes: you and your friend each get one month free when they subscribe."}]}
+    """),
 )
 ENDS_ON_USER_TURN = rule(
     code="LEN006", name="ends-on-user-turn", family="length", severity="error",
@@ -69,7 +143,36 @@ ENDS_ON_USER_TURN = rule(
     turn: the answer being judged is missing, so the pair teaches nothing about it.
     Chat and ShareGPT conversations that end on a user or tool turn are reported by
     the schema check as SCH106, and transcripts with an empty final answer as SCH104.""",
+    fix="""End both conversations with the assistant answer being judged (cut the trailing
+    user turn, or add the answer).""",
+    bad=example("""
+        {"chosen": [{"role": "user", "content": "My package is late."}, {"role": "assistant", "content": "Sorry about that: I have opened a trace with the carrier."}, {"role": "user", "content": "Thanks."}], "rejected": [{"role": "user", "content": "My package is late."}, {"role": "assistant", "content": "Packages are sometimes late."}]}
+    """),
+    good=example("""
+        {"chosen": [{"role": "user", "content": "My package is late."}, {"role": "assistant", "content": "Sorry about that: I have opened a trace with the carrier."}], "rejected": [{"role": "user", "content": "My package is late."}, {"role": "assistant", "content": "Packages are sometimes late."}]}
+    """),
 )
+_TWENTY_TICKETS = """
+    {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page."}]}
+    {"messages": [{"role": "user", "content": "Can I change my username?"}, {"role": "assistant", "content": "Yes, once every 30 days under Settings > Profile."}]}
+    {"messages": [{"role": "user", "content": "Where is my invoice?"}, {"role": "assistant", "content": "Under Billing > History, next to each payment."}]}
+    {"messages": [{"role": "user", "content": "Do you ship to Canada?"}, {"role": "assistant", "content": "Yes, in 5 to 8 business days."}]}
+    {"messages": [{"role": "user", "content": "Is there a dark mode?"}, {"role": "assistant", "content": "Yes: Settings > Appearance > Dark."}]}
+    {"messages": [{"role": "user", "content": "Can I pause my plan?"}, {"role": "assistant", "content": "Yes, for up to three months under Billing > Plan."}]}
+    {"messages": [{"role": "user", "content": "Do you have an API?"}, {"role": "assistant", "content": "Yes, a REST API on every paid plan."}]}
+    {"messages": [{"role": "user", "content": "How do I add a team member?"}, {"role": "assistant", "content": "Open Settings > Team and choose Invite."}]}
+    {"messages": [{"role": "user", "content": "Can I pay by bank transfer?"}, {"role": "assistant", "content": "Yes: choose Bank transfer at checkout."}]}
+    {"messages": [{"role": "user", "content": "Is my data backed up?"}, {"role": "assistant", "content": "Yes, every night, kept for 30 days."}]}
+    {"messages": [{"role": "user", "content": "Can I export my contacts?"}, {"role": "assistant", "content": "Yes: open Contacts and choose Export."}]}
+    {"messages": [{"role": "user", "content": "Do you support single sign-on?"}, {"role": "assistant", "content": "Yes, SAML and OIDC on the Business plan."}]}
+    {"messages": [{"role": "user", "content": "Can I change the language?"}, {"role": "assistant", "content": "Yes: Settings > Language."}]}
+    {"messages": [{"role": "user", "content": "Is there a student discount?"}, {"role": "assistant", "content": "Yes, 30% off with a student e-mail address."}]}
+    {"messages": [{"role": "user", "content": "How do I close my account?"}, {"role": "assistant", "content": "Open Settings > Account and choose Close account."}]}
+    {"messages": [{"role": "user", "content": "Can I get a receipt?"}, {"role": "assistant", "content": "Yes: every payment has one under Billing > History."}]}
+    {"messages": [{"role": "user", "content": "Which browsers work?"}, {"role": "assistant", "content": "The last two versions of Chrome, Firefox, Safari and Edge."}]}
+    {"messages": [{"role": "user", "content": "Can I archive a project?"}, {"role": "assistant", "content": "Yes: open the project, then Settings > Archive."}]}
+    {"messages": [{"role": "user", "content": "Where are my files stored?"}, {"role": "assistant", "content": "In the region you chose at sign-up."}]}
+"""
 LENGTH_OUTLIER = rule(
     code="LEN007", name="length-outlier", family="length", severity="warning",
     summary="An example is far longer or shorter than the rest of its file.",
@@ -77,15 +180,45 @@ LENGTH_OUTLIER = rule(
     median absolute deviation of the file: an example more than 3.5 robust standard
     deviations away and at least 4 times longer (or shorter) than the median is
     reported. Such examples are often pasted logs, looping generations or truncated
-    exports. Needs at least 20 examples in the file. A warning: it does not fail the run.""",
+    exports, and one of them can teach more (or less) than the rest of the file. Needs
+    at least 20 examples in the file. A warning: it does not fail the run.""",
+    fix="""Look at the example: trim a pasted log or a looping answer, complete a truncated
+    one, or drop it. Keep it when it is a real case the model must handle.""",
+    bad=example(
+        _TWENTY_TICKETS.strip() + "\n"
+        '{"messages": [{"role": "user", "content": "Sync stopped on my laptop, here is the log: '
+        + _PASTED_LOG
+        + '"}, {"role": "assistant", "content": "Pause the VPN or allow sync.acme.example, then choose Resume sync."}]}'
+    ),
+    good=example(
+        _TWENTY_TICKETS.strip() + "\n"
+        '{"messages": [{"role": "user", "content": "Sync stopped on my laptop: upload timeouts."}, '
+        '{"role": "assistant", "content": "Pause the VPN or allow sync.acme.example, then choose Resume sync."}]}'
+    ),
 )
 TOKENIZER_UNAVAILABLE = rule(
     code="LEN008", name="tokenizer-unavailable", family="length", severity="warning",
     summary="The configured tokenizer cannot be used; token counts are estimates.",
     why="""`tokenizer` names tiktoken or a `tokenizer.json` that cannot be loaded offline
     (not installed, the encoding not in tiktoken's cache, a missing file). Token limits
-    are then checked with the estimate. Install the tokenizer, cache its encoding, or
-    set `tokenizer = "estimate"` to make the choice explicit.""",
+    are then checked with the estimate, which can be off by a few percent, so examples
+    just over `max_tokens` may pass. Only looked at when a token limit is set.""",
+    fix="""Install the tokenizer, cache its encoding (TIKTOKEN_CACHE_DIR), or fix the path of
+    the `tokenizer.json` (relative to the config file that sets it); or set
+    `tokenizer = "estimate"` to make the choice explicit.""",
+    settings=("tokenizer", "max_tokens", "max_turn_tokens"),
+    bad=example(
+        """
+        {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page."}]}
+        """,
+        max_tokens=4000, tokenizer="data/tokenizer.json",
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page."}]}
+        """,
+        max_tokens=4000, tokenizer="estimate",
+    ),
 )
 
 HUGE_EXAMPLE = rule(
@@ -94,8 +227,23 @@ HUGE_EXAMPLE = rule(
     why="""An example of more than `huge_example_chars` characters (default 1,000,000, about
     250,000 tokens: beyond the context any fine-tuning job accepts) is a pasted log, a
     file dumped into a turn or an export accident, and it is reported even when no length
-    limit is configured. Set `max_chars` (or `max_tokens`) to the limit of your model to
-    replace this safety net with a real limit.""",
+    limit is configured.""",
+    fix="""Remove the example or cut it down. Set `max_chars` (or `max_tokens`) to the limit
+    of your model to replace this safety net with a real limit.""",
+    settings=("huge_example_chars", "max_chars"),
+    bad=example(
+        '{"messages": [{"role": "user", "content": "Sync stopped on my laptop, here is the log: '
+        + _PASTED_LOG
+        + '"}, {"role": "assistant", "content": "The upload times out: pause the VPN or allow sync.acme.example '
+        'in your firewall, then choose Resume sync."}]}',
+        huge_example_chars=1000,
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "Sync stopped on my laptop; the log says: retrying upload of batch 17 after a timeout (attempt 3)"}, {"role": "assistant", "content": "The upload times out: pause the VPN or allow sync.acme.example in your firewall, then choose Resume sync."}]}
+        """,
+        huge_example_chars=1000,
+    ),
 )
 
 #: Findings listed one by one per rule and file; the rest are summed up in one finding.

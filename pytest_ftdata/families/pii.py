@@ -19,7 +19,7 @@ from array import array
 from typing import NamedTuple
 
 from ..detectors import KIND_NAMES, gates, scan
-from ..findings import Finding, Rule, rule
+from ..findings import Finding, Rule, example, rule
 from ..formats import Example
 from ..patterns import BoundedPattern, PatternTooSlow
 from ..redact import mask
@@ -29,47 +29,99 @@ from .turns import scoped_texts, turn_label
 
 # -- rules --------------------------------------------------------------------------------
 
+#: What every `PII` rule reads: the family switch, the kinds and roles looked at, and the
+#: allow-lists (`pii.allow_domains` applies to e-mail addresses and URLs only).
+_PII_SETTINGS = ("pii.enabled", "pii.kinds", "pii.roles", "pii.allow", "pii.allow_patterns", "pii.allow_ids", "id_field")
+
 EMAIL = rule(
     code="PII001", name="email-address", family="pii", severity="error",
     summary="A turn contains an e-mail address.",
-    why="""An e-mail address identifies a person and is memorised verbatim by a fine-tune;
-    a support log pasted into training data usually carries the customer's. Replace it
-    with a placeholder such as `[EMAIL]` or an address at `example.com`. Addresses at
-    the domains in `pii.allow_domains` and their subdomains, at the documentation
-    domains `example.com`, `example.org` and `example.net`, and at the reserved
-    `.test`, `.example`, `.invalid` and `.localhost` top-level domains are not
-    reported.""",
+    why="""An e-mail address identifies a person and is memorised verbatim by a fine-tune,
+    which can then repeat it to someone else; a support log pasted into training data
+    usually carries the customer's ("Leave out secrets and personal data unless there is
+    a strong, compliant reason and a retention plan"). Addresses at the domains in
+    `pii.allow_domains` and their subdomains, at the documentation domains
+    `example.com`, `example.org` and `example.net`, and at the reserved `.test`,
+    `.example`, `.invalid` and `.localhost` top-level domains are not reported.""",
+    fix="""Replace the address with a placeholder such as `[EMAIL]` or an address at
+    `example.com`. Allow a public address that belongs in the answers (your support
+    desk's) with `pii.allow`, or its domain with `pii.allow_domains`.""",
+    settings=_PII_SETTINGS + ("pii.allow_domains",),
+    bad=example("""
+        {"messages": [{"role": "user", "content": "Please send my invoices to jane.doe@acme-mail.io from now on."}, {"role": "assistant", "content": "Done: invoices now go to jane.doe@acme-mail.io."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "Please send my invoices to [EMAIL] from now on."}, {"role": "assistant", "content": "Done: invoices now go to [EMAIL]."}]}
+    """),
 )
 PHONE = rule(
     code="PII002", name="phone-number", family="pii", severity="error",
     summary="A turn contains a phone number.",
-    why="""International numbers (`+44 20 7946 0958`, `0044 ...`), North American numbers
+    why="""A phone number identifies a person, and a fine-tune can repeat it. International
+    numbers (`+44 20 7946 0958`, `0044 ...`), North American numbers
     (`(512) 555-0202`, `512-555-0202`, `+1 512.555.0202`) and grouped national numbers
     with a trunk prefix (`020 7946 0958`, `06 12 34 56 78`) are found; bare runs of
     digits are not, as they are usually ids. The fictional range 555-0100 to 555-0199 is
-    not reported. Replace real numbers with a placeholder such as `[PHONE]`.""",
+    not reported.""",
+    fix="""Replace real numbers with a placeholder such as `[PHONE]` (or a number in the
+    fictional 555-0100 to 555-0199 range); allow a public number, such as your hotline,
+    with `pii.allow`.""",
+    settings=_PII_SETTINGS,
+    bad=example("""
+        {"messages": [{"role": "user", "content": "Can someone call me back on +44 20 7946 0321?"}, {"role": "assistant", "content": "Yes: an agent will call +44 20 7946 0321 within the hour."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "Can someone call me back on [PHONE]?"}, {"role": "assistant", "content": "Yes: an agent will call [PHONE] within the hour."}]}
+    """),
 )
 PAYMENT_CARD = rule(
     code="PII003", name="payment-card-number", family="pii", severity="error",
     summary="A turn contains a payment card number.",
     why="""A run of 13 to 19 digits (optionally grouped by spaces or dashes) with the prefix
     of a card network and a valid Luhn checksum. Card numbers must never reach a
-    training set (PCI DSS). Well-known test numbers such as `4242 4242 4242 4242` are
-    not reported.""",
+    training set (PCI DSS): a model that memorised one can print it for anyone. Well-known
+    test numbers such as `4242 4242 4242 4242` are not reported.""",
+    fix="""Delete the number or replace it with a placeholder such as `[CARD]`; where the
+    conversation needs to name the card, keep only its last four digits.""",
+    settings=_PII_SETTINGS,
+    bad=example("""
+        {"messages": [{"role": "user", "content": "My card 4111 2222 3333 4448 was charged twice this month."}, {"role": "assistant", "content": "I see two charges of 12.00 EUR on 3 May; I have refunded the second one."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "My card ending in 4448 was charged twice this month."}, {"role": "assistant", "content": "I see two charges of 12.00 EUR on 3 May; I have refunded the second one."}]}
+    """),
 )
 IBAN = rule(
     code="PII004", name="iban", family="pii", severity="error",
     summary="A turn contains an IBAN.",
     why="""An International Bank Account Number with the length of its country and a valid
-    mod-97 checksum, written with or without spaces. The documentation examples
+    mod-97 checksum, written with or without spaces. It identifies a person's bank
+    account, and a fine-tune can repeat it. The documentation examples
     `DE89 3704 0044 0532 0130 00` and `GB82 WEST 1234 5698 7654 32` are not reported.""",
+    fix="""Replace it with a placeholder such as `[IBAN]`.""",
+    settings=_PII_SETTINGS,
+    bad=example("""
+        {"messages": [{"role": "user", "content": "Please refund me to DE87 1234 5678 1234 5678 90."}, {"role": "assistant", "content": "The refund of 49.00 EUR is on its way to your account and arrives within 3 business days."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "Please refund me to [IBAN]."}, {"role": "assistant", "content": "The refund of 49.00 EUR is on its way to your account and arrives within 3 business days."}]}
+    """),
 )
 SSN = rule(
     code="PII005", name="us-ssn", family="pii", severity="error",
     summary="A turn contains a US Social Security number.",
     why="""A number written `AAA-GG-SSSS` with a valid area (not 000, 666 or 9xx), group and
-    serial. Undashed nine-digit numbers are not reported: they are usually ids. The
+    serial. It is the key to a person's identity in the US, and a fine-tune can repeat
+    it. Undashed nine-digit numbers are not reported: they are usually ids. The
     advertising sample numbers `123-45-6789` and `078-05-1120` are not reported.""",
+    fix="""Replace it with a placeholder such as `[SSN]`.""",
+    settings=_PII_SETTINGS,
+    bad=example("""
+        {"messages": [{"role": "user", "content": "For the 1099 form, my SSN is 401-27-3859."}, {"role": "assistant", "content": "Thanks. Please enter it in the secure tax form under Billing > Tax rather than in the chat."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "For the 1099 form, my SSN is [SSN]."}, {"role": "assistant", "content": "Thanks. Please enter it in the secure tax form under Billing > Tax rather than in the chat."}]}
+    """),
 )
 IP_ADDRESS = rule(
     code="PII006", name="ip-address", family="pii", severity="warning",
@@ -77,7 +129,17 @@ IP_ADDRESS = rule(
     why="""A public IPv4 or IPv6 address can identify a user or a host. Private, loopback,
     link-local and documentation ranges (`192.0.2.0/24`, `2001:db8::/32`) are not
     reported. A warning, because public addresses of well-known services (`8.8.8.8`)
-    are common in technical answers; allow those with `pii.allow`.""",
+    are common in technical answers.""",
+    fix="""Replace a user's or a host's address with a placeholder such as `[IP]` or an
+    address of a documentation range; allow the addresses of well-known services with
+    `pii.allow`.""",
+    settings=_PII_SETTINGS,
+    bad=example("""
+        {"messages": [{"role": "user", "content": "I am locked out after too many attempts. My IP is 185.41.22.7."}, {"role": "assistant", "content": "I have lifted the block; please wait five minutes and sign in again."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "I am locked out after too many attempts. My IP is [IP]."}, {"role": "assistant", "content": "I have lifted the block; please wait five minutes and sign in again."}]}
+    """),
 )
 API_KEY = rule(
     code="PII010", name="api-key", family="pii", severity="error",
@@ -87,28 +149,68 @@ API_KEY = rule(
     GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), OpenAI keys
     (`sk-...`, `sk-proj-...`), Anthropic keys (`sk-ant-...`), Slack tokens (`xoxb-...`)
     and webhook URLs, Google API keys (`AIza...`) and Stripe secret keys (`sk_live_`,
-    `rk_live_`, `sk_test_`). A key in training data can be reproduced by the model;
-    revoke it, then remove it. Values containing `EXAMPLE`, long runs of one character
-    or template brackets are taken for placeholders.""",
+    `rk_live_`, `sk_test_`). A key in training data can be reproduced by the model for
+    anyone who asks. Values containing `EXAMPLE`, long runs of one character or
+    template brackets are taken for placeholders.""",
+    fix="""Revoke the key first (it has leaked already), then remove it from the data or
+    replace it with a placeholder such as `[GITHUB_TOKEN]`.""",
+    settings=_PII_SETTINGS,
+    bad=example("""
+        {"messages": [{"role": "user", "content": "The deploy hook fails; I set GITHUB_TOKEN=ghp_R7mK2xQ9pL4vN8wZ3cT6yB1hJ5dF0gS2aE7u in the settings."}, {"role": "assistant", "content": "The token needs the repo scope. Revoke this one, since it was shared in chat, and create a new token with repo selected."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "The deploy hook fails; I set GITHUB_TOKEN=[GITHUB_TOKEN] in the settings."}, {"role": "assistant", "content": "The token needs the repo scope. Revoke this one, since it was shared in chat, and create a new token with repo selected."}]}
+    """),
 )
 JWT = rule(
     code="PII011", name="jwt", family="pii", severity="error",
     summary="A turn contains a JSON Web Token.",
     why="""A `header.payload.signature` token whose header decodes to JSON. Session tokens
-    grant access until they expire and their payload often names the user.""",
+    grant access until they expire and their payload often names the user; a model that
+    memorised one can hand it out.""",
+    fix="""Replace the token with a placeholder such as `[JWT]`; if it may still be valid,
+    revoke the session.""",
+    settings=_PII_SETTINGS,
+    bad=example("""
+        {"messages": [{"role": "user", "content": "The API says 401 with my token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJjdXN0LTQ4MjEiLCJleHAiOjE3NjcyMjU2MDB9.Xk2pQ8rT5vW1yZ4bN7cM0dF3gH6jK9lA2sD5fG8hJ1k"}, {"role": "assistant", "content": "That token has expired: tokens last one hour. Request a new one from /oauth/token."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "The API says 401 with my token [JWT]"}, {"role": "assistant", "content": "That token has expired: tokens last one hour. Request a new one from /oauth/token."}]}
+    """),
 )
 PRIVATE_KEY = rule(
     code="PII012", name="private-key", family="pii", severity="error",
     summary="A turn contains a private key block.",
-    why="""A PEM (`-----BEGIN ... PRIVATE KEY-----`), OpenSSH, PGP or PuTTY private key. The
-    whole block is masked in every output. Revoke the key and remove the block.""",
+    why="""A PEM (`-----BEGIN ... PRIVATE KEY-----`), OpenSSH, PGP or PuTTY private key:
+    whoever holds it can sign in or sign as its owner. The whole block is masked in
+    every output.""",
+    fix="""Revoke the key (remove it from every `authorized_keys` and certificate it
+    unlocks) and remove the block, or replace it with a placeholder such as
+    `[PRIVATE_KEY]`.""",
+    settings=_PII_SETTINGS,
+    bad=example(r"""
+        {"messages": [{"role": "user", "content": "Which key do I upload for SFTP? I have this one:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n-----END OPENSSH PRIVATE KEY-----"}, {"role": "assistant", "content": "Upload the public key (the .pub file), never the private one. Since it was shared here, create a new key pair."}]}
+    """),
+    good=example(r"""
+        {"messages": [{"role": "user", "content": "Which key do I upload for SFTP? I have this one:\n[PRIVATE_KEY]"}, {"role": "assistant", "content": "Upload the public key (the .pub file), never the private one. Since it was shared here, create a new key pair."}]}
+    """),
 )
 URL_CREDENTIALS = rule(
     code="PII013", name="url-credentials", family="pii", severity="error",
     summary="A URL carries a user name and password.",
-    why="""A URL of the form `scheme://user:password@host` (database and proxy URLs,
-    `git` remotes). Placeholders such as `user:password@`, `<password>` or
-    `${PASSWORD}` are not reported.""",
+    why="""A URL of the form `scheme://user:password@host` (database and proxy URLs, `git`
+    remotes) hands the password to whoever reads it, and to whoever the model repeats it
+    to. Placeholders such as `user:password@`, `<password>` or `${PASSWORD}` are not
+    reported.""",
+    fix="""Change the password, then write the URL with a placeholder (`${DB_PASSWORD}`)
+    instead of it; allow the URLs of a public host with `pii.allow_domains`.""",
+    settings=_PII_SETTINGS + ("pii.allow_domains",),
+    bad=example("""
+        {"messages": [{"role": "user", "content": "The connector cannot reach postgres://billing_app:Kp7-walrus-19@db.northwind-internal.io:5432/billing"}, {"role": "assistant", "content": "The connector runs in our EU region: allow its addresses in your database firewall and try again."}]}
+    """),
+    good=example("""
+        {"messages": [{"role": "user", "content": "The connector cannot reach postgres://billing_app:${DB_PASSWORD}@db.northwind-internal.io:5432/billing"}, {"role": "assistant", "content": "The connector runs in our EU region: allow its addresses in your database firewall and try again."}]}
+    """),
 )
 HIGH_ENTROPY = rule(
     code="PII014", name="high-entropy-string", family="pii", severity="warning",
@@ -118,12 +220,44 @@ HIGH_ENTROPY = rule(
     least 4 bits per character, catches secrets of unknown formats at the price of
     some false positives (random ids, hashes in mixed case). Hex strings are never
     reported: they are mostly hashes.""",
+    fix="""Replace a secret with a placeholder such as `[SECRET]` (and rotate it); allow a
+    harmless value with `pii.allow` or a family of them with `pii.allow_patterns`.""",
+    settings=_PII_SETTINGS + ("pii.high_entropy",),
+    bad=example(
+        """
+        {"messages": [{"role": "user", "content": "Webhooks fail the signature check. My signing secret is Qm8vT2xLp9Rz4Wn7Kc1Yh5Bd3Fj6Gs0A."}, {"role": "assistant", "content": "Compute the signature over the raw request body, before any JSON parsing, and compare it in constant time."}]}
+        """,
+        pii={"high_entropy": True},
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "Webhooks fail the signature check. My signing secret is [SECRET]."}, {"role": "assistant", "content": "Compute the signature over the raw request body, before any JSON parsing, and compare it in constant time."}]}
+        """,
+        pii={"high_entropy": True},
+    ),
 )
 ALLOW_IDS_UNUSED = rule(
     code="PII020", name="allow-ids-without-id-field", family="pii", severity="warning",
     summary="`pii.allow_ids` is set but `id_field` is not.",
     why="""Examples are allowed by the id found at the JSON Pointer `id_field`; without it
-    `pii.allow_ids` matches nothing. Set `id_field = "/id"` (or wherever your ids live).""",
+    `pii.allow_ids` matches nothing, and the findings it was meant to accept are still
+    reported.""",
+    fix="""Set `id_field` to the JSON Pointer of your example ids (`id_field = "/id"`, or
+    wherever they live).""",
+    settings=("pii.allow_ids", "id_field", "pii.enabled"),
+    bad=example(
+        """
+        {"id": "T-1041", "messages": [{"role": "user", "content": "How do I contact support?"}, {"role": "assistant", "content": "Write to help@northwind-support.io or use the chat."}]}
+        """,
+        pii={"allow_ids": ["T-1041"]},
+    ),
+    good=example(
+        """
+        {"id": "T-1041", "messages": [{"role": "user", "content": "How do I contact support?"}, {"role": "assistant", "content": "Write to help@northwind-support.io or use the chat."}]}
+        """,
+        pii={"allow_ids": ["T-1041"]},
+        id_field="/id",
+    ),
 )
 
 # -- kinds --------------------------------------------------------------------------------

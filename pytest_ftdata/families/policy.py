@@ -14,7 +14,7 @@ import re
 from array import array
 
 from ..config import BannedPattern
-from ..findings import Finding, rule
+from ..findings import Finding, example, rule
 from ..formats import Example
 from ..patterns import BoundedPattern, PatternTooSlow
 from ..detectors import find_sensitive
@@ -25,21 +25,56 @@ from .turns import scoped_texts, turn_label
 BANNED_TEXT = rule(
     code="POL001", name="banned-text", family="policy", severity="error",
     summary="A turn matches a `[[tool.ftdata.banned]]` pattern.",
-    why="""Each `[[tool.ftdata.banned]]` entry is a regular expression (Python syntax; start
-    it with `(?i)` to ignore case) with the `message` to show and optionally the
-    `roles` it applies to and its `severity`. Use it for stale policy text, retired
-    product names and model boilerplate such as "As an AI language model". One finding
-    is given per entry and example, at the first match. Rejected answers of preference
-    pairs are not searched: they are meant to show unwanted behaviour.""",
+    why="""Transcripts and older datasets carry stale policy text, retired product names and
+    model boilerplate such as "As an AI language model", and a fine-tune repeats them
+    ("Remove examples with ... stale policies"). Each `[[tool.ftdata.banned]]` entry is
+    a regular expression (Python syntax; start it with `(?i)` to ignore case) with the
+    `message` to show and optionally the `roles` it applies to and its `severity`. One
+    finding is given per entry and example, at the first match. Rejected answers of
+    preference pairs are not searched: they are meant to show unwanted behaviour.""",
+    fix="""Rewrite the turn without the banned text (answer directly, use the current
+    product name or policy), or delete the example. If the match is a false positive,
+    narrow the pattern or its `roles`.""",
+    settings=("banned",),
+    bad=example(
+        """
+        {"messages": [{"role": "user", "content": "Can you see why my payment failed?"}, {"role": "assistant", "content": "As an AI language model, I cannot see your account. Payments usually fail when the card has expired; check it under Billing > Payment method."}]}
+        """,
+        banned=[{"pattern": "(?i)as an ai (language )?model", "message": "Model boilerplate: answer as the support assistant", "roles": ["assistant"]}],
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "Can you see why my payment failed?"}, {"role": "assistant", "content": "Payments usually fail when the card has expired; check it under Billing > Payment method."}]}
+        """,
+        banned=[{"pattern": "(?i)as an ai (language )?model", "message": "Model boilerplate: answer as the support assistant", "roles": ["assistant"]}],
+    ),
 )
 MISSING_PROVENANCE = rule(
     code="POL002", name="missing-provenance", family="policy", severity="error",
     summary="A record lacks a field listed in `required_fields`.",
     why="""`required_fields` lists JSON Pointers (for example `/metadata/source` and
     `/metadata/generated_by`) that every record must carry with a non-empty value, so
-    that the source and generation method of every example can be traced. When no
-    example of a file has the field, one finding for the whole file is given instead of
-    one per line.""",
+    that the source and generation method of every example can be traced: "When a tuned
+    model behaves oddly, the first useful question is usually 'which examples taught it
+    that?'" When no example of a file has the field, one finding for the whole file is
+    given instead of one per line.""",
+    fix="""Add the field to the records (have the pipeline that builds the dataset write
+    it), or drop examples whose origin nobody knows.""",
+    settings=("required_fields",),
+    bad=example(
+        """
+        {"messages": [{"role": "user", "content": "Can I get a copy of my contract?"}, {"role": "assistant", "content": "Yes: it is under Settings > Account > Documents."}], "metadata": {"source": "zendesk-export-2024-04"}}
+        {"messages": [{"role": "user", "content": "Who is my account manager?"}, {"role": "assistant", "content": "Your account manager is named under Settings > Account > Contacts."}], "metadata": {}}
+        """,
+        required_fields=["/metadata/source"],
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "Can I get a copy of my contract?"}, {"role": "assistant", "content": "Yes: it is under Settings > Account > Documents."}], "metadata": {"source": "zendesk-export-2024-04"}}
+        {"messages": [{"role": "user", "content": "Who is my account manager?"}, {"role": "assistant", "content": "Your account manager is named under Settings > Account > Contacts."}], "metadata": {"source": "written-by-support-team"}}
+        """,
+        required_fields=["/metadata/source"],
+    ),
 )
 
 PATTERN_TOO_SLOW = rule(
@@ -48,8 +83,23 @@ PATTERN_TOO_SLOW = rule(
     why="""User patterns run with a time budget (0.25 s per search, 30 s per pattern and file;
     see `pytest_ftdata.patterns`), because a pattern such as `^(a|a)+$` backtracks for
     minutes on a short text. This pattern exceeded it, so it was not applied to the rest
-    of the file. Rewrite it without nested repetition of overlapping alternatives (for
-    example `^a+$`), or anchor it on a literal.""",
+    of the file, and what it bans went unchecked there.""",
+    fix="""Rewrite it without nested repetition of overlapping alternatives (for example
+    `^a+$` for `^(a|a)+$`, or one character class instead of an alternation of
+    overlapping ones), or anchor it on a literal.""",
+    settings=("banned",),
+    bad=example(
+        """
+        {"messages": [{"role": "user", "content": "Where is my order?"}, {"role": "assistant", "content": "Thanks for waiting while we checked the order history for your account today!"}]}
+        """,
+        banned=[{"pattern": r"^(\w|\s|[a-z])+$", "message": "An answer needs punctuation", "roles": ["assistant"]}],
+    ),
+    good=example(
+        """
+        {"messages": [{"role": "user", "content": "Where is my order?"}, {"role": "assistant", "content": "Thanks for waiting while we checked the order history for your account today!"}]}
+        """,
+        banned=[{"pattern": r"^[\w\s]+$", "message": "An answer needs punctuation", "roles": ["assistant"]}],
+    ),
 )
 
 #: Findings listed one by one per rule and file; the rest are summed up in one finding.

@@ -27,21 +27,52 @@ from __future__ import annotations
 from array import array
 
 from ..config import SPLITS, FtdataConfig
-from ..findings import Finding, rule
+from ..findings import Finding, example, rule
 from ..formats import Example
 from ..redact import display
 from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
+
+#: Support tickets the examples of the split rules distribute over their files.
+_TICKETS = [
+    '{"messages": [{"role": "user", "content": "How do I reset my password?"}, {"role": "assistant", "content": "Choose Forgot password on the sign-in page."}]}',
+    '{"messages": [{"role": "user", "content": "Where is my invoice?"}, {"role": "assistant", "content": "Under Billing > History, next to each payment."}]}',
+    '{"messages": [{"role": "user", "content": "Do you ship to Canada?"}, {"role": "assistant", "content": "Yes, in 5 to 8 business days."}]}',
+    '{"messages": [{"role": "user", "content": "Can I pause my plan?"}, {"role": "assistant", "content": "Yes, for up to three months under Billing > Plan."}]}',
+    '{"messages": [{"role": "user", "content": "How do I add a team member?"}, {"role": "assistant", "content": "Open Settings > Team and choose Invite."}]}',
+    '{"messages": [{"role": "user", "content": "Is my data backed up?"}, {"role": "assistant", "content": "Yes, every night, kept for 30 days."}]}',
+    '{"messages": [{"role": "user", "content": "Can I export my contacts?"}, {"role": "assistant", "content": "Yes: open Contacts and choose Export."}]}',
+    '{"messages": [{"role": "user", "content": "Do you support single sign-on?"}, {"role": "assistant", "content": "Yes, SAML and OIDC on the Business plan."}]}',
+    '{"messages": [{"role": "user", "content": "How do I close my account?"}, {"role": "assistant", "content": "Open Settings > Account and choose Close account."}]}',
+    '{"messages": [{"role": "user", "content": "Can I get a receipt?"}, {"role": "assistant", "content": "Yes: every payment has one under Billing > History."}]}',
+    '{"messages": [{"role": "user", "content": "Is there a dark mode?"}, {"role": "assistant", "content": "Yes: Settings > Appearance > Dark."}]}',
+]
+
+
+def _lines(*numbers: int) -> str:
+    return "\n".join(_TICKETS[number] for number in numbers)
+
 
 SPLIT_RATIO = rule(
     code="SPL001", name="split-ratio", family="splits", severity="warning",
     summary="A split's share of the dataset is off the expected ratio.",
     why="""The share of examples in a split differs from `split_ratios` (default 80/10/10, the
-    lesson's starting point) by more than `split_tolerance` (default 0.05). Where the
-    minimum size of validation or test asks for more than its ratio, the minimum is
-    expected instead, so a small dataset is expected to have a larger validation split.
-    Too little validation or test data makes scores noisy; too little training data
-    wastes the evaluation. Move examples between splits (by group, see `group_by`), or
-    set `split_ratios` to the split you intend.""",
+    lesson's "practical starting point") by more than `split_tolerance` (default 0.05).
+    Where the minimum size of validation or test asks for more than its ratio, the
+    minimum is expected instead, so a small dataset is expected to have a larger
+    validation split. Too little validation or test data makes scores noisy; too little
+    training data wastes the evaluation. Not checked when a split is below
+    `min_split_size` (SPL002 says what to do then).""",
+    fix="""Move examples between splits (by group, see `group_by`), or set `split_ratios` to
+    the split you intend (`split_ratios = {}` turns the check off).""",
+    settings=("split_ratios", "split_tolerance", "min_split_size", "splits"),
+    bad=example(
+        {"train.jsonl": _lines(0, 1, 2, 3, 4, 5), "val.jsonl": _lines(6, 7), "test.jsonl": _lines(8, 9)},
+        min_split_size={},
+    ),
+    good=example(
+        {"train.jsonl": _lines(0, 1, 2, 3, 4, 5, 6, 7), "val.jsonl": _lines(8), "test.jsonl": _lines(9)},
+        min_split_size={},
+    ),
 )
 SPLIT_TOO_SMALL = rule(
     code="SPL002", name="split-too-small", family="splits", severity="warning",
@@ -50,26 +81,63 @@ SPLIT_TOO_SMALL = rule(
     validation and test) gives scores dominated by noise: with 100 examples an accuracy
     is only known to about +-10 points. "For very small datasets, use a larger
     validation set than feels comfortable. You need signal more than you need another
-    dozen training examples." Move examples from train, or collect more. A minimum for
-    train can be set too.""",
+    dozen training examples." A minimum for train can be set too.""",
+    fix="""Move examples from train to the small split (by group), or collect more.""",
+    settings=("min_split_size", "splits"),
+    bad=example(
+        {"train.jsonl": _lines(0, 1, 2, 3, 4, 5), "val.jsonl": _lines(6), "test.jsonl": _lines(7, 8)},
+        min_split_size={"validation": 2, "test": 2},
+    ),
+    good=example(
+        {"train.jsonl": _lines(0, 1, 2, 3, 4), "val.jsonl": _lines(5, 6), "test.jsonl": _lines(7, 8)},
+        min_split_size={"validation": 2, "test": 2},
+    ),
 )
 MISSING_SPLIT = rule(
     code="SPL003", name="missing-split", family="splits", severity="warning",
     summary="The dataset has no train, validation or test split.",
     why="""No file of the dataset directory is named (or configured with `splits`) as this
     split. Without validation you cannot tell whether training helps; without a held-back
-    test set there is no honest final comparison; without train there is nothing to
-    fine-tune on. Name the files `train.jsonl`, `val.jsonl` and `test.jsonl` (any name
-    with the split as a word works, such as `tickets_val.jsonl`), or map them with
-    `splits`.""",
+    test set there is no honest final comparison ("The test set is held back until you
+    need an honest final comparison"); without train there is nothing to fine-tune on.
+    When no file is named as a split at all, leakage between splits is not checked
+    either.""",
+    fix="""Split the data by group into files named `train.jsonl`, `val.jsonl` and
+    `test.jsonl` (any name with the split as a word works, such as
+    `tickets_val.jsonl`), or map the files with `splits`.""",
+    settings=("splits",),
+    bad=example(
+        {"train.jsonl": _lines(0, 1, 2, 3, 4, 5, 6, 7), "val.jsonl": _lines(8)},
+        min_split_size={},
+    ),
+    good=example(
+        {"train.jsonl": _lines(0, 1, 2, 3, 4, 5, 6, 7), "val.jsonl": _lines(8), "test.jsonl": _lines(9)},
+        min_split_size={},
+    ),
 )
 UNASSIGNED_FILE = rule(
     code="SPL004", name="unassigned-file", family="splits", severity="warning",
     summary="A data file belongs to no split while the others do.",
     why="""The dataset has split files, and this file's name names none (and `splits` does
     not list it), so its examples are left out of the split sizes and of the leakage
-    checks. Rename it, list it under `splits`, or move it out of the dataset
-    directory.""",
+    checks (a copy of a test example in it goes unnoticed).""",
+    fix="""Rename it (`tickets_2023_train.jsonl`), list it under `splits`, or move it out of
+    the dataset directory.""",
+    settings=("splits",),
+    bad=example(
+        {
+            "train.jsonl": _lines(0, 1, 2, 3, 4, 5, 6, 7), "val.jsonl": _lines(8), "test.jsonl": _lines(9),
+            "tickets_2023.jsonl": _lines(10),
+        },
+        min_split_size={},
+    ),
+    good=example(
+        {
+            "train.jsonl": _lines(0, 1, 2, 3, 4, 5, 6, 7), "val.jsonl": _lines(8), "test.jsonl": _lines(9),
+            "tickets_2023_train.jsonl": _lines(10),
+        },
+        min_split_size={},
+    ),
 )
 
 SCHEMA_DRIFT = rule(

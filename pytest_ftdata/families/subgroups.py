@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import SubgroupSpec
-from ..findings import Finding, rule
+from ..findings import Finding, example, rule
 from ..formats import Example
 from ..redact import display, display_repr
 from ..text import compile_value_getter
@@ -54,45 +54,105 @@ from .labels import (
 
 # -- rules --------------------------------------------------------------------------------
 
+def _in_language(*tickets: tuple[str, str | None]) -> str:
+    """JSON Lines of support chats with `metadata.language` (left out where it is None)."""
+    lines = []
+    for text, language in tickets:
+        metadata = "{}" if language is None else '{"language": "%s"}' % language
+        lines.append(
+            '{"messages": [{"role": "user", "content": "%s"}, {"role": "assistant", "content": "Thanks, I have '
+            'forwarded this to the team."}], "metadata": %s}' % (text, metadata)
+        )
+    return "\n".join(lines)
+
+
 SUBGROUP_BELOW_MINIMUM = rule(
     code="SUB001", name="subgroup-below-minimum", family="subgroups", severity="error",
     summary="A subgroup has fewer examples in a split than its minimum.",
     why="""Coverage beats volume: a language, source, length range or customer segment with
-    a handful of examples is a behaviour the model barely sees. The minimum of a cell is
-    `min_per_subgroup` in the training split, the `min_subgroup_share` of each split's
-    examples (rounded up), and at least one example in validation and test (set globally,
-    per dimension, or in the dimension's table). The message names the subgroup, its
-    count in every split and the minimum it misses; add examples of that subgroup to the
-    split named.""",
+    a handful of examples is a behaviour the model barely sees ("If you cannot name the
+    subgroups in your dataset, you do not know what behavior you are training"). The
+    minimum of a cell is `min_per_subgroup` in the training split, the
+    `min_subgroup_share` of each split's examples (rounded up), and at least one example
+    in validation and test (set globally, per dimension, or in the dimension's table).
+    The message names the subgroup, its count in every split and the minimum it misses.""",
+    fix="""Add examples of that subgroup to the split named, or lower the minimum if the
+    subgroup matters less than it says.""",
+    settings=("subgroups", "min_per_subgroup", "min_subgroup_share"),
+    bad=example(
+        _in_language(
+            ("My invoice is wrong.", "en"), ("The app crashes on start.", "en"), ("I cannot sign in.", "en"),
+            ("Meine Rechnung ist falsch.", "de"),
+        ),
+        subgroups={"language": {"pointer": "/metadata/language", "min_per_subgroup": 2}},
+    ),
+    good=example(
+        _in_language(
+            ("My invoice is wrong.", "en"), ("The app crashes on start.", "en"), ("I cannot sign in.", "en"),
+            ("Meine Rechnung ist falsch.", "de"), ("Ich kann mich nicht anmelden.", "de"),
+        ),
+        subgroups={"language": {"pointer": "/metadata/language", "min_per_subgroup": 2}},
+    ),
 )
 SUBGROUP_MISSING = rule(
     code="SUB002", name="subgroup-missing", family="subgroups", severity="error",
     summary="A required subgroup has no example in a split.",
     why="""A subgroup listed in the dimension's `values`, or one that has a minimum, is absent
     from a split: from train it is never learned, from validation or test it is never
-    measured. Add examples of it to the split named, or remove it from `values`.""",
+    measured.""",
+    fix="""Add examples of it to the split named, or remove it from `values`.""",
+    settings=("subgroups", "min_per_subgroup", "min_subgroup_share"),
+    bad=example(
+        _in_language(("My invoice is wrong.", "en"), ("The app crashes on start.", "en")),
+        subgroups={"language": {"pointer": "/metadata/language", "values": ["en", "de"]}},
+    ),
+    good=example(
+        _in_language(("My invoice is wrong.", "en"), ("The app crashes on start.", "en"), ("Meine Rechnung ist falsch.", "de")),
+        subgroups={"language": {"pointer": "/metadata/language", "values": ["en", "de"]}},
+    ),
 )
 SUBGROUP_VALUE_MISSING = rule(
     code="SUB003", name="subgroup-value-missing", family="subgroups", severity="warning",
     summary="A subgroup pointer finds no value in some examples.",
     why="""The JSON Pointer of a `[tool.ftdata.subgroups]` dimension resolves to nothing (or
     to an empty string) in these examples; they are counted in a `(missing)` row that
-    has no minimum. When no example has the value, the pointer is probably misspelled.
-    Add the field to the examples or fix the pointer.""",
+    has no minimum, so whatever subgroup they belong to is undercounted. When no example
+    has the value, the pointer is probably misspelled.""",
+    fix="""Add the field to the examples, or fix the pointer.""",
+    settings=("subgroups",),
+    bad=example(
+        _in_language(("My invoice is wrong.", "en"), ("The app crashes on start.", "en"), ("Meine Rechnung ist falsch.", None)),
+        subgroups={"language": "/metadata/language"},
+    ),
+    good=example(
+        _in_language(("My invoice is wrong.", "en"), ("The app crashes on start.", "en"), ("Meine Rechnung ist falsch.", "de")),
+        subgroups={"language": "/metadata/language"},
+    ),
 )
 TOO_MANY_SUBGROUPS = rule(
     code="SUB004", name="too-many-subgroups", family="subgroups", severity="warning",
     summary="A dimension has so many distinct values that it is not a subgroup.",
     why="""More than 1,000 distinct values means the pointer names free text or an id, not a
-    subgroup; the rest are counted in an `(other values)` row. Point the dimension at a
-    categorical field, or bucket the values in the data (for example a `length_bucket`).""",
+    subgroup; the rest are counted in an `(other values)` row, and the table says little.""",
+    fix="""Point the dimension at a categorical field, or bucket the values in the data (for
+    example a `length_bucket`).""",
+    settings=("subgroups",),
 )
 UNEXPECTED_SUBGROUP_VALUE = rule(
     code="SUB005", name="unexpected-subgroup-value", family="subgroups", severity="warning",
     summary="A subgroup value is not among the dimension's declared `values`.",
     why="""The dimension lists its expected values and an example uses another one, often a
-    spelling variant (`en-US` beside `en_us`) that splits one subgroup in two. Fix the
-    value in the data, or add it to `values`.""",
+    spelling variant (`en-US` beside `en_us`) that splits one subgroup in two.""",
+    fix="""Fix the value in the data, or add it to `values`.""",
+    settings=("subgroups",),
+    bad=example(
+        _in_language(("My invoice is wrong.", "en"), ("The app crashes on start.", "en-US"), ("Meine Rechnung ist falsch.", "de")),
+        subgroups={"language": {"pointer": "/metadata/language", "values": ["en", "de"]}},
+    ),
+    good=example(
+        _in_language(("My invoice is wrong.", "en"), ("The app crashes on start.", "en"), ("Meine Rechnung ist falsch.", "de")),
+        subgroups={"language": {"pointer": "/metadata/language", "values": ["en", "de"]}},
+    ),
 )
 
 # -- dimensions ---------------------------------------------------------------------------
