@@ -34,6 +34,10 @@ NOT_SHOWN_AS_A_FILE = {
     "SCH013": "needs a file name that is not UTF-8, which macOS and Windows file systems refuse to create",
     "LBL011": "needs more than 10,000 distinct labels (a fixed limit): no example that size is readable",
     "SUB004": "needs more than 1,000 distinct values in one dimension (a fixed limit): no example that size is readable",
+    "SCH015": "needs an optional package (pyarrow) to be missing, and the suite installs it",
+    "LBL012": "needs at least 50 examples for the label model to learn from: too many to read on a page",
+    "LBL013": "needs the [labels] extra to be missing, and the suite installs it",
+    "LBL014": "needs the label model's out-of-sample predictions over at least 50 examples",
     "CHK001": "needs a project check (Python code in conftest.py) that raises",
     "CHK002": "needs a built-in family to fail on an example; every input found to do so became a rule of its own",
 }

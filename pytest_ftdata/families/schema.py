@@ -252,6 +252,12 @@ NOT_A_RECORD_ARRAY = rule(
     fix="""Write the records as a JSON array (`[{...}, {...}]`) or as JSON Lines, or move the
     file out of the dataset directory if it is not data (a JSON Schema is named
     `*.schema.json`, which is never read as data).""",
+    bad=example({"train.json": """
+        {"instruction": "Name a primary colour.", "output": "Red."}
+    """}),
+    good=example({"train.json": """
+        [{"instruction": "Name a primary colour.", "output": "Red."}]
+    """}),
 )
 READER_UNAVAILABLE = rule(
     code="SCH015", name="reader-unavailable", family="schema", severity="error",

@@ -149,6 +149,25 @@ SCHEMA_DRIFT = rule(
     from the other, and provenance or labels go missing for part of the data.""",
     fix="""Bring the files to one record layout (the message lists the keys each has that the
     other lacks), or declare the layout with `record_schema` so every record is checked.""",
+    settings=("record_schema", "splits"),
+    bad=example({
+        "train.jsonl": """
+            {"instruction": "Name a primary colour.", "output": "Red.", "similarity": 0.42}
+            {"instruction": "Name a planet.", "output": "Mars.", "similarity": 0.37}
+        """,
+        "test.jsonl": """
+            {"instruction": "Name an ocean.", "output": "The Pacific.", "other": {"similarity": 0.51}}
+        """,
+    }),
+    good=example({
+        "train.jsonl": """
+            {"instruction": "Name a primary colour.", "output": "Red.", "similarity": 0.42}
+            {"instruction": "Name a planet.", "output": "Mars.", "similarity": 0.37}
+        """,
+        "test.jsonl": """
+            {"instruction": "Name an ocean.", "output": "The Pacific.", "similarity": 0.51}
+        """,
+    }),
 )
 RECORD_SHAPE_DRIFT = rule(
     code="SPL006", name="record-shape-drift", family="splits", severity="warning",
@@ -158,6 +177,16 @@ RECORD_SHAPE_DRIFT = rule(
     a pipeline mixed in, whose fields are read wrongly or not at all.""",
     fix="""Convert the odd records to the layout of the rest (the message names the keys and
     the first lines), or set `record_schema` to say which layout is right.""",
+    settings=("record_schema",),
+    bad=example(
+        "\n".join(
+            [f'{{"instruction": "Add {n} and {n}.", "output": "{2 * n}", "source": "v1"}}' for n in range(19)]
+            + ['{"instruction": "Add 19 and 19.", "output": "38", "meta": {"source": "v2"}}']
+        )
+    ),
+    good=example(
+        "\n".join(f'{{"instruction": "Add {n} and {n}.", "output": "{2 * n}", "source": "v1"}}' for n in range(20))
+    ),
 )
 
 #: Distinct key sets counted per file (bounded memory); the rest are not told apart.
