@@ -157,7 +157,7 @@ class FtdataConfig(_Strict):
     # -- the task and the format
     #: What the dataset teaches; `auto` decides per dataset directory (see `tasks.detect_task`).
     task: Literal["auto", "classification", "extraction", "generation", "reasoning", "preference"] = "auto"
-    format: Literal["chat", "completion", "instruction", "sharegpt", "preference"] | None = None
+    format: Literal["chat", "completion", "instruction", "qa", "sharegpt", "preference"] | None = None
     target_format: Literal["json", "text"] | None = None
     target_schema: str | None = None
     record_schema: str | None = None

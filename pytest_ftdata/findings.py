@@ -28,7 +28,7 @@ Severity = Literal["error", "warning"]
 #: they are the `check` values of the JSON report. `duplicates` is dataset-level: a
 #: split may span several files, and it shares one fingerprint index with `leakage`
 #: (families/fingerprints.py).
-FILE_FAMILIES = ("schema", "format", "pii", "policy", "length")
+FILE_FAMILIES = ("schema", "format", "pii", "policy", "length", "reasoning")
 DATASET_FAMILIES = ("duplicates", "leakage", "splits", "labels", "subgroups")
 FAMILIES = FILE_FAMILIES + DATASET_FAMILIES
 #: The family of rules any family can report (a family that failed on one example).
@@ -299,11 +299,17 @@ class FindingList:
         return False
 
     def _count_unlisted(self, rule: Rule, line: int | None) -> None:
+        self.count_unlisted(rule, 1, () if line is None else (line,))
+
+    def count_unlisted(self, rule: Rule, count: int, lines: Iterable[int] = ()) -> None:
+        """Count `count` findings of `rule` that are not listed (with some of their lines)."""
         entry = self._unlisted.get(rule.code)
         if entry is None:
             entry = self._unlisted[rule.code] = (rule, [0])
-        entry[1][0] += 1
-        if line is not None and len(entry[1]) <= MAX_UNLISTED_RELATED:
+        entry[1][0] += count
+        for line in lines:
+            if len(entry[1]) > MAX_UNLISTED_RELATED:
+                break
             entry[1].append(line)
 
     def append(self, finding: Finding) -> None:

@@ -1,11 +1,12 @@
 """Dataset formats and the one `Example` view every check reads.
 
-Five layouts are recognised:
+Six layouts are recognised:
 
 - ``chat``: OpenAI ``{"messages": [...]}``, with ``tool_calls``, the ``tool`` role,
   ``name``, ``weight`` and a top-level ``tools`` list;
 - ``completion``: ``{"prompt", "completion"}``;
 - ``instruction``: Alpaca ``{"instruction", "input", "output"}``;
+- ``qa``: ``{"question", "answer"}``, as GSM8K publishes it;
 - ``sharegpt``: ``{"conversations": [{"from", "value"}]}``;
 - ``preference``: ``{"prompt", "chosen", "rejected"}`` (``prompt`` optional when
   chosen/rejected are ``Human:``/``Assistant:`` transcripts), and OpenAI's
@@ -23,7 +24,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-FORMATS = ("chat", "completion", "instruction", "sharegpt", "preference")
+FORMATS = ("chat", "completion", "instruction", "qa", "sharegpt", "preference")
 
 #: ShareGPT speaker names mapped to chat roles.
 SHAREGPT_ROLES = {
@@ -61,6 +62,8 @@ def detect_format(record: dict) -> str | None:
         return "instruction"
     if "prompt" in record and "completion" in record:
         return "completion"
+    if "question" in record and "answer" in record:
+        return "qa"
     return None
 
 
@@ -365,6 +368,8 @@ def make_example(path: str, line: int, record: dict, format: str) -> Example:
         turns = [Turn("user", user), Turn("assistant", _text(record.get("output")))]
     elif format == "completion":
         turns = [Turn("user", _text(record.get("prompt"))), Turn("assistant", _text(record.get("completion")))]
+    elif format == "qa":
+        turns = [Turn("user", _text(record.get("question"))), Turn("assistant", _text(record.get("answer")))]
     elif format == "preference":
         prompt_turns, chosen, rejected = _preference_turns(record)
         turns = [*prompt_turns, Turn("assistant", chosen)]

@@ -196,6 +196,37 @@ def display(text: str, width: int = 60) -> str:
     return redact(cut(redact(collapse(redact(text))), width))
 
 
+def display_span(text: str, start: int, end: int, width: int = 80) -> str:
+    """`text[start:end]` with some of the text around it, as `display` shows text.
+
+    Every sensitive span of the whole text is masked *before* the window is cut, so a
+    secret that begins outside the window (or crosses its edge) is never half shown; a
+    window wider than `width` is shown from its start."""
+    if not text:
+        return ""
+    if len(text) > DISPLAY_SCAN_LIMIT:
+        low = max(0, start - DISPLAY_SCAN_LIMIT // 2)
+        text, start, end = text[low : low + DISPLAY_SCAN_LIMIT], start - low, end - low
+    spans = sensitive_spans(text)
+    masked = _mask_spans(text, spans)
+    new_start, new_end, shift = start, end, 0
+    for span_start, span_end, kind in spans:
+        grown = len(f"[{kind}: {mask(text[span_start:span_end], kind)}]") - (span_end - span_start)
+        if span_end <= start:
+            new_start += grown
+        elif span_start < start:
+            new_start = span_start + shift
+        if span_end <= end:
+            new_end += grown
+        elif span_start < end:
+            new_end = span_start + shift + grown + (span_end - span_start)
+        shift += grown
+    pad = max(0, (width - (new_end - new_start)) // 2)
+    low, high = max(0, new_start - pad), min(len(masked), new_end + pad)
+    shown = display(masked[low:high], width)
+    return ("\N{HORIZONTAL ELLIPSIS}" if low > 0 else "") + shown
+
+
 def display_repr(text: str, width: int = 60) -> str:
     """`display(text)` quoted like `repr`, for messages that quote a value."""
     return repr(display(text, width))

@@ -26,13 +26,13 @@ follows this list, first match wins:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import orjson
 
+from .arithmetic import final_answer_marker
 from .config import FtdataConfig
 from .formats import detect_format, make_example
 from .readers import open_reader
@@ -42,7 +42,6 @@ TASKS = ("classification", "extraction", "generation", "reasoning", "preference"
 SAMPLE = 2000
 #: Targets longer than this are not labels.
 LABEL_CHARS = 60
-_MARKER = re.compile(r"(?:####\s*[-$]?[\d.,/]+\s*$|\\boxed\{[^{}]*\}\s*\.?\s*\$*\s*$|[Tt]he (?:final )?answer is:?\s*\S{1,40}\s*$)")
 
 #: rule code -> task -> severity ("off" turns the rule off for that task). Rules not
 #: listed keep their declared severity for every task.
@@ -106,7 +105,7 @@ def detect_task(paths: Iterable[Path], config: FtdataConfig) -> TaskChoice:
     texts = [t.strip() for t in targets if t and t.strip()]
     if not texts:
         return TaskChoice("generation", "no targets to look at")
-    marked = sum(1 for text in texts if _MARKER.search(text[-200:]))
+    marked = sum(1 for text in texts if final_answer_marker(text))
     if marked * 2 > len(texts):
         return TaskChoice("reasoning", f"{marked} of {len(texts)} sampled targets end in a final-answer marker")
     objects = []

@@ -14,6 +14,7 @@ from .leakage import LeakageFamily
 from .length import LengthFamily
 from .pii import PiiFamily
 from .policy import PolicyFamily
+from .reasoning import ReasoningFamily
 from .schema import SchemaFamily
 from .splits import SplitsFamily
 from .subgroups import SubgroupsFamily
@@ -24,6 +25,7 @@ BUILTIN_FILE_FAMILIES: dict[str, type[FileFamily]] = {
     "pii": PiiFamily,
     "policy": PolicyFamily,
     "length": LengthFamily,
+    "reasoning": ReasoningFamily,
 }
 
 BUILTIN_DATASET_FAMILIES: dict[str, type[DatasetFamily]] = {

@@ -286,16 +286,16 @@ UNKNOWN_FORMAT = rule(
     code="SCH101", name="unknown-format", family="schema", severity="error",
     summary="A record matches no known dataset format.",
     why="""The record has none of the keys of the supported layouts (`messages`,
-    `prompt`/`completion`, `instruction`/`output`, `conversations`,
+    `prompt`/`completion`, `instruction`/`output`, `question`/`answer`, `conversations`,
     `chosen`/`rejected`, `preferred_output`), so neither a trainer nor the other checks
     can tell its input from its answer.""",
-    fix="""Rename the keys to those of one layout (a `question`/`answer` pair becomes a
+    fix="""Rename the keys to those of one layout (a `query`/`response` pair becomes a
     chat record with a user and an assistant turn). Setting `format` in the config makes
     the schema check read such records as that format instead, and report the keys they
     lack.""",
     settings=("format",),
     bad=example("""
-        {"question": "How do I export my contacts?", "answer": "Open Contacts, choose Export and pick CSV."}
+        {"query": "How do I export my contacts?", "response": "Open Contacts, choose Export and pick CSV."}
     """),
     good=example("""
         {"messages": [{"role": "user", "content": "How do I export my contacts?"}, {"role": "assistant", "content": "Open Contacts, choose Export and pick CSV."}]}
@@ -684,6 +684,11 @@ class CompletionRecord(TypedDict):
     completion: str
 
 
+class QaRecord(TypedDict):
+    question: str
+    answer: str
+
+
 class InstructionRecord(TypedDict):
     instruction: str
     input: NotRequired[str]
@@ -719,6 +724,7 @@ _ADAPTERS = {
     "chat": TypeAdapter(ChatRecord),
     "completion": TypeAdapter(CompletionRecord),
     "instruction": TypeAdapter(InstructionRecord),
+    "qa": TypeAdapter(QaRecord),
     "sharegpt": TypeAdapter(ShareGptRecord),
     "preference": TypeAdapter(PreferenceRecord),
     "preference-openai": TypeAdapter(OpenAIPreferenceRecord),
@@ -876,14 +882,14 @@ class SchemaFamily(FileFamily):
                 )
             if not example.target_text.strip():
                 self.findings.append(EMPTY_CONTENT.at(self.path, line, "Chosen answer is empty; write the preferred answer.", excerpt=excerpt(example)))
-        else:  # completion, instruction
-            target_key = "completion" if fmt == "completion" else "output"
+        else:  # completion, instruction, qa
+            target_key = {"completion": "completion", "qa": "answer"}.get(fmt, "output")
             if not example.target_text.strip():
                 self.findings.append(
                     EMPTY_CONTENT.at(self.path, line, f"Target `{target_key}` is empty; write the answer the model should give.", excerpt=excerpt(example))
                 )
             if not example.input_text.strip():
-                source = "prompt" if fmt == "completion" else "instruction"
+                source = {"completion": "prompt", "qa": "question"}.get(fmt, "instruction")
                 self.findings.append(
                     EMPTY_CONTENT.at(self.path, line, f"Input `{source}` is empty; the example shows no task.", excerpt=excerpt(example))
                 )

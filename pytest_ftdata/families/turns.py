@@ -39,6 +39,8 @@ def turn_label(example: Example, index: int, role: str) -> str:
         return "the target `output`" if role == "assistant" else "the `instruction`/`input`"
     if fmt == "completion":
         return "the target `completion`" if role == "assistant" else "the `prompt`"
+    if fmt == "qa":
+        return "the target `answer`" if role == "assistant" else "the `question`"
     if fmt == "preference":
         if last:
             return "the chosen answer (`preferred_output`)" if "preferred_output" in example.record else (
