@@ -28,9 +28,6 @@ from pytest_ftdata.findings import Finding
 ANSWER = json.dumps({"category": "billing"})
 BROKEN = '{"messages": ['
 FAMILIES = ("-k", "schema or format")
-#: `-n 2`, without two plugins this environment has and the inner runs never use
-#: (their import dominates a worker's start-up; blocking an absent plugin is a no-op).
-XDIST_ARGS = ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 
 
 def finding(rule: str = "FMT008", path: str = "data/train.jsonl", line: int | None = 3, key: str | None = "k1", check: str = "format", severity: str = "warning") -> Finding:
@@ -195,16 +192,15 @@ def test_adopting_a_baseline_then_gating_only_new_findings(project: pytest.Pytes
     )
 
 
-def test_xdist_writes_the_same_baseline_and_gates_the_same(project: pytest.Pytester):
+def test_xdist_writes_the_same_baseline_and_gates_the_same(project: pytest.Pytester, run_modes):
+    xdist = run_modes["xdist"]
     project.runpytest("--ftdata", "data", *FAMILIES, "--ftdata-baseline=serial.json", "--ftdata-update-baseline")
-    project.runpytest(
-        "--ftdata", "data", *FAMILIES, "--ftdata-baseline=xdist.json", "--ftdata-update-baseline", *XDIST_ARGS
-    )
+    xdist(project, "--ftdata", "data", *FAMILIES, "--ftdata-baseline=xdist.json", "--ftdata-update-baseline")
     serial = (project.path / "serial.json").read_bytes()
     assert serial == (project.path / "xdist.json").read_bytes()
 
     write_jsonl(project.path / "data" / "train.jsonl", [*clean(1, "new"), *old_dataset(), '{"messages": [1,'])
-    result = project.runpytest("--ftdata", "data", *FAMILIES, "--ftdata-baseline=xdist.json", *XDIST_ARGS)
+    result = xdist(project, "--ftdata", "data", *FAMILIES, "--ftdata-baseline=xdist.json")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["Baseline xdist.json: 2 findings accepted, 1 new."])
 

@@ -19,9 +19,6 @@ from pytest_ftdata.cache import ResultCache, _package_digest, config_fingerprint
 from pytest_ftdata.config import validate
 
 ANSWER = json.dumps({"category": "billing"})
-#: `-n 2`, without two plugins this environment has and the inner runs never use
-#: (their import dominates a worker's start-up; blocking an absent plugin is a no-op).
-XDIST_ARGS = ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 
 COUNTING_CONFTEST = """
 from pathlib import Path
@@ -143,8 +140,8 @@ def test_config_changes_invalidate_results(project: pytest.Pytester):
     result.stdout.fnmatch_lines(["*FAILED data/train.jsonl::format*"])
 
 
-def test_workers_read_and_the_controller_writes_the_cache(project: pytest.Pytester):
-    project.runpytest("--ftdata", "data", *XDIST_ARGS, "--ftdata-report", "json:xdist.json")
+def test_workers_read_and_the_controller_writes_the_cache(project: pytest.Pytester, run_modes):
+    run_modes["xdist"](project, "--ftdata", "data", "--ftdata-report", "json:xdist.json")
     first = runs(project)
     # Two workers may each analyse the dataset; every file and the dataset at least once.
     assert set(first) == set(EVERYTHING)

@@ -3,7 +3,7 @@
 A project's `conftest.py` registers checks with the `@pytest_ftdata.check` decorator
 and the `pytest_ftdata_checks` hook; they must become items beside the built-in
 families, fail like them with the project's rule codes, and reach the JSON report
-and the terminal summary, serially and under `-n 2`. `@pytest.mark.ftdata_each`
+and the terminal summary in every run mode (serial, `-n 2`, `-p no:xdist`). `@pytest.mark.ftdata_each`
 must parametrize a test over examples with ids like `train.jsonl:2`.
 """
 
@@ -18,7 +18,6 @@ pytestmark = pytest.mark.usefixtures("isolated_rules")
 
 #: Plugins a pytester run does not need (hypothesis' re-imports itself in every in-process run).
 PLUGINS_OFF = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
-XDIST = pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
 
 EMAIL = "jane.doe.fake@gmail.com"
 
@@ -89,12 +88,10 @@ def write_project(pytester: pytest.Pytester, conftest: str = CONFTEST, rules: st
     )
 
 
-@XDIST
-def test_project_checks_are_items_that_fail_like_builtin_ones(pytester: pytest.Pytester, xdist):
+def test_project_checks_are_items_that_fail_like_builtin_ones(pytester: pytest.Pytester, run_mode):
     write_project(pytester)
-    result = pytester.runpytest_subprocess(
-        "--ftdata", "data", *PLUGINS_OFF, "-rA", "--ftdata-report", "json:report.json", *xdist
-    ) if xdist else pytester.runpytest("--ftdata", "data", *PLUGINS_OFF, "-rA", "--ftdata-report", "json:report.json")
+    run = run_mode.subprocess if run_mode.xdist else run_mode
+    result = run(pytester, "--ftdata", "data", *PLUGINS_OFF, "-rA", "--ftdata-report", "json:report.json")
 
     passed = {line.split()[1] for line in result.stdout.lines if line.startswith("PASSED ")}
     failed = {line.split()[1] for line in result.stdout.lines if line.startswith("FAILED ")}
@@ -208,13 +205,12 @@ def test_refund_cites_policy(refund):
 '''
 
 
-@XDIST
-def test_one_test_per_example(pytester: pytest.Pytester, xdist):
+def test_one_test_per_example(pytester: pytest.Pytester, run_mode):
     write_project(pytester, conftest="")
     pytester.makeini("[pytest]\nftdata_paths = data\n")
     pytester.makepyfile(test_each=EACH_TESTS)
-    run = pytester.runpytest_subprocess if xdist else pytester.runpytest
-    result = run(*PLUGINS_OFF, "-rA", *xdist)
+    run = run_mode.subprocess if run_mode.xdist else run_mode
+    result = run(pytester, *PLUGINS_OFF, "-rA")
 
     outcomes = {line.split()[1]: line.split()[0] for line in result.stdout.lines if line.startswith(("PASSED ", "FAILED "))}
     assert outcomes == {

@@ -28,7 +28,6 @@ from pytest_ftdata.neardup import (
 )
 
 QUIET = ("-p", "no:cacheprovider", "-p", "no:randomly")
-XDIST = [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist")]
 
 
 def analyze(root: Path, families=("duplicates", "leakage"), **settings):
@@ -255,8 +254,7 @@ def test_secrets_in_duplicates_are_masked(dataset):
 # -- what a user sees ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra", XDIST)
-def test_pytest_ftdata_reports_duplicates_the_same_with_and_without_xdist(pytester, extra):
+def test_pytest_ftdata_reports_duplicates_the_same_with_and_without_xdist(pytester, run_mode):
     texts = [
         "where is my new card", "how do i reset my pin", "why was i charged twice", "close my account today",
         "can i get a refund for this order", "what is the exchange rate for euros", "my transfer has not arrived",
@@ -267,7 +265,7 @@ def test_pytest_ftdata_reports_duplicates_the_same_with_and_without_xdist(pytest
     rows += [rows[0], chat("why was i chraged twice", "intent_2"), chat("close my account today", "other")]
     write_jsonl(pytester.path / "data" / "train.jsonl", rows)
     write_jsonl(pytester.path / "data" / "val.jsonl", [chat("something else entirely here", "x")])
-    result = pytester.runpytest("--ftdata", "data", "--ftdata-report", "json:report.json", *QUIET, *extra)
+    result = run_mode(pytester, "--ftdata", "data", "--ftdata-report", "json:report.json", *QUIET)
     result.stdout.fnmatch_lines(["*data/train.jsonl:13: DUP001 Example is repeated 2 times in the train split*"])
     assert result.ret == 1
     report = json.loads((pytester.path / "report.json").read_text())

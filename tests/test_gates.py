@@ -1,7 +1,7 @@
 """CI gates: `[tool.ftdata.rules]` severities and ignores (per directory too),
 `--ftdata-strict`, JUnit through `--junitxml`, and progress on the terminal.
 
-Integration scenarios run serially and under `-n 2`: what fails must not depend on
+Integration scenarios run in every run mode (serial, `-n 2`, `-p no:xdist`): what fails must not depend on
 how the run is distributed.
 """
 
@@ -19,10 +19,6 @@ from pytest_ftdata.engine import apply_rule_settings
 from pytest_ftdata.findings import RULES
 from pytest_ftdata.progress import TerminalProgress
 
-#: `-n 2`, without two plugins this environment has and the inner runs never use
-#: (their import dominates a worker's start-up; blocking an absent plugin is a no-op).
-XDIST_ARGS = ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark")
-XDIST = [pytest.param([], id="serial"), pytest.param(list(XDIST_ARGS), id="xdist")]
 ANSWER = json.dumps({"category": "billing"})
 
 
@@ -117,12 +113,11 @@ def test_warnings_pass_without_strict(pytester: pytest.Pytester):
     result.stdout.fnmatch_lines(["warnings (they do not fail the run):", "data/train.jsonl:13: FMT008 *"])
 
 
-@pytest.mark.parametrize("xdist", XDIST)
-def test_strict_makes_warnings_fail(pytester: pytest.Pytester, xdist):
+def test_strict_makes_warnings_fail(pytester: pytest.Pytester, run_mode):
     write_pyproject(pytester)
     _warning_only_dataset(pytester)
 
-    result = pytester.runpytest("--ftdata", "data", "-k", "format", "--ftdata-strict", *xdist)
+    result = run_mode(pytester, "--ftdata", "data", "-k", "format", "--ftdata-strict")
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(

@@ -19,7 +19,6 @@ from pytest_ftdata.config import validate
 from pytest_ftdata.engine import analyze_dataset, dataset_files
 
 QUIET = ("-p", "no:cacheprovider", "-p", "no:randomly")
-XDIST = [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist")]
 
 
 def analyze(root: Path, **settings):
@@ -108,14 +107,13 @@ def test_files_in_no_split_take_no_part(dataset):
     assert leaks(analyze(root)) == []
 
 
-@pytest.mark.parametrize("extra", XDIST)
-def test_pytest_ftdata_reports_leakage_the_same_with_and_without_xdist(pytester, extra):
+def test_pytest_ftdata_reports_leakage_the_same_with_and_without_xdist(pytester, run_mode):
     data = pytester.path / "data"
     write_jsonl(data / "tickets_train.jsonl", [ticket("how do i close my account", "close", "A"), ticket("my card is lost", "lost", "B")])
     write_jsonl(data / "tickets_dev.jsonl", [ticket("How do I close my account", "close", "C"), ticket("card stolen", "lost", "B")])
     write_jsonl(data / "tickets_holdout.jsonl", [ticket("my card is lost", "stolen", "D")])
     pytester.makepyprojecttoml('[tool.ftdata]\ngroup_by = "/metadata/ticket_id"\n')
-    result = pytester.runpytest("--ftdata", "data", "--ftdata-report", "json:report.json", *QUIET, *extra)
+    result = run_mode(pytester, "--ftdata", "data", "--ftdata-report", "json:report.json", *QUIET)
     result.stdout.fnmatch_lines(["*data/tickets_dev.jsonl:1: LEAK001 Input appears (identical after normalizing*"])
     assert result.ret == 1
     report = json.loads((pytester.path / "report.json").read_text())

@@ -5,7 +5,7 @@ every check family could print them (the pii item itself, a duplicated example,
 a rare system prompt, a label, a subgroup value, a banned-text match, a user test
 that asserts on an example) and then searches every output of a run for the full
 values: the terminal (with -rA -vv -l), the JUnit XML, the JSON, markdown, HTML and
-SARIF reports and the GitHub annotations and step summary, serially and under -n 2.
+SARIF reports and the GitHub annotations and step summary, in every run mode (serial, -n 2, -p no:xdist).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pytest_ftdata.detectors import find_sensitive
 from pytest_ftdata.findings import Finding, Location
 from pytest_ftdata.redact import mask, redact
 
-XDIST = pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
 PLUGINS_OFF = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 
 OPENAI_KEY = "sk-proj-Qw3rTy7uI9oP1aS5dF8gH2jK4lZ6xC0vB3nM5qW7eR9t"
@@ -127,8 +126,7 @@ message = "Model boilerplate"
 """
 
 
-@XDIST
-def test_no_output_prints_a_found_value_in_full(pytester, monkeypatch, xdist):
+def test_no_output_prints_a_found_value_in_full(pytester, monkeypatch, run_mode):
     root = pytester.path
     plant(root)
     pytester.makepyprojecttoml(PYPROJECT)
@@ -142,7 +140,7 @@ def test_no_output_prints_a_found_value_in_full(pytester, monkeypatch, xdist):
     args = ["--ftdata", "data", "test_user.py", "-rA", "-vv", "-l", "--junitxml=junit.xml"]
     for kind, name in reports.items():
         args += ["--ftdata-report", f"{kind}:{name}"]
-    result = pytester.runpytest(*args, *PLUGINS_OFF, *xdist)
+    result = run_mode(pytester, *args, *PLUGINS_OFF)
 
     outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str(), "junit": (root / "junit.xml").read_text()}
     for name in [*reports.values(), summary.name]:

@@ -1,7 +1,8 @@
 """The end-of-run coverage report: terminal tables, JSON, Markdown, HTML, --ftdata-fail-under.
 
 Reports are built on the xdist controller from what the items' test reports carried,
-so every scenario that matters runs serially and with `-n 2` and must print the same.
+so every scenario that matters runs in every run mode
+(serial, `-n 2`, `-p no:xdist`) and must print the same.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from pytest_ftdata.report.markdown import render_markdown
 from pytest_ftdata.report.terminal import render_coverage
 
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
-XDIST = [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist")]
 
 CONFIG = """
 [tool.ftdata]
@@ -94,12 +94,11 @@ REPORTS = ("--ftdata-report", "term", "--ftdata-report", "json:out/ftdata.json",
            "--ftdata-report", "md:out/ftdata.md", "--ftdata-report", "html:out/ftdata.html")
 
 
-@pytest.mark.parametrize("xdist", XDIST)
-def test_end_of_run_report(pytester, xdist):
+def test_end_of_run_report(pytester, run_mode):
     """The coverage table, every report type at once, and the fail-under gate; under
-    `-n 2` all of it must be what a serial run gives, printed once."""
+    `-n 2` (and with xdist off) all of it must be what a serial run gives, printed once."""
     make_project(pytester)
-    result = pytester.runpytest("--ftdata", "data", *REPORTS, "--ftdata-fail-under=90", *xdist, *QUIET_PLUGINS)
+    result = run_mode(pytester, "--ftdata", "data", *REPORTS, "--ftdata-fail-under=90", *QUIET_PLUGINS)
     assert result.ret == 1
     output = result.stdout.str()
     assert len(re.findall(r"^-+ subgroup coverage: data/ -+$", output, re.M)) == 1
@@ -144,7 +143,7 @@ def test_end_of_run_report(pytester, xdist):
     page = (pytester.path / "out" / "ftdata.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and ">MISSING<" in page
 
-    if xdist:
+    if run_mode.name != "serial":
         serial = pytester.runpytest("--ftdata", "data", *REPORTS, "--ftdata-fail-under=90", *QUIET_PLUGINS)
         assert section(serial.stdout.str()) == text
         serial_report = json.loads((pytester.path / "out" / "ftdata.json").read_text(encoding="utf-8"))

@@ -107,12 +107,11 @@ def test_splits_family_on_a_dataset(dataset):
     assert [(f.rule, f.path) for f in result.findings["splits"]] == [("SPL003", "data/")]
 
 
-@pytest.mark.parametrize("extra", [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist")])
-def test_a_new_user_sees_split_warnings_without_failing(pytester, extra):
+def test_a_new_user_sees_split_warnings_without_failing(pytester, run_mode):
     data = pytester.path / "data"
     write_jsonl(data / "train.jsonl", [chat(f"what is the status of order {i}", "status") for i in range(30)])
     write_jsonl(data / "val.jsonl", [chat(f"please cancel order number {i}", "cancel") for i in range(3)])
-    result = pytester.runpytest("--ftdata", "data", "-k", "splits", "--ftdata-report", "json:r.json", *QUIET, *extra)
+    result = run_mode(pytester, "--ftdata", "data", "-k", "splits", "--ftdata-report", "json:r.json", *QUIET)
     assert result.ret == 0
     result.stdout.fnmatch_lines([
         "*data/: SPL003 Dataset data/ has no test split*",
