@@ -40,8 +40,7 @@ def shared_datasets() -> Path:
     return SHARED
 
 
-def chat(user: str, assistant: str, system: str | None = "You classify support tickets.", **extra) -> dict:
-    """A chat-format record."""
+def _chat(user: str, assistant: str, system: str | None = "You classify support tickets.", **extra) -> dict:
     messages = []
     if system is not None:
         messages.append({"role": "system", "content": system})
@@ -50,12 +49,31 @@ def chat(user: str, assistant: str, system: str | None = "You classify support t
     return {"messages": messages, **extra}
 
 
-def write_jsonl(path: Path, records) -> Path:
-    """Write records (dicts, or raw strings written as-is) one per line."""
+def _write_jsonl(path: Path, records) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
+
+
+# The record helpers are fixtures, not names to import: `from conftest import` needs
+# tests/ on sys.path, which `--import-mode=importlib` does not give
+# (tests/test_suite_modes.py keeps it that way). They are pure, so one per session
+# serves every scope, including module-scoped fixtures.
+
+
+@pytest.fixture(scope="session")
+def chat():
+    """`chat(user, assistant, system="You classify support tickets.", **extra) -> dict`:
+    a chat-format record; `system=None` leaves the system turn out, `extra` adds keys."""
+    return _chat
+
+
+@pytest.fixture(scope="session")
+def write_jsonl():
+    """`write_jsonl(path, records) -> path`: records (dicts, or raw strings written as-is)
+    one per line, parent directories created."""
+    return _write_jsonl
 
 
 @pytest.fixture
@@ -65,7 +83,7 @@ def dataset(tmp_path: Path):
     def make(directory: str = "data", **splits) -> Path:
         root = tmp_path / directory
         for name, records in splits.items():
-            write_jsonl(root / f"{name}.jsonl", records)
+            _write_jsonl(root / f"{name}.jsonl", records)
         return root
 
     return make

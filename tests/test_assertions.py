@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 import pytest_ftdata
 from pytest_ftdata import DatasetAssertionError, assert_all, assert_check, assert_format
@@ -32,7 +31,7 @@ def answer(intent: str, priority: str = "low") -> str:
 
 
 @pytest.fixture
-def tickets(tmp_path: Path):
+def tickets(tmp_path: Path, chat, write_jsonl):
     """30 training tickets: every 10th is about a lost card, the 7th mentions an e-mail address."""
     records = []
     for n in range(1, 31):
@@ -104,7 +103,7 @@ def test_empty_selection_fails_unless_allowed(tickets):
         assert_all([], bool, "anything")
 
 
-def test_check_helpers_run_the_real_checks(tmp_path: Path, verbosity):
+def test_check_helpers_run_the_real_checks(tmp_path: Path, verbosity, chat, write_jsonl):
     write_jsonl(tmp_path / "data" / "train.jsonl", [chat("Hi", answer("card_arrival")), chat("Hey", "Sure thing.")])
     data = pytest_ftdata.load(tmp_path / "data")
     assert_format(data)  # the prose answer is only a warning (FMT005) ...
@@ -146,7 +145,7 @@ def test_marker_path_chooses_the_data(ftdata):
 '''
 
 
-def test_user_test_failures_in_pytest(pytester: pytest.Pytester, run_mode):
+def test_user_test_failures_in_pytest(pytester: pytest.Pytester, run_mode, chat, write_jsonl):
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\nftdata_paths = ["data"]\n')
     write_jsonl(
         pytester.path / "data" / "train.jsonl",

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.cache import ResultCache, _package_digest, config_fingerprint
 from pytest_ftdata.config import validate
@@ -66,12 +65,16 @@ def pytest_ftdata_checks(config):
 """
 
 
-def clean(n: int, prefix: str = "ticket") -> list[dict]:
-    return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+@pytest.fixture
+def clean(chat):
+    def clean(n: int, prefix: str = "ticket") -> list[dict]:
+        return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+
+    return clean
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
+def project(pytester: pytest.Pytester, chat, write_jsonl, clean) -> pytest.Pytester:
     pytester.makepyprojecttoml("[tool.pytest.ini_options]\n")
     pytester.makeconftest(COUNTING_CONFTEST)
     write_jsonl(pytester.path / "data" / "train.jsonl", [*clean(8), chat("refund please", ANSWER + " ")])
@@ -96,7 +99,7 @@ def findings(project: pytest.Pytester, name: str) -> list[dict]:
 EVERYTHING = ["dataset data", "file data/train.jsonl", "file data/validation.jsonl"]
 
 
-def test_unchanged_files_are_not_checked_again(project: pytest.Pytester):
+def test_unchanged_files_are_not_checked_again(project: pytest.Pytester, write_jsonl, clean):
     first = project.runpytest("--ftdata", "data", "--ftdata-report", "json:first.json")
     assert runs(project) == EVERYTHING
     assert list((project.path / ".pytest_cache" / "v" / "ftdata" / "v1").iterdir())
@@ -172,7 +175,7 @@ class DictStore(dict):
         self[key] = json.loads(json.dumps(value))
 
 
-def test_result_cache_reads_entries_and_notes_what_to_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_result_cache_reads_entries_and_notes_what_to_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chat, write_jsonl, clean):
     data = tmp_path / "data"
     write_jsonl(data / "train.jsonl", [*clean(3), chat("refund please", ANSWER + " ")])
     config = validate({}, "test", None)

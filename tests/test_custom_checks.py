@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import chat, write_jsonl
 
 pytestmark = pytest.mark.usefixtures("isolated_rules")
 
@@ -67,28 +66,36 @@ def reply(intent: str, text: str) -> str:
     return json.dumps({"intent": intent, "reply": text})
 
 
-def ticket(n: int, user: str, intent: str, text: str, language: str = "en") -> dict:
-    return chat(user, reply(intent, text), metadata={"ticket": f"T{n}", "language": language})
+@pytest.fixture
+def ticket(chat):
+    def ticket(n: int, user: str, intent: str, text: str, language: str = "en") -> dict:
+        return chat(user, reply(intent, text), metadata={"ticket": f"T{n}", "language": language})
+
+    return ticket
 
 
-def write_project(pytester: pytest.Pytester, conftest: str = CONFTEST, rules: str = "") -> None:
-    pytester.makepyprojecttoml(f'[tool.ftdata]\nlabel = "target:/intent"\n{rules}')
-    pytester.makeconftest(conftest)
-    write_jsonl(
-        pytester.path / "data" / "train.jsonl",
-        [
-            ticket(1, "Refund my order", "refund", "Refunded under POL-12."),
-            ticket(2, f"Refund me, I am {EMAIL}", "refund", "Refunded, no questions asked."),
-            ticket(3, "Where is my card?", "card_arrival", "It ships tomorrow."),
-        ],
-    )
-    write_jsonl(
-        pytester.path / "data" / "val.jsonl",
-        [ticket(4, "Wo ist meine Karte?", "card_arrival", "Morgen.", language="de"), ticket(2, "Refund", "refund", "POL-1")],
-    )
+@pytest.fixture
+def write_project(write_jsonl, ticket):
+    def write_project(pytester: pytest.Pytester, conftest: str = CONFTEST, rules: str = "") -> None:
+        pytester.makepyprojecttoml(f'[tool.ftdata]\nlabel = "target:/intent"\n{rules}')
+        pytester.makeconftest(conftest)
+        write_jsonl(
+            pytester.path / "data" / "train.jsonl",
+            [
+                ticket(1, "Refund my order", "refund", "Refunded under POL-12."),
+                ticket(2, f"Refund me, I am {EMAIL}", "refund", "Refunded, no questions asked."),
+                ticket(3, "Where is my card?", "card_arrival", "It ships tomorrow."),
+            ],
+        )
+        write_jsonl(
+            pytester.path / "data" / "val.jsonl",
+            [ticket(4, "Wo ist meine Karte?", "card_arrival", "Morgen.", language="de"), ticket(2, "Refund", "refund", "POL-1")],
+        )
+
+    return write_project
 
 
-def test_project_checks_are_items_that_fail_like_builtin_ones(pytester: pytest.Pytester, run_mode):
+def test_project_checks_are_items_that_fail_like_builtin_ones(pytester: pytest.Pytester, run_mode, write_project):
     write_project(pytester)
     run = run_mode.subprocess if run_mode.xdist else run_mode
     result = run(pytester, "--ftdata", "data", *PLUGINS_OFF, "-rA", "--ftdata-report", "json:report.json")
@@ -131,7 +138,7 @@ def test_project_checks_are_items_that_fail_like_builtin_ones(pytester: pytest.P
     }
 
 
-def test_rules_setting_applies_to_project_rules_and_checks(pytester: pytest.Pytester):
+def test_rules_setting_applies_to_project_rules_and_checks(pytester: pytest.Pytester, write_project):
     write_project(pytester, rules='rules = { TCC001 = "warning", ticket-ids = "off" }\n')
     result = pytester.runpytest("--ftdata", "data", *PLUGINS_OFF, "-rA", "-k", "refund or ticket or languages")
     result.assert_outcomes(passed=4)
@@ -139,7 +146,7 @@ def test_rules_setting_applies_to_project_rules_and_checks(pytester: pytest.Pyte
     assert "TCC003" not in result.stdout.str()
 
 
-def test_a_crashing_check_fails_only_its_own_items(pytester: pytest.Pytester):
+def test_a_crashing_check_fails_only_its_own_items(pytester: pytest.Pytester, write_project):
     conftest = '''
 import pytest_ftdata
 
@@ -161,7 +168,7 @@ def needs_priority(example):
     assert "Traceback" not in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
 
 
-def test_an_invalid_check_is_a_usage_error(pytester: pytest.Pytester):
+def test_an_invalid_check_is_a_usage_error(pytester: pytest.Pytester, write_project):
     conftest = '''
 import pytest_ftdata
 
@@ -182,7 +189,7 @@ def pytest_ftdata_checks(config):
     assert "Traceback" not in result.stderr.str()
 
 
-def test_project_checks_do_not_break_a_run_without_the_plugin(pytester: pytest.Pytester):
+def test_project_checks_do_not_break_a_run_without_the_plugin(pytester: pytest.Pytester, write_project):
     conftest = CONFTEST.replace("def pytest_ftdata_checks", "@pytest.hookimpl(optionalhook=True)\ndef pytest_ftdata_checks")
     write_project(pytester, conftest=conftest)
     pytester.makepyfile("def test_plain():\n    assert True\n")
@@ -205,7 +212,7 @@ def test_refund_cites_policy(refund):
 '''
 
 
-def test_one_test_per_example(pytester: pytest.Pytester, run_mode):
+def test_one_test_per_example(pytester: pytest.Pytester, run_mode, write_project):
     write_project(pytester, conftest="")
     pytester.makeini("[pytest]\nftdata_paths = data\n")
     pytester.makepyfile(test_each=EACH_TESTS)
@@ -225,7 +232,7 @@ def test_one_test_per_example(pytester: pytest.Pytester, run_mode):
     result.stdout.fnmatch_lines(["E * 'Refund me, I am [[]email: *"])
 
 
-def test_each_ids_and_mistakes_at_collection(pytester: pytest.Pytester):
+def test_each_ids_and_mistakes_at_collection(pytester: pytest.Pytester, write_jsonl, ticket):
     write_jsonl(pytester.path / "a" / "train.jsonl", [ticket(1, "Hi", "x", "y")])
     write_jsonl(pytester.path / "b" / "train.jsonl", [ticket(2, "Hi", "x", "y"), ticket(3, "Yo", "x", "y")])
     pytester.makepyfile(

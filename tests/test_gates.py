@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.config import ConfigError, ConfigLoader, check_rule_selectors, validate
 from pytest_ftdata.engine import apply_rule_settings
@@ -22,8 +21,12 @@ from pytest_ftdata.progress import TerminalProgress
 ANSWER = json.dumps({"category": "billing"})
 
 
-def clean(n: int, prefix: str = "ticket") -> list[dict]:
-    return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+@pytest.fixture
+def clean(chat):
+    def clean(n: int, prefix: str = "ticket") -> list[dict]:
+        return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+
+    return clean
 
 
 def write_pyproject(pytester: pytest.Pytester, ftdata: str = "", ini: str = "") -> None:
@@ -72,7 +75,7 @@ def test_directory_config_merges_rules_rule_by_rule(tmp_path: Path):
 # -- severities end to end ----------------------------------------------------------------
 
 
-def test_rule_severities_decide_what_fails_per_directory(pytester: pytest.Pytester):
+def test_rule_severities_decide_what_fails_per_directory(pytester: pytest.Pytester, chat, write_jsonl, clean):
     write_pyproject(pytester, ftdata='[tool.ftdata.rules]\nFMT008 = "error"\n')
     for name in ("strict", "relaxed"):
         write_jsonl(pytester.path / name / "train.jsonl", clean(12) + [chat("refund please", ANSWER + " ")])
@@ -86,7 +89,7 @@ def test_rule_severities_decide_what_fails_per_directory(pytester: pytest.Pytest
     assert "FAILED relaxed" not in result.stdout.str()
 
 
-def test_unknown_rule_in_config_stops_the_run_at_startup(pytester: pytest.Pytester):
+def test_unknown_rule_in_config_stops_the_run_at_startup(pytester: pytest.Pytester, write_jsonl, clean):
     write_pyproject(pytester, ftdata='[tool.ftdata.rules]\ntarget-whitespac = "off"\n')
     write_jsonl(pytester.path / "data" / "train.jsonl", clean(3))
 
@@ -99,13 +102,17 @@ def test_unknown_rule_in_config_stops_the_run_at_startup(pytester: pytest.Pytest
 # -- strict mode ----------------------------------------------------------------------------
 
 
-def _warning_only_dataset(pytester: pytest.Pytester) -> None:
-    write_jsonl(pytester.path / "data" / "train.jsonl", clean(12) + [chat("refund please", ANSWER + " ")])
+@pytest.fixture
+def warning_only_dataset(chat, write_jsonl, clean):
+    def warning_only_dataset(pytester: pytest.Pytester) -> None:
+        write_jsonl(pytester.path / "data" / "train.jsonl", clean(12) + [chat("refund please", ANSWER + " ")])
+
+    return warning_only_dataset
 
 
-def test_warnings_pass_without_strict(pytester: pytest.Pytester):
+def test_warnings_pass_without_strict(pytester: pytest.Pytester, warning_only_dataset):
     write_pyproject(pytester)
-    _warning_only_dataset(pytester)
+    warning_only_dataset(pytester)
 
     result = pytester.runpytest("--ftdata", "data", "-k", "format")
 
@@ -113,9 +120,9 @@ def test_warnings_pass_without_strict(pytester: pytest.Pytester):
     result.stdout.fnmatch_lines(["warnings (they do not fail the run):", "data/train.jsonl:13: FMT008 *"])
 
 
-def test_strict_makes_warnings_fail(pytester: pytest.Pytester, run_mode):
+def test_strict_makes_warnings_fail(pytester: pytest.Pytester, run_mode, warning_only_dataset):
     write_pyproject(pytester)
-    _warning_only_dataset(pytester)
+    warning_only_dataset(pytester)
 
     result = run_mode(pytester, "--ftdata", "data", "-k", "format", "--ftdata-strict")
 
@@ -128,9 +135,9 @@ def test_strict_makes_warnings_fail(pytester: pytest.Pytester, run_mode):
     )
 
 
-def test_strict_from_the_ini_file(pytester: pytest.Pytester):
+def test_strict_from_the_ini_file(pytester: pytest.Pytester, warning_only_dataset):
     write_pyproject(pytester, ini="ftdata_strict = true")
-    _warning_only_dataset(pytester)
+    warning_only_dataset(pytester)
 
     result = pytester.runpytest("--ftdata", "data", "-k", "format")
 
@@ -140,7 +147,7 @@ def test_strict_from_the_ini_file(pytester: pytest.Pytester):
 # -- JUnit -----------------------------------------------------------------------------------
 
 
-def test_junitxml_failure_message_is_the_title_sentence(pytester: pytest.Pytester):
+def test_junitxml_failure_message_is_the_title_sentence(pytester: pytest.Pytester, write_jsonl, clean):
     write_pyproject(pytester)
     write_jsonl(pytester.path / "data" / "train.jsonl", clean(5) + ['{"messages": ['])
 
@@ -210,7 +217,7 @@ def test_progress_reaches_the_terminal_through_output_capture(pytester: pytest.P
     assert not captured  # it was not captured as the test's output
 
 
-def test_rules_may_name_project_checks(pytester: pytest.Pytester):
+def test_rules_may_name_project_checks(pytester: pytest.Pytester, write_jsonl, clean):
     pytester.makeconftest(
         """
         from pytest_ftdata.families.base import FileFamily

@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.detectors import find_sensitive
 from pytest_ftdata.findings import Finding, Location
@@ -91,26 +90,30 @@ def test_inputs_have_no_addresses(example):
 '''
 
 
-def plant(root: Path) -> None:
-    s = SECRETS
-    train = [
-        chat(f"Charge card {s['payment-card']} and mail {s['email']}", "Done.", metadata={"owner": s["email"], "source": "crm"}),
-        chat(f"My key is {s['openai-key']} and {s['aws-access-key']}", "Revoke both.", metadata={"owner": "a", "source": "crm"}),
-        chat(f"Token {s['github-token']} / {s['jwt']}", "As an AI language model I cannot.", metadata={"owner": "a"}),
-        chat(f"IBAN {s['iban']}, SSN {s['ssn']}, phone {s['phone']}", "Noted.", metadata={"owner": "a", "source": "crm"}),
-        chat(
-            f"Connect to postgres://{s['url-credentials']}@db.acme-corp.io/prod with this key "
-            f"-----BEGIN RSA PRIVATE KEY-----\n{s['private-key-body']}\n-----END RSA PRIVATE KEY-----",
-            "Never paste keys.",
-            metadata={"owner": "a", "source": "crm"},
-        ),
-        # A duplicate pair and a rare system prompt whose texts carry an address.
-        chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"}),
-        chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"}),
-        chat("Hello", "Hi there " * 400, system=f"Escalate to {s['email']}", metadata={"owner": "b", "source": "crm"}),
-    ] + [chat(f"Ordinary question number {i}", "Ordinary answer.", metadata={"owner": "c", "source": "crm"}) for i in range(22)]
-    write_jsonl(root / "data" / "train.jsonl", train)
-    write_jsonl(root / "data" / "val.jsonl", [chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"})])
+@pytest.fixture
+def plant(chat, write_jsonl):
+    def plant(root: Path) -> None:
+        s = SECRETS
+        train = [
+            chat(f"Charge card {s['payment-card']} and mail {s['email']}", "Done.", metadata={"owner": s["email"], "source": "crm"}),
+            chat(f"My key is {s['openai-key']} and {s['aws-access-key']}", "Revoke both.", metadata={"owner": "a", "source": "crm"}),
+            chat(f"Token {s['github-token']} / {s['jwt']}", "As an AI language model I cannot.", metadata={"owner": "a"}),
+            chat(f"IBAN {s['iban']}, SSN {s['ssn']}, phone {s['phone']}", "Noted.", metadata={"owner": "a", "source": "crm"}),
+            chat(
+                f"Connect to postgres://{s['url-credentials']}@db.acme-corp.io/prod with this key "
+                f"-----BEGIN RSA PRIVATE KEY-----\n{s['private-key-body']}\n-----END RSA PRIVATE KEY-----",
+                "Never paste keys.",
+                metadata={"owner": "a", "source": "crm"},
+            ),
+            # A duplicate pair and a rare system prompt whose texts carry an address.
+            chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"}),
+            chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"}),
+            chat("Hello", "Hi there " * 400, system=f"Escalate to {s['email']}", metadata={"owner": "b", "source": "crm"}),
+        ] + [chat(f"Ordinary question number {i}", "Ordinary answer.", metadata={"owner": "c", "source": "crm"}) for i in range(22)]
+        write_jsonl(root / "data" / "train.jsonl", train)
+        write_jsonl(root / "data" / "val.jsonl", [chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"})])
+
+    return plant
 
 
 PYPROJECT = """
@@ -126,7 +129,7 @@ message = "Model boilerplate"
 """
 
 
-def test_no_output_prints_a_found_value_in_full(pytester, monkeypatch, run_mode):
+def test_no_output_prints_a_found_value_in_full(pytester, monkeypatch, run_mode, plant):
     root = pytester.path
     plant(root)
     pytester.makepyprojecttoml(PYPROJECT)

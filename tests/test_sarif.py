@@ -13,7 +13,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.findings import Finding
 from pytest_ftdata.report import github
@@ -31,12 +30,16 @@ def sarif_errors(document: dict) -> list[str]:
     return [f"{'/'.join(map(str, error.path))}: {error.message}" for error in validator.iter_errors(document)]
 
 
-def clean(n: int, prefix: str = "ticket") -> list[dict]:
-    return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+@pytest.fixture
+def clean(chat):
+    def clean(n: int, prefix: str = "ticket") -> list[dict]:
+        return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+
+    return clean
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
+def project(pytester: pytest.Pytester, chat, write_jsonl, clean) -> pytest.Pytester:
     """A dataset with an error, a warning, and personal data and a secret in user turns."""
     pytester.makepyprojecttoml("[tool.pytest.ini_options]\n")
     train = [
