@@ -125,10 +125,6 @@ class RunMode:
         self.args = RUN_MODES[name]
 
     @property
-    def mode(self) -> str:
-        return self.name
-
-    @property
     def xdist(self) -> bool:
         """Whether the run is distributed over xdist workers."""
         return "-n" in self.args
