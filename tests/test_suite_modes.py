@@ -87,8 +87,9 @@ def test_run_modes_are_serial_two_workers_and_xdist_off(run_modes):
     assert run_modes["no-xdist"].args == ("-p", "no:xdist") and not run_modes["no-xdist"].xdist
 
 
-def test_each_run_mode_runs_as_it_says(pytester: pytest.Pytester, run_mode):
+def test_each_run_mode_runs_as_it_says(pytester: pytest.Pytester, run_mode, monkeypatch):
     """The mode reaches the run: workers under `-n 2`, no xdist plugin with it off."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # this suite's own worker id, when it has one
     pytester.makepyfile(
         test_where="""
         import os
@@ -164,7 +165,9 @@ def _run(run_modes, pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return result
 
 
-def test_dist_loadgroup_reads_each_dataset_once_in_all(pytester: pytest.Pytester, run_modes, two_datasets):
+def test_dist_loadgroup_reads_each_dataset_once_in_all(pytester: pytest.Pytester, run_modes, two_datasets, monkeypatch):
+    # This suite's own worker id would name the inner controller in the log.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     # The default `--dist load`, on one dataset: xdist's load scheduler gives each of the
     # two workers a first batch of its items, and the worker that runs a dataset item
     # reads every file of the dataset, so some file is read on both workers. This is
