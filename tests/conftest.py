@@ -40,8 +40,7 @@ def shared_datasets() -> Path:
     return SHARED
 
 
-def chat(user: str, assistant: str, system: str | None = "You classify support tickets.", **extra) -> dict:
-    """A chat-format record."""
+def _chat(user: str, assistant: str, system: str | None = "You classify support tickets.", **extra) -> dict:
     messages = []
     if system is not None:
         messages.append({"role": "system", "content": system})
@@ -50,12 +49,31 @@ def chat(user: str, assistant: str, system: str | None = "You classify support t
     return {"messages": messages, **extra}
 
 
-def write_jsonl(path: Path, records) -> Path:
-    """Write records (dicts, or raw strings written as-is) one per line."""
+def _write_jsonl(path: Path, records) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
+
+
+# The record helpers are fixtures, not names to import: `from conftest import` needs
+# tests/ on sys.path, which `--import-mode=importlib` does not give
+# (tests/test_suite_modes.py keeps it that way). They are pure, so one per session
+# serves every scope, including module-scoped fixtures.
+
+
+@pytest.fixture(scope="session")
+def chat():
+    """`chat(user, assistant, system="You classify support tickets.", **extra) -> dict`:
+    a chat-format record; `system=None` leaves the system turn out, `extra` adds keys."""
+    return _chat
+
+
+@pytest.fixture(scope="session")
+def write_jsonl():
+    """`write_jsonl(path, records) -> path`: records (dicts, or raw strings written as-is)
+    one per line, parent directories created."""
+    return _write_jsonl
 
 
 @pytest.fixture
@@ -65,7 +83,7 @@ def dataset(tmp_path: Path):
     def make(directory: str = "data", **splits) -> Path:
         root = tmp_path / directory
         for name, records in splits.items():
-            write_jsonl(root / f"{name}.jsonl", records)
+            _write_jsonl(root / f"{name}.jsonl", records)
         return root
 
     return make
@@ -88,7 +106,9 @@ def isolated_rules():
 
 #: The ways a user runs pytest, which every integration test that says `run_mode` runs
 #: in: plain serial (xdist installed, not used), two xdist workers, and xdist turned off.
-#: The xdist workers skip plugins of this machine that only cost start-up time.
+#: The xdist workers skip plugins of this machine that only cost start-up time (their
+#: import dominates a worker's start-up; blocking a plugin that is absent is a no-op).
+#: The one place these arguments are spelled: tests take them from the fixtures below.
 RUN_MODES = {
     "serial": (),
     "xdist": ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark"),
@@ -96,13 +116,46 @@ RUN_MODES = {
 }
 
 
+class RunMode:
+    """One of `RUN_MODES`: `run_mode(pytester, *args)` is `pytester.runpytest(*args, *run_mode.args)`,
+    `run_mode.subprocess(pytester, *args)` the same in a fresh interpreter."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.args = RUN_MODES[name]
+
+    @property
+    def xdist(self) -> bool:
+        """Whether the run is distributed over xdist workers."""
+        return "-n" in self.args
+
+    def __call__(self, pytester: pytest.Pytester, *args, **kwargs) -> pytest.RunResult:
+        return pytester.runpytest(*args, *self.args, **kwargs)
+
+    def subprocess(self, pytester: pytest.Pytester, *args, **kwargs) -> pytest.RunResult:
+        return pytester.runpytest_subprocess(*args, *self.args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"RunMode({self.name!r})"
+
+
 @pytest.fixture(params=list(RUN_MODES))
-def run_mode(request):
-    """`run_mode(pytester, *args)`: `pytester.runpytest(*args)` in each of `RUN_MODES`."""
-    extra = RUN_MODES[request.param]
+def run_mode(request) -> RunMode:
+    """Run the test once in each of `RUN_MODES`: `run_mode(pytester, *args)`."""
+    return RunMode(request.param)
 
-    def run(pytester, *args, **kwargs):
-        return pytester.runpytest(*args, *extra, **kwargs)
 
-    run.mode = request.param
-    return run
+@pytest.fixture(params=["serial", "xdist"])
+def run_mode_serial_and_xdist(request) -> RunMode:
+    """`run_mode` without "no-xdist", for slow tests where turning xdist off adds nothing
+    (the test says why): a serial run already runs without workers, and what differs
+    between a serial run with xdist installed and one with it blocked is the collection
+    marks, which tests taking the full `run_mode` cover."""
+    return RunMode(request.param)
+
+
+@pytest.fixture(scope="session")
+def run_modes() -> dict[str, RunMode]:
+    """Every `RunMode` by name, for a test that compares two modes' results in one test:
+    `run_modes["xdist"](pytester, *args)`."""
+    return {name: RunMode(name) for name in RUN_MODES}

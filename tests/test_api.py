@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 import pytest_ftdata
 from pytest_ftdata.config import ConfigError
@@ -29,14 +28,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SYSTEM = "You triage support tickets."
 
 
-def ticket(n: int, user: str, intent: str, priority: str = "low", customer: str | None = None, **meta) -> dict:
-    answer = json.dumps({"intent": intent, "priority": priority})
-    metadata = {"ticket_id": f"T-{n}", "customer_id": customer or f"C-{n}", "language": "en", **meta}
-    return chat(user, answer, system=SYSTEM, metadata=metadata)
+@pytest.fixture
+def ticket(chat):
+    def ticket(n: int, user: str, intent: str, priority: str = "low", customer: str | None = None, **meta) -> dict:
+        answer = json.dumps({"intent": intent, "priority": priority})
+        metadata = {"ticket_id": f"T-{n}", "customer_id": customer or f"C-{n}", "language": "en", **meta}
+        return chat(user, answer, system=SYSTEM, metadata=metadata)
+
+    return ticket
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, chat, write_jsonl, ticket) -> Path:
     """A project with [tool.ftdata] and two datasets: data/support and data/other."""
     (tmp_path / "pyproject.toml").write_text(
         '[tool.ftdata]\nlabel = "target:/intent"\ngroup_by = "/metadata/customer_id"\n', encoding="utf-8"
@@ -124,7 +127,7 @@ def test_load_a_single_file(project: Path):
     assert [ex.location for ex in datasets] == ["data/support/val.jsonl:1"]
 
 
-def test_example_repr_masks_private_data(tmp_path: Path):
+def test_example_repr_masks_private_data(tmp_path: Path, chat, write_jsonl):
     write_jsonl(tmp_path / "train.jsonl", [chat("Mail me at jane.doe@gmail.com", "Done.")])
     example = next(iter(pytest_ftdata.load(tmp_path)))
     assert "jane.doe@gmail.com" not in repr(example)

@@ -3,8 +3,8 @@
 Unit tests check the failure text line by line (title sentence, `path:line: CODE`
 lines with excerpts, the cap of 20 and `-v`, redaction, a predicate that raises, an
 empty selection); the helpers run real check families through the engine. The
-pytester tests run a user's test file that uses the `ftdata` fixture, serially and
-under `-n 2`, and look at what pytest prints.
+pytester tests run a user's test file that uses the `ftdata` fixture, in every run
+mode (serial, `-n 2`, `-p no:xdist`), and look at what pytest prints.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 import pytest_ftdata
 from pytest_ftdata import DatasetAssertionError, assert_all, assert_check, assert_format
@@ -32,7 +31,7 @@ def answer(intent: str, priority: str = "low") -> str:
 
 
 @pytest.fixture
-def tickets(tmp_path: Path):
+def tickets(tmp_path: Path, chat, write_jsonl):
     """30 training tickets: every 10th is about a lost card, the 7th mentions an e-mail address."""
     records = []
     for n in range(1, 31):
@@ -104,7 +103,7 @@ def test_empty_selection_fails_unless_allowed(tickets):
         assert_all([], bool, "anything")
 
 
-def test_check_helpers_run_the_real_checks(tmp_path: Path, verbosity):
+def test_check_helpers_run_the_real_checks(tmp_path: Path, verbosity, chat, write_jsonl):
     write_jsonl(tmp_path / "data" / "train.jsonl", [chat("Hi", answer("card_arrival")), chat("Hey", "Sure thing.")])
     data = pytest_ftdata.load(tmp_path / "data")
     assert_format(data)  # the prose answer is only a warning (FMT005) ...
@@ -146,8 +145,7 @@ def test_marker_path_chooses_the_data(ftdata):
 '''
 
 
-@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
-def test_user_test_failures_in_pytest(pytester: pytest.Pytester, xdist):
+def test_user_test_failures_in_pytest(pytester: pytest.Pytester, run_mode, chat, write_jsonl):
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\nftdata_paths = ["data"]\n')
     write_jsonl(
         pytester.path / "data" / "train.jsonl",
@@ -155,8 +153,8 @@ def test_user_test_failures_in_pytest(pytester: pytest.Pytester, xdist):
     )
     write_jsonl(pytester.path / "clean" / "train.jsonl", [chat("Hi", answer("card_arrival"))])
     pytester.makepyfile(test_user=USER_TESTS)
-    run = pytester.runpytest_subprocess if xdist else pytester.runpytest
-    result = run(*PLUGINS_OFF, *xdist)  # no --ftdata: the fixture works without collection
+    run = run_mode.subprocess if run_mode.xdist else run_mode
+    result = run(pytester, *PLUGINS_OFF)  # no --ftdata: the fixture works without collection
 
     result.assert_outcomes(passed=1, failed=3)
     output = result.stdout.str()

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.baseline import (
     Baseline,
@@ -28,9 +27,6 @@ from pytest_ftdata.findings import Finding
 ANSWER = json.dumps({"category": "billing"})
 BROKEN = '{"messages": ['
 FAMILIES = ("-k", "schema or format")
-#: `-n 2`, without two plugins this environment has and the inner runs never use
-#: (their import dominates a worker's start-up; blocking an absent plugin is a no-op).
-XDIST_ARGS = ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 
 
 def finding(rule: str = "FMT008", path: str = "data/train.jsonl", line: int | None = 3, key: str | None = "k1", check: str = "format", severity: str = "warning") -> Finding:
@@ -132,23 +128,31 @@ def test_baseline_file_round_trips_and_bad_files_are_explained(tmp_path: Path):
 # -- the workflow ---------------------------------------------------------------------------
 
 
-def clean(n: int, prefix: str = "ticket") -> list[dict]:
-    return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+@pytest.fixture
+def clean(chat):
+    def clean(n: int, prefix: str = "ticket") -> list[dict]:
+        return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
 
-
-def old_dataset() -> list:
-    """12 clean examples, one broken line (SCH001) and one trailing space (FMT008)."""
-    return [*clean(6), BROKEN, *clean(6, "other"), chat("refund please", ANSWER + " ")]
+    return clean
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
+def old_dataset(chat, clean):
+    def old_dataset() -> list:
+        """12 clean examples, one broken line (SCH001) and one trailing space (FMT008)."""
+        return [*clean(6), BROKEN, *clean(6, "other"), chat("refund please", ANSWER + " ")]
+
+    return old_dataset
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, write_jsonl, old_dataset) -> pytest.Pytester:
     pytester.makepyprojecttoml("[tool.pytest.ini_options]\n")
     write_jsonl(pytester.path / "data" / "train.jsonl", old_dataset())
     return pytester
 
 
-def test_adopting_a_baseline_then_gating_only_new_findings(project: pytest.Pytester):
+def test_adopting_a_baseline_then_gating_only_new_findings(project: pytest.Pytester, chat, write_jsonl, clean, old_dataset):
     train = project.path / "data" / "train.jsonl"
 
     missing = project.runpytest("--ftdata", "data", "--ftdata-baseline=baseline.json")
@@ -195,16 +199,15 @@ def test_adopting_a_baseline_then_gating_only_new_findings(project: pytest.Pytes
     )
 
 
-def test_xdist_writes_the_same_baseline_and_gates_the_same(project: pytest.Pytester):
+def test_xdist_writes_the_same_baseline_and_gates_the_same(project: pytest.Pytester, run_modes, write_jsonl, clean, old_dataset):
+    xdist = run_modes["xdist"]
     project.runpytest("--ftdata", "data", *FAMILIES, "--ftdata-baseline=serial.json", "--ftdata-update-baseline")
-    project.runpytest(
-        "--ftdata", "data", *FAMILIES, "--ftdata-baseline=xdist.json", "--ftdata-update-baseline", *XDIST_ARGS
-    )
+    xdist(project, "--ftdata", "data", *FAMILIES, "--ftdata-baseline=xdist.json", "--ftdata-update-baseline")
     serial = (project.path / "serial.json").read_bytes()
     assert serial == (project.path / "xdist.json").read_bytes()
 
     write_jsonl(project.path / "data" / "train.jsonl", [*clean(1, "new"), *old_dataset(), '{"messages": [1,'])
-    result = project.runpytest("--ftdata", "data", *FAMILIES, "--ftdata-baseline=xdist.json", *XDIST_ARGS)
+    result = xdist(project, "--ftdata", "data", *FAMILIES, "--ftdata-baseline=xdist.json")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["Baseline xdist.json: 2 findings accepted, 1 new."])
 

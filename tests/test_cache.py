@@ -13,15 +13,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.cache import ResultCache, _package_digest, config_fingerprint
 from pytest_ftdata.config import validate
 
 ANSWER = json.dumps({"category": "billing"})
-#: `-n 2`, without two plugins this environment has and the inner runs never use
-#: (their import dominates a worker's start-up; blocking an absent plugin is a no-op).
-XDIST_ARGS = ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 
 COUNTING_CONFTEST = """
 from pathlib import Path
@@ -69,12 +65,16 @@ def pytest_ftdata_checks(config):
 """
 
 
-def clean(n: int, prefix: str = "ticket") -> list[dict]:
-    return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+@pytest.fixture
+def clean(chat):
+    def clean(n: int, prefix: str = "ticket") -> list[dict]:
+        return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+
+    return clean
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
+def project(pytester: pytest.Pytester, chat, write_jsonl, clean) -> pytest.Pytester:
     pytester.makepyprojecttoml("[tool.pytest.ini_options]\n")
     pytester.makeconftest(COUNTING_CONFTEST)
     write_jsonl(pytester.path / "data" / "train.jsonl", [*clean(8), chat("refund please", ANSWER + " ")])
@@ -99,7 +99,7 @@ def findings(project: pytest.Pytester, name: str) -> list[dict]:
 EVERYTHING = ["dataset data", "file data/train.jsonl", "file data/validation.jsonl"]
 
 
-def test_unchanged_files_are_not_checked_again(project: pytest.Pytester):
+def test_unchanged_files_are_not_checked_again(project: pytest.Pytester, write_jsonl, clean):
     first = project.runpytest("--ftdata", "data", "--ftdata-report", "json:first.json")
     assert runs(project) == EVERYTHING
     assert list((project.path / ".pytest_cache" / "v" / "ftdata" / "v1").iterdir())
@@ -143,8 +143,8 @@ def test_config_changes_invalidate_results(project: pytest.Pytester):
     result.stdout.fnmatch_lines(["*FAILED data/train.jsonl::format*"])
 
 
-def test_workers_read_and_the_controller_writes_the_cache(project: pytest.Pytester):
-    project.runpytest("--ftdata", "data", *XDIST_ARGS, "--ftdata-report", "json:xdist.json")
+def test_workers_read_and_the_controller_writes_the_cache(project: pytest.Pytester, run_modes):
+    run_modes["xdist"](project, "--ftdata", "data", "--ftdata-report", "json:xdist.json")
     first = runs(project)
     # Two workers may each analyse the dataset; every file and the dataset at least once.
     assert set(first) == set(EVERYTHING)
@@ -175,7 +175,7 @@ class DictStore(dict):
         self[key] = json.loads(json.dumps(value))
 
 
-def test_result_cache_reads_entries_and_notes_what_to_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_result_cache_reads_entries_and_notes_what_to_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chat, write_jsonl, clean):
     data = tmp_path / "data"
     write_jsonl(data / "train.jsonl", [*clean(3), chat("refund please", ANSWER + " ")])
     config = validate({}, "test", None)

@@ -137,14 +137,14 @@ def test_config_mistake_stops_the_run_with_one_message(pytester, where, text, ex
     _check_startup_error(pytester, where, text, expected, [])
 
 
-def test_config_mistake_under_xdist(pytester):
-    _check_startup_error(pytester, "data/ftdata.toml", "target_shema = 1\n", "did you mean `target_schema`?", ["-n", "2"])
+def test_config_mistake_in_every_run_mode(pytester, run_mode):
+    _check_startup_error(pytester, "data/ftdata.toml", "target_shema = 1\n", "did you mean `target_schema`?", run_mode.args)
 
 
-def _check_startup_error(pytester, where, text, expected, xdist):
+def _check_startup_error(pytester, where, text, expected, mode_args):
     write(pytester.path / "data" / "sub" / "train.jsonl", json.dumps(GOOD) + "\n")
     write(pytester.path / where, text)
-    result = pytester.runpytest("--ftdata", "data", "-p", "no:cacheprovider", *xdist)
+    result = pytester.runpytest("--ftdata", "data", "-p", "no:cacheprovider", *mode_args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     output = result.stdout.str() + result.stderr.str()
     assert expected in output

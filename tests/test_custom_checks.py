@@ -3,7 +3,7 @@
 A project's `conftest.py` registers checks with the `@pytest_ftdata.check` decorator
 and the `pytest_ftdata_checks` hook; they must become items beside the built-in
 families, fail like them with the project's rule codes, and reach the JSON report
-and the terminal summary, serially and under `-n 2`. `@pytest.mark.ftdata_each`
+and the terminal summary in every run mode (serial, `-n 2`, `-p no:xdist`). `@pytest.mark.ftdata_each`
 must parametrize a test over examples with ids like `train.jsonl:2`.
 """
 
@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import chat, write_jsonl
 
 pytestmark = pytest.mark.usefixtures("isolated_rules")
 
 #: Plugins a pytester run does not need (hypothesis' re-imports itself in every in-process run).
 PLUGINS_OFF = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
-XDIST = pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
 
 EMAIL = "jane.doe.fake@gmail.com"
 
@@ -68,33 +66,39 @@ def reply(intent: str, text: str) -> str:
     return json.dumps({"intent": intent, "reply": text})
 
 
-def ticket(n: int, user: str, intent: str, text: str, language: str = "en") -> dict:
-    return chat(user, reply(intent, text), metadata={"ticket": f"T{n}", "language": language})
+@pytest.fixture
+def ticket(chat):
+    def ticket(n: int, user: str, intent: str, text: str, language: str = "en") -> dict:
+        return chat(user, reply(intent, text), metadata={"ticket": f"T{n}", "language": language})
+
+    return ticket
 
 
-def write_project(pytester: pytest.Pytester, conftest: str = CONFTEST, rules: str = "") -> None:
-    pytester.makepyprojecttoml(f'[tool.ftdata]\nlabel = "target:/intent"\n{rules}')
-    pytester.makeconftest(conftest)
-    write_jsonl(
-        pytester.path / "data" / "train.jsonl",
-        [
-            ticket(1, "Refund my order", "refund", "Refunded under POL-12."),
-            ticket(2, f"Refund me, I am {EMAIL}", "refund", "Refunded, no questions asked."),
-            ticket(3, "Where is my card?", "card_arrival", "It ships tomorrow."),
-        ],
-    )
-    write_jsonl(
-        pytester.path / "data" / "val.jsonl",
-        [ticket(4, "Wo ist meine Karte?", "card_arrival", "Morgen.", language="de"), ticket(2, "Refund", "refund", "POL-1")],
-    )
+@pytest.fixture
+def write_project(write_jsonl, ticket):
+    def write_project(pytester: pytest.Pytester, conftest: str = CONFTEST, rules: str = "") -> None:
+        pytester.makepyprojecttoml(f'[tool.ftdata]\nlabel = "target:/intent"\n{rules}')
+        pytester.makeconftest(conftest)
+        write_jsonl(
+            pytester.path / "data" / "train.jsonl",
+            [
+                ticket(1, "Refund my order", "refund", "Refunded under POL-12."),
+                ticket(2, f"Refund me, I am {EMAIL}", "refund", "Refunded, no questions asked."),
+                ticket(3, "Where is my card?", "card_arrival", "It ships tomorrow."),
+            ],
+        )
+        write_jsonl(
+            pytester.path / "data" / "val.jsonl",
+            [ticket(4, "Wo ist meine Karte?", "card_arrival", "Morgen.", language="de"), ticket(2, "Refund", "refund", "POL-1")],
+        )
+
+    return write_project
 
 
-@XDIST
-def test_project_checks_are_items_that_fail_like_builtin_ones(pytester: pytest.Pytester, xdist):
+def test_project_checks_are_items_that_fail_like_builtin_ones(pytester: pytest.Pytester, run_mode, write_project):
     write_project(pytester)
-    result = pytester.runpytest_subprocess(
-        "--ftdata", "data", *PLUGINS_OFF, "-rA", "--ftdata-report", "json:report.json", *xdist
-    ) if xdist else pytester.runpytest("--ftdata", "data", *PLUGINS_OFF, "-rA", "--ftdata-report", "json:report.json")
+    run = run_mode.subprocess if run_mode.xdist else run_mode
+    result = run(pytester, "--ftdata", "data", *PLUGINS_OFF, "-rA", "--ftdata-report", "json:report.json")
 
     passed = {line.split()[1] for line in result.stdout.lines if line.startswith("PASSED ")}
     failed = {line.split()[1] for line in result.stdout.lines if line.startswith("FAILED ")}
@@ -134,7 +138,7 @@ def test_project_checks_are_items_that_fail_like_builtin_ones(pytester: pytest.P
     }
 
 
-def test_rules_setting_applies_to_project_rules_and_checks(pytester: pytest.Pytester):
+def test_rules_setting_applies_to_project_rules_and_checks(pytester: pytest.Pytester, write_project):
     write_project(pytester, rules='rules = { TCC001 = "warning", ticket-ids = "off" }\n')
     result = pytester.runpytest("--ftdata", "data", *PLUGINS_OFF, "-rA", "-k", "refund or ticket or languages")
     result.assert_outcomes(passed=4)
@@ -142,7 +146,7 @@ def test_rules_setting_applies_to_project_rules_and_checks(pytester: pytest.Pyte
     assert "TCC003" not in result.stdout.str()
 
 
-def test_a_crashing_check_fails_only_its_own_items(pytester: pytest.Pytester):
+def test_a_crashing_check_fails_only_its_own_items(pytester: pytest.Pytester, write_project):
     conftest = '''
 import pytest_ftdata
 
@@ -164,7 +168,7 @@ def needs_priority(example):
     assert "Traceback" not in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
 
 
-def test_an_invalid_check_is_a_usage_error(pytester: pytest.Pytester):
+def test_an_invalid_check_is_a_usage_error(pytester: pytest.Pytester, write_project):
     conftest = '''
 import pytest_ftdata
 
@@ -185,7 +189,7 @@ def pytest_ftdata_checks(config):
     assert "Traceback" not in result.stderr.str()
 
 
-def test_project_checks_do_not_break_a_run_without_the_plugin(pytester: pytest.Pytester):
+def test_project_checks_do_not_break_a_run_without_the_plugin(pytester: pytest.Pytester, write_project):
     conftest = CONFTEST.replace("def pytest_ftdata_checks", "@pytest.hookimpl(optionalhook=True)\ndef pytest_ftdata_checks")
     write_project(pytester, conftest=conftest)
     pytester.makepyfile("def test_plain():\n    assert True\n")
@@ -208,13 +212,12 @@ def test_refund_cites_policy(refund):
 '''
 
 
-@XDIST
-def test_one_test_per_example(pytester: pytest.Pytester, xdist):
+def test_one_test_per_example(pytester: pytest.Pytester, run_mode, write_project):
     write_project(pytester, conftest="")
     pytester.makeini("[pytest]\nftdata_paths = data\n")
     pytester.makepyfile(test_each=EACH_TESTS)
-    run = pytester.runpytest_subprocess if xdist else pytester.runpytest
-    result = run(*PLUGINS_OFF, "-rA", *xdist)
+    run = run_mode.subprocess if run_mode.xdist else run_mode
+    result = run(pytester, *PLUGINS_OFF, "-rA")
 
     outcomes = {line.split()[1]: line.split()[0] for line in result.stdout.lines if line.startswith(("PASSED ", "FAILED "))}
     assert outcomes == {
@@ -229,7 +232,7 @@ def test_one_test_per_example(pytester: pytest.Pytester, xdist):
     result.stdout.fnmatch_lines(["E * 'Refund me, I am [[]email: *"])
 
 
-def test_each_ids_and_mistakes_at_collection(pytester: pytest.Pytester):
+def test_each_ids_and_mistakes_at_collection(pytester: pytest.Pytester, write_jsonl, ticket):
     write_jsonl(pytester.path / "a" / "train.jsonl", [ticket(1, "Hi", "x", "y")])
     write_jsonl(pytester.path / "b" / "train.jsonl", [ticket(2, "Hi", "x", "y"), ticket(3, "Yo", "x", "y")])
     pytester.makepyfile(

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from rapidfuzz.fuzz import ratio
 
-from conftest import chat, write_jsonl
 from pytest_ftdata.config import FtdataConfig, validate
 from pytest_ftdata.engine import analyze_dataset, dataset_files
 from pytest_ftdata.neardup import (
@@ -28,7 +27,6 @@ from pytest_ftdata.neardup import (
 )
 
 QUIET = ("-p", "no:cacheprovider", "-p", "no:randomly")
-XDIST = [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist")]
 
 
 def analyze(root: Path, families=("duplicates", "leakage"), **settings):
@@ -167,7 +165,7 @@ def test_a_common_prefix_does_not_make_the_search_quadratic():
 # -- the check on datasets --------------------------------------------------------------------
 
 
-def test_exact_normalized_near_and_conflicting_duplicates(dataset):
+def test_exact_normalized_near_and_conflicting_duplicates(dataset, chat):
     train = [
         chat("How do I reset my PIN?", "reset_pin"),  # 1
         chat("How do I reset my PIN?", "reset_pin"),  # 2: exact copy of 1
@@ -195,7 +193,7 @@ def test_exact_normalized_near_and_conflicting_duplicates(dataset):
     assert "data/train.jsonl:10" not in {loc for f in findings_of(result) for loc in members(f)}
 
 
-def test_exact_duplicates_and_which_copy_to_keep(dataset):
+def test_exact_duplicates_and_which_copy_to_keep(dataset, chat):
     row = chat("Where is my card?", "card_arrival")
     messy = chat("  Where is my card?", "card_arrival")
     result = analyze(dataset(train=[row, row, row]))
@@ -210,7 +208,7 @@ def test_exact_duplicates_and_which_copy_to_keep(dataset):
     assert "keep data/train.jsonl:2 and delete data/train.jsonl:1, data/train.jsonl:3 and data/train.jsonl:4" in group.message
 
 
-def test_a_split_spanning_files_and_files_without_a_split(dataset):
+def test_a_split_spanning_files_and_files_without_a_split(dataset, chat):
     root = dataset(
         train_part1=[chat("hello there, how are you", "greeting")],
         train_part2=[chat("hello there, how are you", "greeting")],
@@ -226,7 +224,7 @@ def test_a_split_spanning_files_and_files_without_a_split(dataset):
     assert "the files that name no split" in unsplit.message
 
 
-def test_threshold_and_punctuation_settings(dataset):
+def test_threshold_and_punctuation_settings(dataset, chat):
     root = dataset(train=[chat("thanks!", "thanks"), chat("thanks", "thanks"), chat("goodbye for now", "bye")])
     assert [f.rule for f in findings_of(analyze(root))] == ["DUP003"]  # 92% similar
     assert findings_of(analyze(root, near_duplicate_threshold=95)) == []
@@ -234,7 +232,7 @@ def test_threshold_and_punctuation_settings(dataset):
     assert same.rule == "DUP002" and "punctuation" in same.message
 
 
-def test_label_setting_decides_conflicts(dataset):
+def test_label_setting_decides_conflicts(dataset, chat):
     rows = [
         chat("is my transfer pending", json.dumps({"intent": "pending_transfer", "note": "a"})),
         chat("is my transfer pending", json.dumps({"intent": "pending_transfer", "note": "b"})),
@@ -244,7 +242,7 @@ def test_label_setting_decides_conflicts(dataset):
     assert [f.rule for f in findings_of(analyze(root, label="target:/intent"))] == ["DUP002"]
 
 
-def test_secrets_in_duplicates_are_masked(dataset):
+def test_secrets_in_duplicates_are_masked(dataset, chat):
     key = "sk-proj-" + "a1B2c3D4" * 5
     rows = [chat(f"my key is {key}", "ok"), chat(f"my key is {key}", "ok")]
     result = analyze(dataset(train=rows))
@@ -256,8 +254,7 @@ def test_secrets_in_duplicates_are_masked(dataset):
 # -- what a user sees ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra", XDIST)
-def test_pytest_ftdata_reports_duplicates_the_same_with_and_without_xdist(pytester, extra):
+def test_pytest_ftdata_reports_duplicates_the_same_with_and_without_xdist(pytester, run_mode, chat, write_jsonl):
     texts = [
         "where is my new card", "how do i reset my pin", "why was i charged twice", "close my account today",
         "can i get a refund for this order", "what is the exchange rate for euros", "my transfer has not arrived",
@@ -268,7 +265,7 @@ def test_pytest_ftdata_reports_duplicates_the_same_with_and_without_xdist(pytest
     rows += [rows[0], chat("why was i chraged twice", "intent_2"), chat("close my account today", "other")]
     write_jsonl(pytester.path / "data" / "train.jsonl", rows)
     write_jsonl(pytester.path / "data" / "val.jsonl", [chat("something else entirely here", "x")])
-    result = pytester.runpytest("--ftdata", "data", "--ftdata-report", "json:report.json", *QUIET, *extra)
+    result = run_mode(pytester, "--ftdata", "data", "--ftdata-report", "json:report.json", *QUIET)
     result.stdout.fnmatch_lines(["*data/train.jsonl:13: DUP001 Example is repeated 2 times in the train split*"])
     assert result.ret == 1
     report = json.loads((pytester.path / "report.json").read_text())
@@ -287,23 +284,27 @@ def test_pytest_ftdata_reports_duplicates_the_same_with_and_without_xdist(pytest
 # -- real data ------------------------------------------------------------------------------------
 
 
-def _gsm8k_to_chat(shared: Path, out: Path) -> None:
-    for split in ("train", "test"):
-        rows = []
-        with open(shared / "gsm8k" / "raw" / f"{split}.jsonl", encoding="utf-8") as handle:
-            for line in handle:
-                record = json.loads(line)
-                rows.append(chat(record["question"], record["answer"], system="Solve the problem step by step."))
-        write_jsonl(out / f"{split}.jsonl", rows)
+@pytest.fixture
+def gsm8k_to_chat(chat, write_jsonl):
+    def gsm8k_to_chat(shared: Path, out: Path) -> None:
+        for split in ("train", "test"):
+            rows = []
+            with open(shared / "gsm8k" / "raw" / f"{split}.jsonl", encoding="utf-8") as handle:
+                for line in handle:
+                    record = json.loads(line)
+                    rows.append(chat(record["question"], record["answer"], system="Solve the problem step by step."))
+            write_jsonl(out / f"{split}.jsonl", rows)
+
+    return gsm8k_to_chat
 
 
-def test_gsm8k_is_a_clean_control(shared_datasets, tmp_path):
+def test_gsm8k_is_a_clean_control(shared_datasets, tmp_path, gsm8k_to_chat):
     """The original GSM8K has no exact or normalized duplicate and no train/test overlap
     (SOURCE.md): no leakage finding and no duplicates error. The one warning is a real
     near-duplicate SOURCE.md does not list: train lines 2484 and 6692 are the same
     problem with the name Josie swapped for Amanda (similarity 96)."""
     root = tmp_path / "gsm8k"
-    _gsm8k_to_chat(shared_datasets, root)
+    gsm8k_to_chat(shared_datasets, root)
     result = analyze(root)
     assert sum(info.info.examples for info in result.files.values()) == 7473 + 1319
     assert findings_of(result, "leakage") == []

@@ -46,8 +46,8 @@ def serial_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def xdist_run(tmp_path_factory):
-    return run_example(tmp_path_factory, "-n", "2")
+def xdist_run(tmp_path_factory, run_modes):
+    return run_example(tmp_path_factory, *run_modes["xdist"].args)
 
 
 def _where(finding: dict) -> set[tuple[str, int | None]]:

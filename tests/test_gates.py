@@ -1,7 +1,7 @@
 """CI gates: `[tool.ftdata.rules]` severities and ignores (per directory too),
 `--ftdata-strict`, JUnit through `--junitxml`, and progress on the terminal.
 
-Integration scenarios run serially and under `-n 2`: what fails must not depend on
+Integration scenarios run in every run mode (serial, `-n 2`, `-p no:xdist`): what fails must not depend on
 how the run is distributed.
 """
 
@@ -12,22 +12,21 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.config import ConfigError, ConfigLoader, check_rule_selectors, validate
 from pytest_ftdata.engine import apply_rule_settings
 from pytest_ftdata.findings import RULES
 from pytest_ftdata.progress import TerminalProgress
 
-#: `-n 2`, without two plugins this environment has and the inner runs never use
-#: (their import dominates a worker's start-up; blocking an absent plugin is a no-op).
-XDIST_ARGS = ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark")
-XDIST = [pytest.param([], id="serial"), pytest.param(list(XDIST_ARGS), id="xdist")]
 ANSWER = json.dumps({"category": "billing"})
 
 
-def clean(n: int, prefix: str = "ticket") -> list[dict]:
-    return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+@pytest.fixture
+def clean(chat):
+    def clean(n: int, prefix: str = "ticket") -> list[dict]:
+        return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+
+    return clean
 
 
 def write_pyproject(pytester: pytest.Pytester, ftdata: str = "", ini: str = "") -> None:
@@ -76,7 +75,7 @@ def test_directory_config_merges_rules_rule_by_rule(tmp_path: Path):
 # -- severities end to end ----------------------------------------------------------------
 
 
-def test_rule_severities_decide_what_fails_per_directory(pytester: pytest.Pytester):
+def test_rule_severities_decide_what_fails_per_directory(pytester: pytest.Pytester, chat, write_jsonl, clean):
     write_pyproject(pytester, ftdata='[tool.ftdata.rules]\nFMT008 = "error"\n')
     for name in ("strict", "relaxed"):
         write_jsonl(pytester.path / name / "train.jsonl", clean(12) + [chat("refund please", ANSWER + " ")])
@@ -90,7 +89,7 @@ def test_rule_severities_decide_what_fails_per_directory(pytester: pytest.Pytest
     assert "FAILED relaxed" not in result.stdout.str()
 
 
-def test_unknown_rule_in_config_stops_the_run_at_startup(pytester: pytest.Pytester):
+def test_unknown_rule_in_config_stops_the_run_at_startup(pytester: pytest.Pytester, write_jsonl, clean):
     write_pyproject(pytester, ftdata='[tool.ftdata.rules]\ntarget-whitespac = "off"\n')
     write_jsonl(pytester.path / "data" / "train.jsonl", clean(3))
 
@@ -103,13 +102,17 @@ def test_unknown_rule_in_config_stops_the_run_at_startup(pytester: pytest.Pytest
 # -- strict mode ----------------------------------------------------------------------------
 
 
-def _warning_only_dataset(pytester: pytest.Pytester) -> None:
-    write_jsonl(pytester.path / "data" / "train.jsonl", clean(12) + [chat("refund please", ANSWER + " ")])
+@pytest.fixture
+def warning_only_dataset(chat, write_jsonl, clean):
+    def warning_only_dataset(pytester: pytest.Pytester) -> None:
+        write_jsonl(pytester.path / "data" / "train.jsonl", clean(12) + [chat("refund please", ANSWER + " ")])
+
+    return warning_only_dataset
 
 
-def test_warnings_pass_without_strict(pytester: pytest.Pytester):
+def test_warnings_pass_without_strict(pytester: pytest.Pytester, warning_only_dataset):
     write_pyproject(pytester)
-    _warning_only_dataset(pytester)
+    warning_only_dataset(pytester)
 
     result = pytester.runpytest("--ftdata", "data", "-k", "format")
 
@@ -117,12 +120,11 @@ def test_warnings_pass_without_strict(pytester: pytest.Pytester):
     result.stdout.fnmatch_lines(["warnings (they do not fail the run):", "data/train.jsonl:13: FMT008 *"])
 
 
-@pytest.mark.parametrize("xdist", XDIST)
-def test_strict_makes_warnings_fail(pytester: pytest.Pytester, xdist):
+def test_strict_makes_warnings_fail(pytester: pytest.Pytester, run_mode, warning_only_dataset):
     write_pyproject(pytester)
-    _warning_only_dataset(pytester)
+    warning_only_dataset(pytester)
 
-    result = pytester.runpytest("--ftdata", "data", "-k", "format", "--ftdata-strict", *xdist)
+    result = run_mode(pytester, "--ftdata", "data", "-k", "format", "--ftdata-strict")
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -133,9 +135,9 @@ def test_strict_makes_warnings_fail(pytester: pytest.Pytester, xdist):
     )
 
 
-def test_strict_from_the_ini_file(pytester: pytest.Pytester):
+def test_strict_from_the_ini_file(pytester: pytest.Pytester, warning_only_dataset):
     write_pyproject(pytester, ini="ftdata_strict = true")
-    _warning_only_dataset(pytester)
+    warning_only_dataset(pytester)
 
     result = pytester.runpytest("--ftdata", "data", "-k", "format")
 
@@ -145,7 +147,7 @@ def test_strict_from_the_ini_file(pytester: pytest.Pytester):
 # -- JUnit -----------------------------------------------------------------------------------
 
 
-def test_junitxml_failure_message_is_the_title_sentence(pytester: pytest.Pytester):
+def test_junitxml_failure_message_is_the_title_sentence(pytester: pytest.Pytester, write_jsonl, clean):
     write_pyproject(pytester)
     write_jsonl(pytester.path / "data" / "train.jsonl", clean(5) + ['{"messages": ['])
 
@@ -215,7 +217,7 @@ def test_progress_reaches_the_terminal_through_output_capture(pytester: pytest.P
     assert not captured  # it was not captured as the test's output
 
 
-def test_rules_may_name_project_checks(pytester: pytest.Pytester):
+def test_rules_may_name_project_checks(pytester: pytest.Pytester, write_jsonl, clean):
     pytester.makeconftest(
         """
         from pytest_ftdata.families.base import FileFamily

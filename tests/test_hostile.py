@@ -21,7 +21,6 @@ from pytest_ftdata.engine import analyze_dataset
 from pytest_ftdata.io import JsonlReader, line_excerpt
 from pytest_ftdata.redact import display, redact
 
-from conftest import chat, write_jsonl
 
 AWS = "AKIAZ3MPLQ7RT2XW9KLB"
 OPENAI = "sk-proj-Qx7Lm2Vb9Nc4Rt6Yp8Ks1Hd3Fg5Jw0Ze7Ua2Ib4Oc6Pd8Qe1Rf3"
@@ -58,37 +57,41 @@ HOSTILE_LINES = [
 ]
 
 
-def hostile_dataset(root: Path) -> Path:
-    data = root / "data"
-    key_input = f"My key {AWS} leaked, rotate it"
-    iban_input = f"Please pay into {IBAN} today"
-    train = [
-        *HOSTILE_LINES,
-        # DUP002: the normalized (lower-cased) input would hide the key id from the detectors.
-        chat(key_input, '{"category": "security"}'),
-        chat(key_input.upper().replace(AWS.upper(), AWS) + "  ", '{"category": "security"}'),
-        # LEAK001 with an IBAN, compared lower-cased.
-        chat(iban_input, '{"category": "billing"}'),
-        # FMT002: a target that is not JSON, with the credentials right where a 60-character cut falls.
-        chat("connect me", "x" * 44 + f" try {DB_URL} now"),
-        # SCH103: a value of the wrong type, quoted and cut at 37 characters right after `user:pass@`.
-        {"messages": [{"role": "x" * 16 + f"://admin:{PASSWORD}@db.acme-corp.io", "content": "hi"},
-                      {"role": "assistant", "content": '{"category": "x"}'}]},
-        # FMT006/FMT007: a rare system prompt that holds an e-mail address and an API key.
-        chat("hello", '{"category": "greeting"}', system=f"Escalate to {EMAIL} with key {OPENAI}."),
-    ]
-    train += [chat(f"ordinary question {i}", '{"category": "other"}', metadata={"ticket": f"T-{i}"}) for i in range(12)]
-    # LEAK003: a group id that is an e-mail address.
-    train.append(chat("first message of a ticket", '{"category": "other"}', metadata={"ticket": EMAIL}))
-    write_jsonl(data / "train.jsonl", train)
-    write_jsonl(data / "test.jsonl", [chat(iban_input.lower(), '{"category": "billing"}'),
-                                      chat("second message of a ticket", '{"category": "other"}', metadata={"ticket": EMAIL})])
-    (data / "ftdata.toml").write_text('target_format = "json"\ngroup_by = "/metadata/ticket"\n', encoding="utf-8")
-    return data
+@pytest.fixture
+def hostile_dataset(chat, write_jsonl):
+    def hostile_dataset(root: Path) -> Path:
+        data = root / "data"
+        key_input = f"My key {AWS} leaked, rotate it"
+        iban_input = f"Please pay into {IBAN} today"
+        train = [
+            *HOSTILE_LINES,
+            # DUP002: the normalized (lower-cased) input would hide the key id from the detectors.
+            chat(key_input, '{"category": "security"}'),
+            chat(key_input.upper().replace(AWS.upper(), AWS) + "  ", '{"category": "security"}'),
+            # LEAK001 with an IBAN, compared lower-cased.
+            chat(iban_input, '{"category": "billing"}'),
+            # FMT002: a target that is not JSON, with the credentials right where a 60-character cut falls.
+            chat("connect me", "x" * 44 + f" try {DB_URL} now"),
+            # SCH103: a value of the wrong type, quoted and cut at 37 characters right after `user:pass@`.
+            {"messages": [{"role": "x" * 16 + f"://admin:{PASSWORD}@db.acme-corp.io", "content": "hi"},
+                          {"role": "assistant", "content": '{"category": "x"}'}]},
+            # FMT006/FMT007: a rare system prompt that holds an e-mail address and an API key.
+            chat("hello", '{"category": "greeting"}', system=f"Escalate to {EMAIL} with key {OPENAI}."),
+        ]
+        train += [chat(f"ordinary question {i}", '{"category": "other"}', metadata={"ticket": f"T-{i}"}) for i in range(12)]
+        # LEAK003: a group id that is an e-mail address.
+        train.append(chat("first message of a ticket", '{"category": "other"}', metadata={"ticket": EMAIL}))
+        write_jsonl(data / "train.jsonl", train)
+        write_jsonl(data / "test.jsonl", [chat(iban_input.lower(), '{"category": "billing"}'),
+                                          chat("second message of a ticket", '{"category": "other"}', metadata={"ticket": EMAIL})])
+        (data / "ftdata.toml").write_text('target_format = "json"\ngroup_by = "/metadata/ticket"\n', encoding="utf-8")
+        return data
+
+    return hostile_dataset
 
 
 @pytest.mark.parametrize("verbosity", ["-q", "-v", "-vv", "-rA"])
-def test_no_secret_reaches_any_output_whatever_path_it_takes(pytester, run_mode, verbosity, monkeypatch):
+def test_no_secret_reaches_any_output_whatever_path_it_takes(pytester, run_mode, verbosity, monkeypatch, hostile_dataset):
     data = hostile_dataset(pytester.path)
     summary = pytester.path / "step-summary.md"
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
@@ -112,7 +115,7 @@ def test_no_secret_reaches_any_output_whatever_path_it_takes(pytester, run_mode,
     assert "Traceback" not in texts["stdout"] and "INTERNALERROR" not in texts["stdout"]
 
 
-def test_excerpts_come_from_the_decoded_text_not_the_comparison_key(tmp_path):
+def test_excerpts_come_from_the_decoded_text_not_the_comparison_key(tmp_path, hostile_dataset):
     data = hostile_dataset(tmp_path)
     result = analyze_dataset(data, sorted(data.glob("*.jsonl")), ConfigLoader(tmp_path).for_directory(data), tmp_path)
     duplicate = next(f for f in result.all_findings() if f.rule == "DUP002")
@@ -182,7 +185,7 @@ def schema_cases(url: str) -> dict[str, dict]:
 
 @pytest.mark.parametrize("case", list(schema_cases("http://x")))
 @pytest.mark.parametrize("setting, rule", [("record_schema", "SCH114"), ("target_schema", "FMT011")])
-def test_an_unusable_schema_reference_is_one_finding_and_nothing_is_fetched(pytester, listener, case, setting, rule):
+def test_an_unusable_schema_reference_is_one_finding_and_nothing_is_fetched(pytester, listener, case, setting, rule, chat, write_jsonl):
     url, requests = listener
     (pytester.path / "schemas").mkdir()
     (pytester.path / "schemas" / "s.json").write_text(json.dumps(schema_cases(url)[case]))
@@ -196,7 +199,7 @@ def test_an_unusable_schema_reference_is_one_finding_and_nothing_is_fetched(pyte
     assert "Traceback" not in output and "INTERNALERROR" not in output
 
 
-def test_a_local_reference_beside_the_schema_still_works(tmp_path):
+def test_a_local_reference_beside_the_schema_still_works(tmp_path, chat, write_jsonl):
     (tmp_path / "defs.json").write_text(json.dumps({"$defs": {"answer": {"type": "object", "required": ["a"]}}}))
     (tmp_path / "s.json").write_text(json.dumps({"$ref": "defs.json#/$defs/answer"}))
     data = tmp_path / "data"
@@ -210,7 +213,7 @@ def test_a_local_reference_beside_the_schema_still_works(tmp_path):
 
 
 @pytest.mark.parametrize("depth", [255, 600, 1024])
-def test_a_deeply_nested_record_is_one_finding_per_family_at_its_line(tmp_path, depth):
+def test_a_deeply_nested_record_is_one_finding_per_family_at_its_line(tmp_path, depth, chat, write_jsonl):
     content = "[" * depth + '"x"' + "]" * depth  # deeper than any serialiser recurses: written by hand
     data = tmp_path / "data"
     lines = [chat("first", "ok", system=None), '{"messages": [{"role": "user", "content": ' + content + '}, {"role": "assistant", "content": "a"}]}']
@@ -235,7 +238,7 @@ def test_a_deeply_nested_record_is_one_finding_per_family_at_its_line(tmp_path, 
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
-def test_a_fifo_named_like_a_data_file_is_a_finding_not_a_hang(pytester):
+def test_a_fifo_named_like_a_data_file_is_a_finding_not_a_hang(pytester, chat, write_jsonl):
     data = pytester.path / "data"
     data.mkdir()
     write_jsonl(data / "train.jsonl", [chat("hi", "ok")])
@@ -249,7 +252,7 @@ def test_a_fifo_named_like_a_data_file_is_a_finding_not_a_hang(pytester):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
 @pytest.mark.parametrize("target", ["fifo", "/dev/zero"])
-def test_a_schema_path_to_a_pipe_or_device_is_unusable_not_a_hang(pytester, target):
+def test_a_schema_path_to_a_pipe_or_device_is_unusable_not_a_hang(pytester, target, chat, write_jsonl):
     if target == "fifo":
         os.mkfifo(pytester.path / "schema.json")
     else:
@@ -261,7 +264,7 @@ def test_a_schema_path_to_a_pipe_or_device_is_unusable_not_a_hang(pytester, targ
     assert "not a regular file" in result.stdout.str()
 
 
-def test_a_catastrophic_banned_pattern_is_stopped_with_a_finding(pytester):
+def test_a_catastrophic_banned_pattern_is_stopped_with_a_finding(pytester, chat, write_jsonl):
     write_jsonl(pytester.path / "data" / "train.jsonl", [chat("a" * 32 + "b", "ok") for _ in range(50)])
     pytester.makepyprojecttoml('[[tool.ftdata.banned]]\npattern = "^(a|a)+$"\nmessage = "no"\n')
     result = pytester.runpytest_subprocess("--ftdata", "data", "-k", "policy", "-p", "no:cacheprovider", timeout=120)
@@ -270,7 +273,7 @@ def test_a_catastrophic_banned_pattern_is_stopped_with_a_finding(pytester):
     assert output.count("POL003 ") == 1  # stopped once, not tried on all 50 examples
 
 
-def test_a_catastrophic_schema_pattern_makes_the_schema_unusable(tmp_path):
+def test_a_catastrophic_schema_pattern_makes_the_schema_unusable(tmp_path, chat, write_jsonl):
     (tmp_path / "s.json").write_text(json.dumps({"properties": {"messages": {"items": {"properties": {"content": {"pattern": "^(a|a)+$"}}}}}}))
     data = tmp_path / "data"
     write_jsonl(data / "train.jsonl", [chat("a" * 32 + "b", "ok") for _ in range(20)])
@@ -283,7 +286,7 @@ def test_a_catastrophic_schema_pattern_makes_the_schema_unusable(tmp_path):
 # -- 5. bounded memory --------------------------------------------------------------------------------
 
 
-def test_an_over_long_line_is_skipped_and_measured_not_loaded(tmp_path):
+def test_an_over_long_line_is_skipped_and_measured_not_loaded(tmp_path, chat):
     path = tmp_path / "train.jsonl"
     with open(path, "wb") as handle:
         handle.write(json.dumps(chat("hi", "ok")).encode() + b"\n")
@@ -295,7 +298,7 @@ def test_an_over_long_line_is_skipped_and_measured_not_loaded(tmp_path):
     assert [n for n, v in items if isinstance(v, dict)] == [1, 3]
 
 
-def test_a_gzip_of_a_billion_newlines_is_one_finding_and_stops(tmp_path):
+def test_a_gzip_of_a_billion_newlines_is_one_finding_and_stops(tmp_path, chat):
     path = tmp_path / "train.jsonl.gz"
     with gzip.open(path, "wb", compresslevel=9) as handle:
         handle.write(json.dumps(chat("hi", "ok")).encode() + b"\n")
@@ -322,7 +325,7 @@ def test_a_million_broken_lines_keep_a_thousand_findings_and_count_the_rest(tmp_
 # -- 6. the result cache stores only what it hashed --------------------------------------------------
 
 
-def test_a_file_rewritten_while_it_is_read_is_not_cached(pytester):
+def test_a_file_rewritten_while_it_is_read_is_not_cached(pytester, chat, write_jsonl):
     write_jsonl(pytester.path / "data" / "train.jsonl", [chat(f"question {i}", "ok") for i in range(30)])
     pytester.makeconftest(
         """
@@ -348,7 +351,7 @@ def test_a_file_rewritten_while_it_is_read_is_not_cached(pytester):
 # -- 7. odd names and configs -------------------------------------------------------------------------
 
 
-def test_a_non_utf8_file_name_is_escaped_everywhere(pytester, run_mode):
+def test_a_non_utf8_file_name_is_escaped_everywhere(pytester, run_mode, chat, write_jsonl):
     data = pytester.path / "data"
     data.mkdir()
     raw_name = os.path.join(os.fsencode(data), b"bad\xfftrain.jsonl")
@@ -363,7 +366,7 @@ def test_a_non_utf8_file_name_is_escaped_everywhere(pytester, run_mode):
     assert "data/bad\\xfftrain.jsonl" in [f["path"] for f in report["files"]]
 
 
-def test_a_config_nested_five_thousand_deep_is_one_clear_error(pytester):
+def test_a_config_nested_five_thousand_deep_is_one_clear_error(pytester, chat, write_jsonl):
     write_jsonl(pytester.path / "data" / "train.jsonl", [chat("hi", "ok")])
     (pytester.path / "data" / "ftdata.toml").write_text("labels = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
     result = pytester.runpytest_subprocess("--ftdata", "data", timeout=60)
@@ -407,7 +410,7 @@ def test_a_data_folder_may_not_point_the_run_outside_the_project(tmp_path):
 # -- 8. messages that used to mislead, and what used to be silent -------------------------------------
 
 
-def test_gzip_problems_say_what_is_wrong(tmp_path):
+def test_gzip_problems_say_what_is_wrong(tmp_path, chat):
     good = gzip.compress(json.dumps(chat("hi", "ok")).encode() + b"\n")
     bad_crc = good[:-8] + bytes([good[-8] ^ 0xFF]) + good[-7:]
     (tmp_path / "crc.jsonl.gz").write_bytes(bad_crc)
@@ -422,14 +425,14 @@ def test_gzip_problems_say_what_is_wrong(tmp_path):
     assert details["plain.jsonl.gz"] == ["has a .gz name but is not gzip-compressed (no gzip header)"]
 
 
-def test_a_utf16_file_is_one_finding(tmp_path):
+def test_a_utf16_file_is_one_finding(tmp_path, chat):
     path = tmp_path / "train.jsonl"
     path.write_bytes(("\n".join(json.dumps(chat(f"q{i}", "ok")) for i in range(50)) + "\n").encode("utf-16"))
     problems = [v for _, v in JsonlReader(path) if not isinstance(v, dict)]
     assert [p.kind for p in problems] == ["utf16"]
 
 
-def test_duplicate_keys_and_hidden_characters_are_reported(tmp_path):
+def test_duplicate_keys_and_hidden_characters_are_reported(tmp_path, chat):
     path = tmp_path / "train.jsonl"
     path.write_bytes(
         b'{"messages": [{"role": "user", "role": "system", "content": "hi"}, {"role": "assistant", "content": "ok"}]}\n'
@@ -442,7 +445,7 @@ def test_duplicate_keys_and_hidden_characters_are_reported(tmp_path):
     assert "U+202E RIGHT-TO-LEFT OVERRIDE" in message
 
 
-def test_a_30_megabyte_line_is_flagged_without_any_length_setting(tmp_path):
+def test_a_30_megabyte_line_is_flagged_without_any_length_setting(tmp_path, chat, write_jsonl):
     path = tmp_path / "train.jsonl"
     write_jsonl(path, [chat("x" * 30_000_000, "ok"), chat("hi", "ok")])
     result = analyze_dataset(tmp_path, [path], validate({}, "test"), tmp_path, families=["length"])
@@ -453,7 +456,7 @@ def test_a_30_megabyte_line_is_flagged_without_any_length_setting(tmp_path):
 
 
 @pytest.mark.parametrize("verbosity", ["-q", "-v", "-vv"])
-def test_a_failing_user_assertion_never_quotes_a_secret(pytester, verbosity):
+def test_a_failing_user_assertion_never_quotes_a_secret(pytester, verbosity, chat, write_jsonl):
     # pytest cuts a 240-character repr after 118 characters: right after the password,
     # before the `@host` the detector needs (it leaked before the fix, at -q).
     answer = "z" * 88 + DB_URL + " " + "y" * 200

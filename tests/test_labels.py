@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import chat, write_jsonl
 from pytest_ftdata.families.labels import (
     find_near_misses,
     label_minimums,
@@ -31,8 +30,12 @@ from pytest_ftdata.text import compile_value_getter, example_value
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 
 
-def intent(text: str, label: str, **extra) -> dict:
-    return chat(text, json.dumps({"intent": label}), **extra)
+@pytest.fixture
+def intent(chat):
+    def intent(text: str, label: str, **extra) -> dict:
+        return chat(text, json.dumps({"intent": label}), **extra)
+
+    return intent
 
 
 def analyze(root: Path, families=("labels", "subgroups"), **settings):
@@ -45,7 +48,7 @@ def labels_findings(result, rule: str | None = None):
     return [f for f in found if rule is None or f.rule == rule]
 
 
-def test_near_miss_variants_are_flagged_at_their_lines(dataset):
+def test_near_miss_variants_are_flagged_at_their_lines(dataset, intent):
     train = (
         [intent(f"add milk {i}", "todo_list") for i in range(20)]
         + [intent("add eggs", "todo_lsit")]  # line 21: transposed letters
@@ -74,7 +77,7 @@ def test_find_near_misses_rules():
     assert find_near_misses({"todo_list": 10, "todo_lsit": 5}) == {}
 
 
-def test_unknown_and_absent_expected_labels(dataset):
+def test_unknown_and_absent_expected_labels(dataset, intent):
     train = [intent(f"bill {i}", "billing") for i in range(5)] + [intent("refund please", "refnud")]
     root = dataset(train=train)
     result = analyze(root, label="target:/intent", labels=["billing", "refund", "cancel"])
@@ -87,7 +90,7 @@ def test_unknown_and_absent_expected_labels(dataset):
     assert labels_findings(result, "LBL004") == []
 
 
-def test_minimums_per_split_and_presence(dataset):
+def test_minimums_per_split_and_presence(dataset, intent):
     train = [intent(f"b{i}", "billing") for i in range(12)] + [intent(f"r{i}", "refund") for i in range(3)]
     validation = [intent("b", "billing")]
     test = [intent("b", "billing"), intent("r", "refund"), intent("c", "cancel")]
@@ -111,7 +114,7 @@ def test_minimums_per_split_and_presence(dataset):
     }
 
 
-def test_integer_minimum_applies_to_train_or_to_files_without_a_split(dataset):
+def test_integer_minimum_applies_to_train_or_to_files_without_a_split(dataset, intent):
     rows = [intent(f"b{i}", "billing") for i in range(5)] + [intent("r", "refund")]
     config = validate({"label": "target:/intent", "min_per_label": 3}, "t", None)
     assert label_minimums(config, ["train", "validation"]) == {"train": 3, "validation": 1}
@@ -122,7 +125,7 @@ def test_integer_minimum_applies_to_train_or_to_files_without_a_split(dataset):
     assert finding.rule == "LBL006" and "'refund' has 1 example in other, below the minimum of 3" in finding.message
 
 
-def test_imbalance(dataset):
+def test_imbalance(dataset, intent):
     train = [intent(f"b{i}", "billing") for i in range(40)] + [intent(f"r{i}", "refund") for i in range(5)]
     root = dataset(train=train)
     [imbalance] = labels_findings(analyze(root, label="target:/intent", max_label_imbalance=4), "LBL008")
@@ -130,7 +133,7 @@ def test_imbalance(dataset):
     assert labels_findings(analyze(root, label="target:/intent", max_label_imbalance=8), "LBL008") == []
 
 
-def test_confusable_pairs(dataset):
+def test_confusable_pairs(dataset, intent):
     train = [intent(f"t{i}", "todo_list") for i in range(10)] + [intent(f"r{i}", "reminder") for i in range(2)]
     validation = [intent("t", "todo_list")]
     root = dataset(train=train, validation=validation)
@@ -148,7 +151,7 @@ def test_confusable_pairs(dataset):
     assert "'remindr'" in typo.message and "did you mean 'reminder'?" in typo.message
 
 
-def test_missing_labels(dataset):
+def test_missing_labels(dataset, chat, intent):
     rows = [intent("a", "billing"), chat("b", "plain text, not JSON"), intent("c", "billing"), chat("d", "{}")]
     root = dataset(train=rows)
     missing = labels_findings(analyze(root, label="target:/intent"), "LBL001")
@@ -166,7 +169,7 @@ def test_odd_label_names():
         assert label_name_problem(fine) is None, fine
 
 
-def test_label_specs_and_no_label_setting(dataset):
+def test_label_specs_and_no_label_setting(dataset, chat):
     rows = [chat(f"q{i}", "positive", metadata={"intent": "pos"}) for i in range(3)] + [
         chat("q", " negative ", metadata={"intent": "neg"})
     ]
@@ -180,7 +183,7 @@ def test_label_specs_and_no_label_setting(dataset):
     assert [d["name"] for d in result.summaries["subgroups"]["dimensions"]][0] == "split"
 
 
-def test_compiled_getters_agree_with_example_value():
+def test_compiled_getters_agree_with_example_value(chat):
     targets = ['{"intent": "x", "l": [1, 2]}', "not json", "[1]", '{"intent": null}', " x "]
     metadata = [{"a": {"b": 1}}, {"a": [1]}, "text", None, {"a": {"b": {"c": 2}}}, {"a/b": 3}]
     specs = ["target", "target:/intent", "target:/l/1", "target:", "/metadata", "/metadata/a", "/metadata/a/b",
@@ -192,7 +195,7 @@ def test_compiled_getters_agree_with_example_value():
                 assert compile_value_getter(spec)(example) == example_value(example, spec), (spec, target, meta)
 
 
-def test_labels_item_fails_like_a_linter(pytester):
+def test_labels_item_fails_like_a_linter(pytester, write_jsonl, intent):
     rows = [intent(f"b{i}", "billing") for i in range(6)] + [intent("r", "refund")]
     write_jsonl(pytester.path / "data" / "train.jsonl", rows)
     pytester.makepyprojecttoml('[tool.ftdata]\nlabel = "target:/intent"\nmin_per_label = 3\n')
@@ -209,20 +212,24 @@ def test_labels_item_fails_like_a_linter(pytester):
 # -- real data -------------------------------------------------------------------------------
 
 
-def _clinc_to_chat(shared: Path, out: Path, edit=None) -> dict[str, Counter]:
-    """CLINC150 as chat JSONL (target `{"intent": ...}`); returns the label counts written."""
-    data = json.loads((shared / "clinc150" / "raw" / "data_full.json").read_text(encoding="utf-8"))
-    counts = {}
-    for split, keys in (("train", ("train", "oos_train")), ("validation", ("val", "oos_val")), ("test", ("test", "oos_test"))):
-        pairs = [pair for key in keys for pair in data[key]]
-        if edit is not None:
-            pairs = edit(split, pairs)
-        write_jsonl(out / f"{split}.jsonl", [intent(text, label) for text, label in pairs])
-        counts[split] = Counter(label for _, label in pairs)
-    return counts
+@pytest.fixture
+def clinc_to_chat(write_jsonl, intent):
+    def clinc_to_chat(shared: Path, out: Path, edit=None) -> dict[str, Counter]:
+        """CLINC150 as chat JSONL (target `{"intent": ...}`); returns the label counts written."""
+        data = json.loads((shared / "clinc150" / "raw" / "data_full.json").read_text(encoding="utf-8"))
+        counts = {}
+        for split, keys in (("train", ("train", "oos_train")), ("validation", ("val", "oos_val")), ("test", ("test", "oos_test"))):
+            pairs = [pair for key in keys for pair in data[key]]
+            if edit is not None:
+                pairs = edit(split, pairs)
+            write_jsonl(out / f"{split}.jsonl", [intent(text, label) for text, label in pairs])
+            counts[split] = Counter(label for _, label in pairs)
+        return counts
+
+    return clinc_to_chat
 
 
-def test_clinc150_planted_variants_and_thin_confusable_side(shared_datasets, tmp_path):
+def test_clinc150_planted_variants_and_thin_confusable_side(shared_datasets, tmp_path, clinc_to_chat):
     planted = {}
 
     def edit(split, pairs):
@@ -238,7 +245,7 @@ def test_clinc150_planted_variants_and_thin_confusable_side(shared_datasets, tmp
         return pairs
 
     root = tmp_path / "clinc"
-    counts = _clinc_to_chat(shared_datasets, root, edit)
+    counts = clinc_to_chat(shared_datasets, root, edit)
     result = analyze(
         root, label="target:/intent", min_per_label={"train": 50, "validation": 10, "test": 10},
         confusable=[["todo_list", "reminder"], ["change_volume", "whisper_mode"]],
@@ -259,21 +266,25 @@ def test_clinc150_planted_variants_and_thin_confusable_side(shared_datasets, tmp
     assert {row["subgroup"]: row["counts"] for row in label_rows} == written
 
 
-def _banking_to_chat(shared: Path, out: Path) -> dict[str, Counter]:
-    counts = {}
-    for split in ("train", "test"):
-        with open(shared / "banking77" / "raw" / f"{split}.csv", newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        write_jsonl(out / f"{split}.jsonl", [
-            chat(row["text"], row["category"], system=None, metadata={"intent": row["category"]}) for row in rows
-        ])
-        counts[split] = Counter(row["category"] for row in rows)
-    return counts
+@pytest.fixture
+def banking_to_chat(chat, write_jsonl):
+    def banking_to_chat(shared: Path, out: Path) -> dict[str, Counter]:
+        counts = {}
+        for split in ("train", "test"):
+            with open(shared / "banking77" / "raw" / f"{split}.csv", newline="", encoding="utf-8") as handle:
+                rows = list(csv.DictReader(handle))
+            write_jsonl(out / f"{split}.jsonl", [
+                chat(row["text"], row["category"], system=None, metadata={"intent": row["category"]}) for row in rows
+            ])
+            counts[split] = Counter(row["category"] for row in rows)
+        return counts
+
+    return banking_to_chat
 
 
-def test_banking77_odd_label_and_imbalance(shared_datasets, tmp_path):
+def test_banking77_odd_label_and_imbalance(shared_datasets, tmp_path, banking_to_chat):
     root = tmp_path / "banking77"
-    counts = _banking_to_chat(shared_datasets, root)
+    counts = banking_to_chat(shared_datasets, root)
     train = counts["train"]
     ratio = max(train.values()) / min(train.values())
     result = analyze(root, label="/metadata/intent", max_label_imbalance=ratio - 0.05)
@@ -292,7 +303,7 @@ def test_banking77_odd_label_and_imbalance(shared_datasets, tmp_path):
     assert [f.rule for f in labels_findings(relaxed) if f.rule != "LBL012"] == ["LBL005"] * len(odd)
 
 
-def test_user_facing_label_is_the_label_the_checks_count():
+def test_user_facing_label_is_the_label_the_checks_count(chat):
     """`Example.label` in user tests (text.example_label) and the labels check agree,
     including on blank and non-scalar values, which count as no label."""
     from pytest_ftdata.families.labels import compile_label_getter

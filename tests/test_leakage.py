@@ -14,12 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import chat, write_jsonl
 from pytest_ftdata.config import validate
 from pytest_ftdata.engine import analyze_dataset, dataset_files
 
 QUIET = ("-p", "no:cacheprovider", "-p", "no:randomly")
-XDIST = [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist")]
 
 
 def analyze(root: Path, **settings):
@@ -40,11 +38,15 @@ def input_of(finding) -> str:
     return ast.literal_eval(finding.excerpt.split(" -> ")[0])
 
 
-def ticket(text: str, label: str, ticket_id: str) -> dict:
-    return chat(text, label, metadata={"ticket_id": ticket_id})
+@pytest.fixture
+def ticket(chat):
+    def ticket(text: str, label: str, ticket_id: str) -> dict:
+        return chat(text, label, metadata={"ticket_id": ticket_id})
+
+    return ticket
 
 
-def test_each_leak_rule(dataset):
+def test_each_leak_rule(dataset, chat):
     root = dataset(
         train=[
             chat("How do I reset my PIN?", "reset_pin"),  # 1
@@ -83,7 +85,7 @@ def test_each_leak_rule(dataset):
     assert [f.rule for f in result.findings["duplicates"]] == []
 
 
-def test_group_leak_lists_the_lines_of_each_split(dataset):
+def test_group_leak_lists_the_lines_of_each_split(dataset, ticket):
     root = dataset(
         train=[ticket(f"message {i} of a long thread", "a", "T1") for i in range(3)]
         + [ticket("unrelated", "b", "T2"), ticket("no ticket here", "c", "")],
@@ -103,19 +105,18 @@ def test_group_leak_lists_the_lines_of_each_split(dataset):
     assert leaks(analyze(root)) == []  # no group_by, no group check
 
 
-def test_files_in_no_split_take_no_part(dataset):
+def test_files_in_no_split_take_no_part(dataset, chat):
     root = dataset(train=[chat("a question here", "a")], scratch=[chat("a question here", "a")])
     assert leaks(analyze(root)) == []
 
 
-@pytest.mark.parametrize("extra", XDIST)
-def test_pytest_ftdata_reports_leakage_the_same_with_and_without_xdist(pytester, extra):
+def test_pytest_ftdata_reports_leakage_the_same_with_and_without_xdist(pytester, run_mode, write_jsonl, ticket):
     data = pytester.path / "data"
     write_jsonl(data / "tickets_train.jsonl", [ticket("how do i close my account", "close", "A"), ticket("my card is lost", "lost", "B")])
     write_jsonl(data / "tickets_dev.jsonl", [ticket("How do I close my account", "close", "C"), ticket("card stolen", "lost", "B")])
     write_jsonl(data / "tickets_holdout.jsonl", [ticket("my card is lost", "stolen", "D")])
     pytester.makepyprojecttoml('[tool.ftdata]\ngroup_by = "/metadata/ticket_id"\n')
-    result = pytester.runpytest("--ftdata", "data", "--ftdata-report", "json:report.json", *QUIET, *extra)
+    result = run_mode(pytester, "--ftdata", "data", "--ftdata-report", "json:report.json", *QUIET)
     result.stdout.fnmatch_lines(["*data/tickets_dev.jsonl:1: LEAK001 Input appears (identical after normalizing*"])
     assert result.ret == 1
     report = json.loads((pytester.path / "report.json").read_text())
@@ -133,17 +134,21 @@ def test_pytest_ftdata_reports_leakage_the_same_with_and_without_xdist(pytester,
 # -- real data ------------------------------------------------------------------------------------
 
 
-def _clinc_to_chat(shared: Path, out: Path) -> None:
-    data = json.loads((shared / "clinc150" / "raw" / "data_full.json").read_text(encoding="utf-8"))
-    for split, keys in (("train", ("train", "oos_train")), ("val", ("val", "oos_val")), ("test", ("test", "oos_test"))):
-        write_jsonl(out / f"{split}.jsonl", [chat(text, label) for key in keys for text, label in data[key]])
+@pytest.fixture
+def clinc_to_chat(chat, write_jsonl):
+    def clinc_to_chat(shared: Path, out: Path) -> None:
+        data = json.loads((shared / "clinc150" / "raw" / "data_full.json").read_text(encoding="utf-8"))
+        for split, keys in (("train", ("train", "oos_train")), ("val", ("val", "oos_val")), ("test", ("test", "oos_test"))):
+            write_jsonl(out / f"{split}.jsonl", [chat(text, label) for key in keys for text, label in data[key]])
+
+    return clinc_to_chat
 
 
-def test_clinc150_cross_split_overlaps_and_conflicting_labels(shared_datasets, tmp_path):
+def test_clinc150_cross_split_overlaps_and_conflicting_labels(shared_datasets, tmp_path, clinc_to_chat):
     """SOURCE.md: 5 exact cross-split overlaps, 4 with conflicting intents, e.g. "turn up
     your volume" is whisper_mode in train and change_volume in validation."""
     root = tmp_path / "clinc"
-    _clinc_to_chat(shared_datasets, root)
+    clinc_to_chat(shared_datasets, root)
     result = analyze(root, label="target")
     exact = {input_of(f): f for f in leaks(result) if f.rule in ("LEAK001", "LEAK004")}
     conflicts = {
@@ -167,18 +172,22 @@ def test_clinc150_cross_split_overlaps_and_conflicting_labels(shared_datasets, t
     assert len([f for f in leaks(punctuated) if f.rule in ("LEAK001", "LEAK004")]) > len(exact)
 
 
-def _banking_to_chat(shared: Path, out: Path) -> None:
-    for split in ("train", "test"):
-        with open(shared / "banking77" / "raw" / f"{split}.csv", newline="", encoding="utf-8") as handle:
-            rows = [chat(row["text"], row["category"]) for row in csv.DictReader(handle)]
-        write_jsonl(out / f"{split}.jsonl", rows)
+@pytest.fixture
+def banking_to_chat(chat, write_jsonl):
+    def banking_to_chat(shared: Path, out: Path) -> None:
+        for split in ("train", "test"):
+            with open(shared / "banking77" / "raw" / f"{split}.csv", newline="", encoding="utf-8") as handle:
+                rows = [chat(row["text"], row["category"]) for row in csv.DictReader(handle)]
+            write_jsonl(out / f"{split}.jsonl", rows)
+
+    return banking_to_chat
 
 
-def test_banking77_whitespace_and_case_twins(shared_datasets, tmp_path):
+def test_banking77_whitespace_and_case_twins(shared_datasets, tmp_path, banking_to_chat):
     """SOURCE.md: no exact overlap, 7 train/test twins after whitespace and case
     normalization (all with the same label), about 12 when punctuation is ignored too."""
     root = tmp_path / "banking77"
-    _banking_to_chat(shared_datasets, root)
+    banking_to_chat(shared_datasets, root)
     result = analyze(root, label="target")
     twins = [f for f in leaks(result) if f.rule in ("LEAK001", "LEAK004")]
     assert len(twins) == 7

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.config import validate
 from pytest_ftdata.engine import analyze_dataset
@@ -18,11 +17,15 @@ PLUGINS_OFF = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 BANANAS = "Eat a banana!" * 2000
 
 
-def run(tmp_path: Path, records, families=("length",), **config) -> list:
-    path = write_jsonl(tmp_path / "data" / "train.jsonl", records)
-    result = analyze_dataset(path.parent, [path], validate(config, "test", None), tmp_path, families=families)
-    findings = result.files["data/train.jsonl"].findings
-    return sorted((f for family in families for f in findings[family]), key=lambda f: (f.line or 0, f.rule))
+@pytest.fixture
+def run(write_jsonl):
+    def run(tmp_path: Path, records, families=("length",), **config) -> list:
+        path = write_jsonl(tmp_path / "data" / "train.jsonl", records)
+        result = analyze_dataset(path.parent, [path], validate(config, "test", None), tmp_path, families=families)
+        findings = result.files["data/train.jsonl"].findings
+        return sorted((f for family in families for f in findings[family]), key=lambda f: (f.line or 0, f.rule))
+
+    return run
 
 
 @pytest.fixture
@@ -80,7 +83,7 @@ def write_tokenizer(path: Path) -> Path:
     return path
 
 
-def test_tokenizer_json_relative_to_the_config_file(pytester, fresh_counters):
+def test_tokenizer_json_relative_to_the_config_file(pytester, fresh_counters, chat, write_jsonl):
     write_tokenizer(pytester.path / "tok" / "tokenizer.json")
     write_jsonl(pytester.path / "data" / "train.jsonl", [chat("Tell me", "Eat a banana!"), chat("Again", BANANAS)])
     pytester.makepyprojecttoml('[tool.ftdata]\ntokenizer = "tok/tokenizer.json"\nmax_tokens = 4096\n')
@@ -92,7 +95,7 @@ def test_tokenizer_json_relative_to_the_config_file(pytester, fresh_counters):
     assert "estimate" not in result.stdout.str()
 
 
-def test_unusable_tokenizers_fall_back_to_the_estimate_with_a_warning(tmp_path, fresh_counters, monkeypatch):
+def test_unusable_tokenizers_fall_back_to_the_estimate_with_a_warning(tmp_path, fresh_counters, monkeypatch, chat, run):
     monkeypatch.setitem(sys.modules, "tokenizers", None)
     findings = run(tmp_path, [chat("Again", BANANAS)], tokenizer=str(tmp_path / "tokenizer.json"), max_tokens=4096)
     assert [(f.rule, f.severity, f.line) for f in findings] == [("LEN008", "warning", None), ("LEN002", "error", 1)]
@@ -107,7 +110,7 @@ def test_unusable_tokenizers_fall_back_to_the_estimate_with_a_warning(tmp_path, 
 # -- limits -------------------------------------------------------------------------------------
 
 
-def test_character_and_token_limits_per_example_and_turn(tmp_path):
+def test_character_and_token_limits_per_example_and_turn(tmp_path, chat, run):
     records = [chat("short", "fine"), chat("x" * 50, "y" * 140), chat("w " * 40, "ok", system=None)]
     findings = run(tmp_path, records, max_chars=160, max_turn_chars=130, max_tokens=35, max_turn_tokens=25, tokenizer="estimate")
     assert [(f.line, f.rule) for f in findings] == [(2, "LEN001"), (2, "LEN003"), (3, "LEN002"), (3, "LEN004")]
@@ -119,7 +122,7 @@ def test_character_and_token_limits_per_example_and_turn(tmp_path):
     assert findings[3].message.startswith("Turn `messages[0]` (user) has about 40 tokens (estimate), over max_turn_tokens = 25")
 
 
-def test_plain_and_other_chat_records_measure_the_same(tmp_path):
+def test_plain_and_other_chat_records_measure_the_same(tmp_path, run):
     plain = {"messages": [
         {"role": "system", "content": "sys"}, {"role": "user", "content": "u1"}, {"role": "assistant", "content": "a1"},
         {"role": "user", "content": "u2"}, {"role": "assistant", "content": "a2"},
@@ -130,7 +133,7 @@ def test_plain_and_other_chat_records_measure_the_same(tmp_path):
     assert [f.line for f in run(tmp_path, [plain, weighted], max_chars=10)] == [1, 2]
 
 
-def test_preference_length_is_prompt_plus_the_longer_answer(tmp_path):
+def test_preference_length_is_prompt_plus_the_longer_answer(tmp_path, run):
     record = {"prompt": "p" * 10, "chosen": "c" * 10, "rejected": "r" * 30}
     assert run(tmp_path, [record], max_chars=40) == []
     assert [f.rule for f in run(tmp_path, [record], max_chars=39, max_turn_chars=29)] == ["LEN001", "LEN003"]
@@ -139,7 +142,7 @@ def test_preference_length_is_prompt_plus_the_longer_answer(tmp_path):
 # -- blank answers and conversation ends (no double reports with schema) ----------------------------
 
 
-def test_blank_answers_schema_does_not_see(tmp_path):
+def test_blank_answers_schema_does_not_see(tmp_path, chat, run):
     records = [
         chat("hi", "\u200b\u200b"),
         chat("hi", "   "),
@@ -151,7 +154,7 @@ def test_blank_answers_schema_does_not_see(tmp_path):
     ]
 
 
-def test_conversations_ending_on_a_user_turn_are_reported_once(tmp_path):
+def test_conversations_ending_on_a_user_turn_are_reported_once(tmp_path, run):
     chat_record = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}, {"role": "user", "content": "?"}]}
     preference = {
         "chosen": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "and?"}],
@@ -164,7 +167,7 @@ def test_conversations_ending_on_a_user_turn_are_reported_once(tmp_path):
 # -- outliers -------------------------------------------------------------------------------------
 
 
-def test_length_outliers_are_warnings_per_file(tmp_path):
+def test_length_outliers_are_warnings_per_file(tmp_path, chat, run):
     normal = [chat(f"Where is my parcel number {i}?", "It ships today.", system=None) for i in range(25)]
     findings = run(tmp_path, normal + [chat("Logs:", "ERROR " * 400, system=None), chat("?", "k", system=None)])
     assert [(f.line, f.rule, f.severity) for f in findings] == [(26, "LEN007", "warning"), (27, "LEN007", "warning")]
@@ -172,7 +175,7 @@ def test_length_outliers_are_warnings_per_file(tmp_path):
     assert run(tmp_path, normal[:18] + [chat("Logs:", "ERROR " * 400, system=None)]) == []
 
 
-def test_warnings_do_not_fail_the_item(pytester):
+def test_warnings_do_not_fail_the_item(pytester, chat, write_jsonl):
     normal = [chat(f"Where is my parcel number {i}?", "It ships today.") for i in range(25)]
     write_jsonl(pytester.path / "data" / "train.jsonl", normal + [chat("Logs:", "ERROR " * 400)])
     result = pytester.runpytest("--ftdata", "data", "-k", "length", *PLUGINS_OFF)

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.families import pii
 from pytest_ftdata.families.pii import KINDS
@@ -120,13 +119,17 @@ def test_config_kinds_match_the_detectors():
 SECRET = "sk-proj-aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7b"
 
 
-def run_pii(tmp_path: Path, records, **config) -> list:
-    path = write_jsonl(tmp_path / "data" / "train.jsonl", records)
-    result = analyze_dataset(path.parent, [path], validate(config, "test", None), tmp_path, families=("pii",))
-    return result.files["data/train.jsonl"].findings["pii"]
+@pytest.fixture
+def run_pii(write_jsonl):
+    def run_pii(tmp_path: Path, records, **config) -> list:
+        path = write_jsonl(tmp_path / "data" / "train.jsonl", records)
+        result = analyze_dataset(path.parent, [path], validate(config, "test", None), tmp_path, families=("pii",))
+        return result.files["data/train.jsonl"].findings["pii"]
+
+    return run_pii
 
 
-def test_findings_name_kind_turn_and_a_mask_never_the_value(tmp_path):
+def test_findings_name_kind_turn_and_a_mask_never_the_value(tmp_path, chat, run_pii):
     findings = run_pii(tmp_path, [chat("hi", "ok"), chat(f"my key {SECRET}", "Revoke it and mail ops@acme-corp.io.")])
     assert [(f.rule, f.line) for f in findings] == [("PII001", 2), ("PII010", 2)]
     email, key = findings
@@ -135,13 +138,13 @@ def test_findings_name_kind_turn_and_a_mask_never_the_value(tmp_path):
     assert all(SECRET not in f.message and "ops@acme-corp.io" not in f.message for f in findings)
 
 
-def test_roles_scope_the_search(tmp_path):
+def test_roles_scope_the_search(tmp_path, chat, run_pii):
     records = [chat(f"key {SECRET}", "fine"), chat("fine", "write to jo@acme-corp.io")]
     assert [f.line for f in run_pii(tmp_path, records, pii={"roles": ["assistant"]})] == [2]
     assert [f.line for f in run_pii(tmp_path, records, pii={"roles": ["user"]})] == [1]
 
 
-def test_allow_lists(tmp_path):
+def test_allow_lists(tmp_path, chat, run_pii):
     records = [
         chat("write to help@acme-corp.io", "ok"),
         chat("write to jo@eu.example.com", "ok"),
@@ -157,7 +160,7 @@ def test_allow_lists(tmp_path):
     assert allowed == []
 
 
-def test_allow_ids_need_id_field(tmp_path):
+def test_allow_ids_need_id_field(tmp_path, chat, run_pii):
     records = [chat(f"key {SECRET}", "ok", id="a-1"), chat(f"key {SECRET}", "ok", id="a-2")]
     findings = run_pii(tmp_path, records, id_field="/id", pii={"allow_ids": ["a-1"]})
     assert [(f.rule, f.line) for f in findings] == [("PII010", 2)]
@@ -167,7 +170,7 @@ def test_allow_ids_need_id_field(tmp_path):
     assert sum(f.rule == "PII010" for f in without) == 2
 
 
-def test_kinds_high_entropy_and_disabling(tmp_path):
+def test_kinds_high_entropy_and_disabling(tmp_path, chat, run_pii):
     records = [chat("ip 8.8.8.8 and token Xk9pL2mQ7rT4vW8yZ1bN3cF6hJ0dS5gA", "ok")]
     assert [(f.rule, f.severity) for f in run_pii(tmp_path, records)] == [("PII006", "warning")]
     assert [f.rule for f in run_pii(tmp_path, records, pii={"high_entropy": True})] == ["PII006", "PII014"]
@@ -175,7 +178,7 @@ def test_kinds_high_entropy_and_disabling(tmp_path):
     assert run_pii(tmp_path, records, pii={"enabled": False, "high_entropy": True}) == []
 
 
-def test_every_format_and_the_rejected_answer_are_scanned(tmp_path):
+def test_every_format_and_the_rejected_answer_are_scanned(tmp_path, run_pii):
     records = [
         {"prompt": "mail a.b@acme-corp.io", "completion": "ok"},
         {"instruction": "Summarise", "input": "call +44 20 7946 0958", "output": "done"},
@@ -189,7 +192,7 @@ def test_every_format_and_the_rejected_answer_are_scanned(tmp_path):
     assert findings[4].message.startswith("Prompt turn 1 (user) contains a US Social Security number")
 
 
-def test_non_plain_chat_records_are_scanned_turn_by_turn(tmp_path):
+def test_non_plain_chat_records_are_scanned_turn_by_turn(tmp_path, run_pii):
     # A trailing user turn and a misplaced system turn are outside the plain fast path.
     record = {"messages": [
         {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
@@ -201,12 +204,12 @@ def test_non_plain_chat_records_are_scanned_turn_by_turn(tmp_path):
     ]
 
 
-def test_repeated_system_prompts_are_reported_in_every_example(tmp_path):
+def test_repeated_system_prompts_are_reported_in_every_example(tmp_path, chat, run_pii):
     records = [chat(f"question {i}", "ok", system="Escalate to boss@acme-corp.io") for i in range(3)]
     assert [f.line for f in run_pii(tmp_path, records)] == [1, 2, 3]
 
 
-def test_long_lists_are_capped_and_summed_up(tmp_path, monkeypatch):
+def test_long_lists_are_capped_and_summed_up(tmp_path, monkeypatch, chat, run_pii):
     monkeypatch.setattr(pii, "MAX_LISTED", 3)
     findings = run_pii(tmp_path, [chat(f"mail me{i}@acme-corp.io", "ok") for i in range(7)])
     assert [f.line for f in findings] == [1, 2, 3, 4]
@@ -217,7 +220,7 @@ def test_long_lists_are_capped_and_summed_up(tmp_path, monkeypatch):
 # -- pytest ---------------------------------------------------------------------------------------
 
 
-def test_pii_item_fails_with_linter_lines_and_json_family(pytester):
+def test_pii_item_fails_with_linter_lines_and_json_family(pytester, chat, write_jsonl):
     write_jsonl(pytester.path / "data" / "train.jsonl", [chat("hi", "ok"), chat(f"my key {SECRET}", "ok"), chat("ip 8.8.8.8", "ok")])
     pytester.makepyprojecttoml('[tool.ftdata.pii]\nallow = []\n')
     result = pytester.runpytest("--ftdata", "data", "--ftdata-report", "json:out.json", *NO_CACHE)
@@ -232,7 +235,7 @@ def test_pii_item_fails_with_linter_lines_and_json_family(pytester):
     assert SECRET not in result.stdout.str() + (pytester.path / "out.json").read_text()
 
 
-def test_invalid_pii_settings_are_usage_errors(pytester):
+def test_invalid_pii_settings_are_usage_errors(pytester, chat, write_jsonl):
     write_jsonl(pytester.path / "data" / "train.jsonl", [chat("hi", "ok")])
     pytester.makepyprojecttoml('[tool.ftdata.pii]\nkinds = ["emial"]\nroles = ["assistent"]\n')
     result = pytester.runpytest("--ftdata", "data", *NO_CACHE)

@@ -1,7 +1,7 @@
 """The pytest layer: collection, node ids, selection, outputs, xdist, and never writing data.
 
 Integration tests run pytest in a pytester directory. Scenarios that matter run
-serially and under `-n 2` and must give the same findings. Assertions name the
+in every run mode (serial, `-n 2`, `-p no:xdist`) and must give the same findings. Assertions name the
 items they care about (other check families come and go), never a total item count.
 """
 
@@ -17,7 +17,6 @@ import pytest
 from pytest_ftdata import families
 from pytest_ftdata.findings import DATASET_FAMILIES, FILE_FAMILIES
 
-XDIST = pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
 NO_CACHE = ("-p", "no:cacheprovider")
 SYSTEM = "You classify support tickets."
 
@@ -91,11 +90,10 @@ testpaths = tests
 """
 
 
-@XDIST
-def test_ini_switch_runs_tests_and_data_together(project, pytester, xdist):
+def test_ini_switch_runs_tests_and_data_together(project, pytester, run_mode):
     pytester.makeini(INI)
     (project / "tests" / "fixture.jsonl").write_text("not a dataset\n")  # outside ftdata_paths
-    result = pytester.runpytest("-rA", *NO_CACHE, *xdist)
+    result = run_mode(pytester, "-rA", *NO_CACHE)
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) >= 1 and outcomes.get("passed", 0) >= 1
     result.stdout.fnmatch_lines(["*PASSED tests/test_plain.py::test_plain*", "*FAILED data/train.jsonl::schema*"])
@@ -161,12 +159,11 @@ def test_every_item_carries_the_ftdata_marker(project, pytester):
 
 # -- selection and control --------------------------------------------------------------------
 
-@XDIST
-def test_k_selects_check_families(project, pytester, xdist):
-    result = pytester.runpytest("--ftdata", "data", "-k", "schema", "-rA", *NO_CACHE, *xdist)
+def test_k_selects_check_families(project, pytester, run_mode):
+    result = run_mode(pytester, "--ftdata", "data", "-k", "schema", "-rA", *NO_CACHE)
     outcomes = result.parseoutcomes()
     assert (outcomes.get("passed"), outcomes.get("failed")) == (1, 1)
-    if not xdist:  # xdist workers deselect, the controller does not count them
+    if not run_mode.xdist:  # xdist workers deselect, the controller does not count them
         assert outcomes["deselected"] == len(nodeids(pytester.runpytest("--ftdata", "data", "--co", "-q", *NO_CACHE))) - 2
     result.stdout.fnmatch_lines(["*FAILED data/train.jsonl::schema*"])
     assert "::format" not in "\n".join(line for line in result.outlines if line.startswith(("PASSED", "FAILED")))
@@ -201,9 +198,8 @@ def test_runs_without_the_cache_provider(project, pytester):
 
 # -- outputs ----------------------------------------------------------------------------------
 
-@XDIST
-def test_junitxml_failure_message_is_the_first_line_sentence(project, pytester, xdist):
-    result = pytester.runpytest("--ftdata", "data", "--junitxml=junit.xml", *NO_CACHE, *xdist)
+def test_junitxml_failure_message_is_the_first_line_sentence(project, pytester, run_mode):
+    result = run_mode(pytester, "--ftdata", "data", "--junitxml=junit.xml", *NO_CACHE)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     cases = {
         f"{case.get('classname')}::{case.get('name')}": case for case in ET.parse(project / "junit.xml").getroot().iter("testcase")
@@ -256,12 +252,12 @@ def test_json_report_shape(project, pytester):
     assert schema == {("SCH112", "no-user-turn", 4), ("SCH001", "invalid-json", 6)}
 
 
-def test_serial_and_xdist_runs_report_the_same_findings_and_never_write_data(project, pytester):
+def test_serial_and_xdist_runs_report_the_same_findings_and_never_write_data(project, pytester, run_modes):
     write(project / "data" / "test.jsonl", [chat("Where is my card?", system="Old prompt."), chat("x", answer="not json {")])
     (project / "data" / "extra.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00 truncated")
     before = digests(project / "data")
     pytester.runpytest("--ftdata", "data", "--ftdata-report", "json:serial.json")
-    pytester.runpytest("--ftdata", "data", "--ftdata-report", "json:xdist.json", "-n", "2")
+    run_modes["xdist"](pytester, "--ftdata", "data", "--ftdata-report", "json:xdist.json")
     pytester.runpytest("--ftdata", "data", "--lf")
     assert digests(project / "data") == before  # the plugin never writes a data file
     serial, xdist = report(project, "serial.json"), report(project, "xdist.json")

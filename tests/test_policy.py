@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.families import policy
 from pytest_ftdata.families.policy import required_literals
@@ -18,10 +17,14 @@ BOILERPLATE = {"pattern": "(?i)as an ai language model", "message": "Model boile
 META = {"source": "tickets-2024", "generated_by": "human"}
 
 
-def run_policy(tmp_path: Path, records, **config) -> list:
-    path = write_jsonl(tmp_path / "data" / "train.jsonl", records)
-    result = analyze_dataset(path.parent, [path], validate(config, "test", None), tmp_path, families=("policy",))
-    return result.files["data/train.jsonl"].findings["policy"]
+@pytest.fixture
+def run_policy(write_jsonl):
+    def run_policy(tmp_path: Path, records, **config) -> list:
+        path = write_jsonl(tmp_path / "data" / "train.jsonl", records)
+        result = analyze_dataset(path.parent, [path], validate(config, "test", None), tmp_path, families=("policy",))
+        return result.files["data/train.jsonl"].findings["policy"]
+
+    return run_policy
 
 
 @pytest.mark.parametrize(
@@ -41,7 +44,7 @@ def test_required_literals(pattern, expected):
     assert required_literals(pattern) == expected
 
 
-def test_banned_patterns_by_role_with_their_message_and_severity(tmp_path):
+def test_banned_patterns_by_role_with_their_message_and_severity(tmp_path, chat, run_policy):
     records = [
         chat("Are you AcmeBot 1.0?", "As an AI language model, I am Acme Assistant.", metadata=META),
         chat("I read 'as an AI language model' online", "That is boilerplate.", metadata=META),
@@ -63,7 +66,7 @@ def test_banned_patterns_by_role_with_their_message_and_severity(tmp_path):
     assert findings[0].message.startswith("Turn `messages[1]` (user) contains 'AcmeBot 1.0'")
 
 
-def test_patterns_without_literals_anchors_and_repeats(tmp_path):
+def test_patterns_without_literals_anchors_and_repeats(tmp_path, chat, run_policy):
     records = [
         chat("first line\nSure! Here is", "ok", metadata=META),
         chat("x", "Sure! a\nSure! b\nSure! c", metadata=META),
@@ -75,12 +78,12 @@ def test_patterns_without_literals_anchors_and_repeats(tmp_path):
     assert "(3 times)" in findings[1].message
 
 
-def test_rejected_answers_are_not_searched(tmp_path):
+def test_rejected_answers_are_not_searched(tmp_path, run_policy):
     record = {"prompt": "Hi", "chosen": "Hello!", "rejected": "As an AI language model I cannot greet.", "metadata": META}
     assert run_policy(tmp_path, [record], banned=[BOILERPLATE]) == []
 
 
-def test_provenance_missing_empty_and_whole_file(tmp_path):
+def test_provenance_missing_empty_and_whole_file(tmp_path, chat, run_policy):
     fields = ["/metadata/source", "/metadata/generated_by"]
     records = [
         chat("a", "b", metadata=META),
@@ -106,7 +109,7 @@ def test_provenance_missing_empty_and_whole_file(tmp_path):
     ]
 
 
-def test_long_lists_are_capped(tmp_path, monkeypatch):
+def test_long_lists_are_capped(tmp_path, monkeypatch, chat, run_policy):
     monkeypatch.setattr(policy, "MAX_LISTED", 2)
     records = [chat(f"q{i}", "As an AI language model, no.") for i in range(5)] + [chat("x", "y", metadata=META)]
     findings = run_policy(tmp_path, records, banned=[BOILERPLATE], required_fields=["/metadata/source"])
@@ -116,7 +119,7 @@ def test_long_lists_are_capped(tmp_path, monkeypatch):
     assert [f.line for f in missing] == [1, 2, 3] and missing[-1].message.startswith("3 more records lack")
 
 
-def test_policy_item_as_a_user_runs_it(pytester):
+def test_policy_item_as_a_user_runs_it(pytester, chat, write_jsonl):
     write_jsonl(pytester.path / "data" / "train.jsonl", [
         chat("hi", "As an AI language model I can't.", metadata=META),
         chat("hi", "Hello!", metadata={"source": "crm"}),
@@ -136,7 +139,7 @@ def test_policy_item_as_a_user_runs_it(pytester):
     assert [(f["rule"], f["line"]) for f in report["findings"] if f["check"] == "policy"] == [("POL001", 1), ("POL002", 2)]
 
 
-def test_invalid_banned_patterns_are_usage_errors(pytester):
+def test_invalid_banned_patterns_are_usage_errors(pytester, chat, write_jsonl):
     write_jsonl(pytester.path / "data" / "train.jsonl", [chat("hi", "ok")])
     pytester.makepyprojecttoml('[[tool.ftdata.banned]]\npattern = "(unclosed"\nmessage = "x"\n')
     result = pytester.runpytest("--ftdata", "data", *PLUGINS_OFF)

@@ -5,7 +5,7 @@ every check family could print them (the pii item itself, a duplicated example,
 a rare system prompt, a label, a subgroup value, a banned-text match, a user test
 that asserts on an example) and then searches every output of a run for the full
 values: the terminal (with -rA -vv -l), the JUnit XML, the JSON, markdown, HTML and
-SARIF reports and the GitHub annotations and step summary, serially and under -n 2.
+SARIF reports and the GitHub annotations and step summary, in every run mode (serial, -n 2, -p no:xdist).
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.detectors import find_sensitive
 from pytest_ftdata.findings import Finding, Location
 from pytest_ftdata.redact import mask, redact
 
-XDIST = pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
 PLUGINS_OFF = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 
 OPENAI_KEY = "sk-proj-Qw3rTy7uI9oP1aS5dF8gH2jK4lZ6xC0vB3nM5qW7eR9t"
@@ -92,26 +90,30 @@ def test_inputs_have_no_addresses(example):
 '''
 
 
-def plant(root: Path) -> None:
-    s = SECRETS
-    train = [
-        chat(f"Charge card {s['payment-card']} and mail {s['email']}", "Done.", metadata={"owner": s["email"], "source": "crm"}),
-        chat(f"My key is {s['openai-key']} and {s['aws-access-key']}", "Revoke both.", metadata={"owner": "a", "source": "crm"}),
-        chat(f"Token {s['github-token']} / {s['jwt']}", "As an AI language model I cannot.", metadata={"owner": "a"}),
-        chat(f"IBAN {s['iban']}, SSN {s['ssn']}, phone {s['phone']}", "Noted.", metadata={"owner": "a", "source": "crm"}),
-        chat(
-            f"Connect to postgres://{s['url-credentials']}@db.acme-corp.io/prod with this key "
-            f"-----BEGIN RSA PRIVATE KEY-----\n{s['private-key-body']}\n-----END RSA PRIVATE KEY-----",
-            "Never paste keys.",
-            metadata={"owner": "a", "source": "crm"},
-        ),
-        # A duplicate pair and a rare system prompt whose texts carry an address.
-        chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"}),
-        chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"}),
-        chat("Hello", "Hi there " * 400, system=f"Escalate to {s['email']}", metadata={"owner": "b", "source": "crm"}),
-    ] + [chat(f"Ordinary question number {i}", "Ordinary answer.", metadata={"owner": "c", "source": "crm"}) for i in range(22)]
-    write_jsonl(root / "data" / "train.jsonl", train)
-    write_jsonl(root / "data" / "val.jsonl", [chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"})])
+@pytest.fixture
+def plant(chat, write_jsonl):
+    def plant(root: Path) -> None:
+        s = SECRETS
+        train = [
+            chat(f"Charge card {s['payment-card']} and mail {s['email']}", "Done.", metadata={"owner": s["email"], "source": "crm"}),
+            chat(f"My key is {s['openai-key']} and {s['aws-access-key']}", "Revoke both.", metadata={"owner": "a", "source": "crm"}),
+            chat(f"Token {s['github-token']} / {s['jwt']}", "As an AI language model I cannot.", metadata={"owner": "a"}),
+            chat(f"IBAN {s['iban']}, SSN {s['ssn']}, phone {s['phone']}", "Noted.", metadata={"owner": "a", "source": "crm"}),
+            chat(
+                f"Connect to postgres://{s['url-credentials']}@db.acme-corp.io/prod with this key "
+                f"-----BEGIN RSA PRIVATE KEY-----\n{s['private-key-body']}\n-----END RSA PRIVATE KEY-----",
+                "Never paste keys.",
+                metadata={"owner": "a", "source": "crm"},
+            ),
+            # A duplicate pair and a rare system prompt whose texts carry an address.
+            chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"}),
+            chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"}),
+            chat("Hello", "Hi there " * 400, system=f"Escalate to {s['email']}", metadata={"owner": "b", "source": "crm"}),
+        ] + [chat(f"Ordinary question number {i}", "Ordinary answer.", metadata={"owner": "c", "source": "crm"}) for i in range(22)]
+        write_jsonl(root / "data" / "train.jsonl", train)
+        write_jsonl(root / "data" / "val.jsonl", [chat(f"Where is my parcel? Reply to {s['email']}", "It ships today.", metadata={"owner": "b", "source": "crm"})])
+
+    return plant
 
 
 PYPROJECT = """
@@ -127,8 +129,7 @@ message = "Model boilerplate"
 """
 
 
-@XDIST
-def test_no_output_prints_a_found_value_in_full(pytester, monkeypatch, xdist):
+def test_no_output_prints_a_found_value_in_full(pytester, monkeypatch, run_mode, plant):
     root = pytester.path
     plant(root)
     pytester.makepyprojecttoml(PYPROJECT)
@@ -142,7 +143,7 @@ def test_no_output_prints_a_found_value_in_full(pytester, monkeypatch, xdist):
     args = ["--ftdata", "data", "test_user.py", "-rA", "-vv", "-l", "--junitxml=junit.xml"]
     for kind, name in reports.items():
         args += ["--ftdata-report", f"{kind}:{name}"]
-    result = pytester.runpytest(*args, *PLUGINS_OFF, *xdist)
+    result = run_mode(pytester, *args, *PLUGINS_OFF)
 
     outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str(), "junit": (root / "junit.xml").read_text()}
     for name in [*reports.values(), summary.name]:

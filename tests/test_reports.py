@@ -1,7 +1,8 @@
 """The end-of-run coverage report: terminal tables, JSON, Markdown, HTML, --ftdata-fail-under.
 
 Reports are built on the xdist controller from what the items' test reports carried,
-so every scenario that matters runs serially and with `-n 2` and must print the same.
+so every scenario that matters runs in every run mode
+(serial, `-n 2`, `-p no:xdist`) and must print the same.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import chat, write_jsonl
 from pytest_ftdata.report.model import RunReport
 from pytest_ftdata.config import validate
 from pytest_ftdata.engine import analyze_dataset, dataset_files
@@ -29,7 +29,6 @@ from pytest_ftdata.report.markdown import render_markdown
 from pytest_ftdata.report.terminal import render_coverage
 
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
-XDIST = [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist")]
 
 CONFIG = """
 [tool.ftdata]
@@ -42,8 +41,12 @@ language = "/metadata/language"
 """
 
 
-def ticket(text: str, label: str, language: str = "en") -> dict:
-    return chat(text, json.dumps({"intent": label}), metadata={"language": language})
+@pytest.fixture
+def ticket(chat):
+    def ticket(text: str, label: str, language: str = "en") -> dict:
+        return chat(text, json.dumps({"intent": label}), metadata={"language": language})
+
+    return ticket
 
 
 BILLING = ["I was charged twice this month", "Why is my invoice higher than usual?", "The card fee looks wrong",
@@ -51,20 +54,28 @@ BILLING = ["I was charged twice this month", "Why is my invoice higher than usua
            "Can I get a copy of last year's receipts"]
 
 
-def support_rows():
-    """train: billing 6 (en), refund 2 (de); test: billing 1 (en), refund 1 (en), cancel 1 (de)."""
-    train = [ticket(text, "billing") for text in BILLING]
-    train += [ticket("Ich möchte mein Geld zurück", "refund", "de"), ticket("Bitte erstatten Sie den Betrag", "refund", "de")]
-    test = [ticket("A duplicate payment shows up", "billing"), ticket("Return the money for the broken order", "refund"),
-            ticket("Kündigen Sie bitte mein Abo", "cancel", "de")]
-    return train, test
+@pytest.fixture
+def support_rows(ticket):
+    def support_rows():
+        """train: billing 6 (en), refund 2 (de); test: billing 1 (en), refund 1 (en), cancel 1 (de)."""
+        train = [ticket(text, "billing") for text in BILLING]
+        train += [ticket("Ich möchte mein Geld zurück", "refund", "de"), ticket("Bitte erstatten Sie den Betrag", "refund", "de")]
+        test = [ticket("A duplicate payment shows up", "billing"), ticket("Return the money for the broken order", "refund"),
+                ticket("Kündigen Sie bitte mein Abo", "cancel", "de")]
+        return train, test
+
+    return support_rows
 
 
-def make_project(pytester, config: str = CONFIG) -> None:
-    train, test = support_rows()
-    write_jsonl(pytester.path / "data" / "train.jsonl", train)
-    write_jsonl(pytester.path / "data" / "test.jsonl", test)
-    pytester.makepyprojecttoml(config)
+@pytest.fixture
+def make_project(write_jsonl, support_rows):
+    def make_project(pytester, config: str = CONFIG) -> None:
+        train, test = support_rows()
+        write_jsonl(pytester.path / "data" / "train.jsonl", train)
+        write_jsonl(pytester.path / "data" / "test.jsonl", test)
+        pytester.makepyprojecttoml(config)
+
+    return make_project
 
 
 def section(output: str) -> str:
@@ -94,12 +105,11 @@ REPORTS = ("--ftdata-report", "term", "--ftdata-report", "json:out/ftdata.json",
            "--ftdata-report", "md:out/ftdata.md", "--ftdata-report", "html:out/ftdata.html")
 
 
-@pytest.mark.parametrize("xdist", XDIST)
-def test_end_of_run_report(pytester, xdist):
+def test_end_of_run_report(pytester, run_mode, make_project):
     """The coverage table, every report type at once, and the fail-under gate; under
-    `-n 2` all of it must be what a serial run gives, printed once."""
+    `-n 2` (and with xdist off) all of it must be what a serial run gives, printed once."""
     make_project(pytester)
-    result = pytester.runpytest("--ftdata", "data", *REPORTS, "--ftdata-fail-under=90", *xdist, *QUIET_PLUGINS)
+    result = run_mode(pytester, "--ftdata", "data", *REPORTS, "--ftdata-fail-under=90", *QUIET_PLUGINS)
     assert result.ret == 1
     output = result.stdout.str()
     assert len(re.findall(r"^-+ subgroup coverage: data/ -+$", output, re.M)) == 1
@@ -144,7 +154,7 @@ def test_end_of_run_report(pytester, xdist):
     page = (pytester.path / "out" / "ftdata.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and ">MISSING<" in page
 
-    if xdist:
+    if run_mode.name != "serial":
         serial = pytester.runpytest("--ftdata", "data", *REPORTS, "--ftdata-fail-under=90", *QUIET_PLUGINS)
         assert section(serial.stdout.str()) == text
         serial_report = json.loads((pytester.path / "out" / "ftdata.json").read_text(encoding="utf-8"))
@@ -153,7 +163,7 @@ def test_end_of_run_report(pytester, xdist):
         assert (pytester.path / "out" / "ftdata.html").read_text(encoding="utf-8") == page
 
 
-def test_term_missing_shows_only_rows_under_their_minimum(pytester):
+def test_term_missing_shows_only_rows_under_their_minimum(pytester, make_project):
     make_project(pytester)
     result = pytester.runpytest("--ftdata", "data", "--ftdata-report", "term-missing", *QUIET_PLUGINS)
     text = section(result.stdout.str()).split(" subgroup coverage: data/ ")[1]
@@ -163,7 +173,7 @@ def test_term_missing_shows_only_rows_under_their_minimum(pytester):
     assert "subgroup coverage: 70.0% of required cells met (7 of 10)" in text
 
 
-def test_term_missing_when_everything_is_met(dataset):
+def test_term_missing_when_everything_is_met(dataset, ticket):
     root = dataset(train=[ticket("a", "billing")] * 3, test=[ticket("b", "billing")])
     state = fake_state(root, label="target:/intent", min_per_label=2)
     lines = render_coverage(state, missing_only=True)
@@ -171,7 +181,7 @@ def test_term_missing_when_everything_is_met(dataset):
     assert lines[-1] == "subgroup coverage: 100.0% of required cells met (2 of 2)"
 
 
-def test_tables_fit_the_terminal_width(dataset):
+def test_tables_fit_the_terminal_width(dataset, ticket):
     long_names = [f"customer_account_{i}_{'x' * 30}_closure_request" for i in range(3)]
     root = dataset(train=[ticket(f"t{i}", name) for i, name in enumerate(long_names) for _ in range(2)])
     state = fake_state(root, label="target:/intent", min_per_label=3)
@@ -193,7 +203,7 @@ def test_coverage_percent_is_rounded_down():
 # -- fail-under -------------------------------------------------------------------------------
 
 
-def test_fail_under_decides_the_exit_code(pytester):
+def test_fail_under_decides_the_exit_code(pytester, make_project):
     # Downgraded rules: the items pass, so only --ftdata-fail-under decides the exit code.
     make_project(pytester, CONFIG.replace("[tool.ftdata.subgroups]", 'rules = {labels = "warning", subgroups = "warning"}\n\n[tool.ftdata.subgroups]'))
     low = pytester.runpytest("--ftdata", "data", "--ftdata-fail-under=70.1", *QUIET_PLUGINS)
@@ -208,7 +218,7 @@ def test_fail_under_decides_the_exit_code(pytester):
     quiet.stdout.fnmatch_lines(["subgroup coverage: 70.0% of required cells met (7 of 10)", "Required subgroup coverage of 70% reached.*"])
 
 
-def test_fail_under_rejects_a_bad_value(pytester):
+def test_fail_under_rejects_a_bad_value(pytester, make_project):
     make_project(pytester)
     result = pytester.runpytest("--ftdata", "data", "--ftdata-fail-under=120", *QUIET_PLUGINS)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -218,7 +228,7 @@ def test_fail_under_rejects_a_bad_value(pytester):
 # -- file reports -----------------------------------------------------------------------------
 
 
-def test_markdown_escapes_and_folds(dataset):
+def test_markdown_escapes_and_folds(dataset, ticket):
     rows = [ticket(f"t{i}", "a|b <b>bold</b>") for i in range(2)] + [ticket(f"x{i}", f"label_{i:02d}") for i in range(30)]
     root = dataset(train=rows)
     text = render_markdown(fake_state(root, label="target:/intent", min_per_label=2))
@@ -230,7 +240,7 @@ def test_markdown_escapes_and_folds(dataset):
     assert table and table[0].split("|")[-2].strip() == "**LOW**"
 
 
-def test_html_is_self_contained_and_escaped(dataset):
+def test_html_is_self_contained_and_escaped(dataset, ticket):
     rows = [ticket(f"t{i}", "<script>alert(1)</script>") for i in range(3)] + [ticket("u", "jane@corp-mail.com")]
     root = dataset(train=rows, test=[ticket("v", "refund")])
     page = render_html(fake_state(root, label="target:/intent"))
@@ -279,7 +289,7 @@ def _decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
     return width, height, bpp, rows
 
 
-def test_html_renders_in_headless_chromium(dataset, tmp_path):
+def test_html_renders_in_headless_chromium(dataset, tmp_path, support_rows):
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:
         pytest.skip("no chromium on PATH (apt-get install chromium) to render the HTML report")

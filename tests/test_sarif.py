@@ -13,7 +13,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import chat, write_jsonl
 
 from pytest_ftdata.findings import Finding
 from pytest_ftdata.report import github
@@ -22,9 +21,6 @@ from pytest_ftdata.report.model import RunReport
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 ANSWER = json.dumps({"category": "billing"})
 EMAIL = "jane.roe.1987@gmail.com"
-#: `-n 2`, without two plugins this environment has and the inner runs never use
-#: (their import dominates a worker's start-up; blocking an absent plugin is a no-op).
-XDIST_ARGS = ("-n", "2", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 API_KEY = "sk-proj-" + "Zx8Qw2Lm9Rt4Vb7Nc1Kp3Hs6"
 
 
@@ -34,12 +30,16 @@ def sarif_errors(document: dict) -> list[str]:
     return [f"{'/'.join(map(str, error.path))}: {error.message}" for error in validator.iter_errors(document)]
 
 
-def clean(n: int, prefix: str = "ticket") -> list[dict]:
-    return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+@pytest.fixture
+def clean(chat):
+    def clean(n: int, prefix: str = "ticket") -> list[dict]:
+        return [chat(f"{prefix} {i}: my card was charged twice", ANSWER) for i in range(n)]
+
+    return clean
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
+def project(pytester: pytest.Pytester, chat, write_jsonl, clean) -> pytest.Pytester:
     """A dataset with an error, a warning, and personal data and a secret in user turns."""
     pytester.makepyprojecttoml("[tool.pytest.ini_options]\n")
     train = [
@@ -63,9 +63,9 @@ def test_vendored_schema_is_the_sarif_2_1_0_schema():
     assert sarif_errors({"version": "2.1.0", "runs": [{"results": []}]})
 
 
-def test_sarif_is_valid_complete_redacted_and_the_same_under_xdist(project: pytest.Pytester):
+def test_sarif_is_valid_complete_redacted_and_the_same_under_xdist(project: pytest.Pytester, run_modes):
     project.runpytest("--ftdata", "data", "--ftdata-report", "sarif:out/serial.sarif", "--ftdata-report", "json:out/report.json")
-    project.runpytest("--ftdata", "data", "--ftdata-report", "sarif:out/xdist.sarif", *XDIST_ARGS)
+    run_modes["xdist"](project, "--ftdata", "data", "--ftdata-report", "sarif:out/xdist.sarif")
 
     text = (project.path / "out" / "serial.sarif").read_text(encoding="utf-8")
     assert text == (project.path / "out" / "xdist.sarif").read_text(encoding="utf-8")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import chat, write_jsonl
 from pytest_ftdata.families.base import FileInfo
 from pytest_ftdata.families.splits import check_splits, expected_shares
 from pytest_ftdata.config import FtdataConfig, validate
@@ -99,7 +98,7 @@ def test_settings_change_the_expectations():
                         validate({"min_split_size": {}, "split_tolerance": 0.11}, "t", None), "data") == []
 
 
-def test_splits_family_on_a_dataset(dataset):
+def test_splits_family_on_a_dataset(dataset, chat):
     rows = [chat(f"question {i}", "a") for i in range(10)]
     root = dataset(train=rows[:8], validation=rows[8:])
     config = validate({"min_split_size": {"validation": 2}}, "t", None)
@@ -107,12 +106,11 @@ def test_splits_family_on_a_dataset(dataset):
     assert [(f.rule, f.path) for f in result.findings["splits"]] == [("SPL003", "data/")]
 
 
-@pytest.mark.parametrize("extra", [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist")])
-def test_a_new_user_sees_split_warnings_without_failing(pytester, extra):
+def test_a_new_user_sees_split_warnings_without_failing(pytester, run_mode, chat, write_jsonl):
     data = pytester.path / "data"
     write_jsonl(data / "train.jsonl", [chat(f"what is the status of order {i}", "status") for i in range(30)])
     write_jsonl(data / "val.jsonl", [chat(f"please cancel order number {i}", "cancel") for i in range(3)])
-    result = pytester.runpytest("--ftdata", "data", "-k", "splits", "--ftdata-report", "json:r.json", *QUIET, *extra)
+    result = run_mode(pytester, "--ftdata", "data", "-k", "splits", "--ftdata-report", "json:r.json", *QUIET)
     assert result.ret == 0
     result.stdout.fnmatch_lines([
         "*data/: SPL003 Dataset data/ has no test split*",

@@ -10,7 +10,6 @@ from pytest_ftdata import engine
 from pytest_ftdata.config import ConfigLoader
 from pytest_ftdata.state import FtdataState
 
-from conftest import chat, write_jsonl
 
 
 @pytest.fixture
@@ -28,7 +27,7 @@ def reads(monkeypatch):
 
 
 @pytest.fixture
-def data(tmp_path) -> Path:
+def data(tmp_path, chat, write_jsonl) -> Path:
     for name in ("train", "val", "test"):
         write_jsonl(tmp_path / "data" / f"{name}.jsonl", [chat(f"{name} question {i}", "answer") for i in range(3)])
     return tmp_path / "data"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import chat, write_jsonl
 from pytest_ftdata.families import subgroups as subgroups_module
 from pytest_ftdata.families.subgroups import LENGTH_BUCKETS, length_bucket_of_bits
 from pytest_ftdata.config import ConfigError, validate
@@ -17,9 +16,13 @@ from pytest_ftdata.engine import analyze_dataset, dataset_files
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 
 
-def ticket(text: str, language: str | None = "en", label: str = "billing", **extra) -> dict:
-    metadata = {} if language is None else {"language": language}
-    return chat(text, json.dumps({"intent": label}), metadata=metadata, **extra)
+@pytest.fixture
+def ticket(chat):
+    def ticket(text: str, language: str | None = "en", label: str = "billing", **extra) -> dict:
+        metadata = {} if language is None else {"language": language}
+        return chat(text, json.dumps({"intent": label}), metadata=metadata, **extra)
+
+    return ticket
 
 
 def analyze(root: Path, **settings):
@@ -39,7 +42,7 @@ def sub_findings(result, rule: str | None = None):
     return [f for f in result.findings["subgroups"] if rule is None or f.rule == rule]
 
 
-def test_pointer_dimension_cells_minimums_and_findings(dataset):
+def test_pointer_dimension_cells_minimums_and_findings(dataset, ticket):
     train = [ticket(f"t{i}", "en") for i in range(30)] + [ticket(f"d{i}", "de") for i in range(4)]
     validation = [ticket("v", "en"), ticket("w", "de")]
     test = [ticket("x", "en")]
@@ -61,7 +64,7 @@ def test_pointer_dimension_cells_minimums_and_findings(dataset):
     assert result.summaries["subgroups"]["required"] == 6
 
 
-def test_below_minimum_and_share(dataset):
+def test_below_minimum_and_share(dataset, ticket):
     train = [ticket(f"t{i}", "en") for i in range(90)] + [ticket(f"d{i}", "de") for i in range(10)]
     test = [ticket(f"x{i}", "en") for i in range(19)] + [ticket("y", "de")]
     root = dataset(train=train, test=test)
@@ -74,7 +77,7 @@ def test_below_minimum_and_share(dataset):
     assert "is below its minimum in test (test has 1 of 2 (7% of 20)" in low.message
 
 
-def test_global_minimum_applies_to_builtin_dimensions_and_dict_form_does_not(dataset):
+def test_global_minimum_applies_to_builtin_dimensions_and_dict_form_does_not(dataset, ticket):
     long_text = "x" * 300
     train = [ticket(f"t{i}") for i in range(10)] + [ticket(long_text)]
     root = dataset(train=train)
@@ -88,7 +91,7 @@ def test_global_minimum_applies_to_builtin_dimensions_and_dict_form_does_not(dat
     assert dimension(only_turns, "turns")["required"] == 1
 
 
-def test_declared_values_and_unexpected_values(dataset):
+def test_declared_values_and_unexpected_values(dataset, ticket):
     train = [ticket(f"t{i}", "en") for i in range(3)] + [ticket("u", "en-US")]
     root = dataset(train=train)
     result = analyze(root, subgroups={"language": {"pointer": "/metadata/language", "values": ["en", "fr"]}})
@@ -101,7 +104,7 @@ def test_declared_values_and_unexpected_values(dataset):
     assert [f.message.split(" has")[0] for f in sub_findings(result, "SUB002")] == ["Subgroup `language` = 'fr'"]
 
 
-def test_pointer_without_value(dataset):
+def test_pointer_without_value(dataset, ticket):
     train = [ticket("a", "en"), ticket("b", None), ticket("c", "en"), ticket("d", "")]
     root = dataset(train=train)
     [partly] = sub_findings(analyze(root, subgroups={"language": "/metadata/language"}), "SUB003")
@@ -111,7 +114,7 @@ def test_pointer_without_value(dataset):
     assert wrong.line is None and "in any of the 4 examples; check the pointer" in wrong.message
 
 
-def test_builtin_dimensions_and_histograms(dataset):
+def test_builtin_dimensions_and_histograms(dataset, ticket):
     multi_turn = {"messages": [
         {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
         {"role": "user", "content": "bye"}, {"role": "assistant", "content": "ok"},
@@ -139,7 +142,7 @@ def test_length_buckets_match_their_names():
         assert int(low.rstrip("+")) <= length and (high == "" or length <= int(high)), (length, name)
 
 
-def test_label_dimension_follows_the_labels_settings(dataset):
+def test_label_dimension_follows_the_labels_settings(dataset, ticket):
     train = [ticket(f"b{i}", label="billing") for i in range(6)] + [ticket("x", label="Billing")]
     test = [ticket("b", label="billing")]
     root = dataset(train=train, test=test)
@@ -151,7 +154,7 @@ def test_label_dimension_follows_the_labels_settings(dataset):
     assert not any("`label`" in f.message for f in sub_findings(result))
 
 
-def test_too_many_subgroups_are_folded(dataset, monkeypatch):
+def test_too_many_subgroups_are_folded(dataset, monkeypatch, ticket):
     monkeypatch.setattr(subgroups_module, "MAX_SUBGROUPS", 5)
     root = dataset(train=[ticket(f"t{i}", f"lang{i}") for i in range(12)])
     result = analyze(root, subgroups={"language": "/metadata/language"})
@@ -162,7 +165,7 @@ def test_too_many_subgroups_are_folded(dataset, monkeypatch):
     assert "more than 5 distinct values" in warning.message
 
 
-def test_redaction_of_subgroup_values(dataset):
+def test_redaction_of_subgroup_values(dataset, ticket):
     secret = "jane.doe@corp-mail.com"
     root = dataset(train=[ticket("a", secret), ticket("b", "en")])
     result = analyze(root, subgroups={"language": "/metadata/language"})
@@ -185,7 +188,7 @@ def test_config_mistakes_are_explained(settings, message):
     assert message in str(error.value)
 
 
-def test_config_mistake_is_a_usage_error(pytester):
+def test_config_mistake_is_a_usage_error(pytester, write_jsonl, ticket):
     write_jsonl(pytester.path / "data" / "train.jsonl", [ticket("a")])
     pytester.makepyprojecttoml('[tool.ftdata]\nmin_per_subgroup = {langauge = 2}\n[tool.ftdata.subgroups]\nlanguage = "/metadata/language"\n')
     result = pytester.runpytest("--ftdata", "data", *QUIET_PLUGINS)
@@ -193,7 +196,7 @@ def test_config_mistake_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["*setting `min_per_subgroup` names the unknown subgroup dimension `langauge`; did you mean `language`?*"])
 
 
-def test_subgroups_item_with_a_user_config(pytester):
+def test_subgroups_item_with_a_user_config(pytester, write_jsonl, ticket):
     """As a new user: a data dir, a config, `pytest --ftdata`."""
     train = [ticket(f"t{i}", "en") for i in range(8)] + [ticket(f"d{i}", "de") for i in range(2)]
     write_jsonl(pytester.path / "data" / "train.jsonl", train)
