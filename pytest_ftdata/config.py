@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidationInfo, field_validator
 from rapidfuzz import process
 
+from .behaviour import BEHAVIOURS
 from .patterns import compile_error
 from .safeio import UnreadableFile, read_small
 
@@ -126,7 +127,26 @@ class SubgroupSpec(_Strict):
 
 
 #: Subgroup dimensions every dataset gets; user dimensions may not reuse these names.
-BUILTIN_SUBGROUPS = ("label", "split", "format", "system_prompt", "turns", "input_length", "target_length")
+BUILTIN_SUBGROUPS = (
+    "label", "split", "format", "system_prompt", "turns", "input_length", "target_length", "behaviour",
+)
+
+#: What an answer teaches (`behaviour.behaviour_of`).
+Behaviour = Literal[BEHAVIOURS]
+
+
+class BehaviourConfig(_Strict):
+    """`[tool.ftdata.behaviour]`: the share of answers each behaviour must have."""
+
+    min_share: dict[Behaviour, Union[Fraction, dict[Split, Fraction]]] = Field(
+        default={},
+        description=(
+            "Minimum share of examples per behaviour (`refusal`, `clarifying-question`, `empty-answer`, "
+            "`tool-call`, `answer`). A number is the share of the training split, and the behaviour must "
+            "also appear in validation and test; a table gives a share per split (each at least one example)."
+        ),
+        examples=[{"refusal": 0.02}, {"refusal": {"train": 0.02, "test": 0.01}, "clarifying-question": 0.01}],
+    )
 
 
 def _check_value_spec(value: str) -> str:
@@ -194,6 +214,18 @@ class FtdataConfig(_Strict):
     subgroups: dict[str, SubgroupDimension] = {}
     min_per_subgroup: PositiveInt | dict[str, PositiveInt] | None = None
     min_subgroup_share: Fraction | dict[str, Fraction] | None = None
+    behaviour: BehaviourConfig = Field(
+        default=BehaviourConfig(),
+        description="Minimum shares of the behaviours the answers teach (the `behaviour` dimension).",
+    )
+    min_effective_share: Fraction = Field(
+        default=0.5,
+        description=(
+            "A subgroup of at least 20 examples whose distinct examples (near-duplicate clusters counted once) "
+            "are at most this share of it is reported as mostly near-copies (SUB006); 0 turns the check off."
+        ),
+        examples=[0.5, 0.3],
+    )
 
     # -- private data, policy and provenance
     pii: PiiConfig = PiiConfig()

@@ -11,18 +11,23 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
 def _preload_modules() -> None:
-    """Import every pytest_ftdata module (and hypothesis, when installed) once, up front.
+    """Import every pytest_ftdata module (and hypothesis, when installed) once, up front,
+    and the optional packages the plugin imports on use.
 
     pytester's in-process runs drop every module a run imported; a module the plugin
     (or hypothesis's pytest plugin, at the end of each run) imports lazily would be
-    imported and assertion-rewritten again in every run, about a second each time."""
+    imported and assertion-rewritten again in every run, about a second each time. And
+    numpy, once dropped, cannot be imported again in the same process ("cannot load
+    module more than once per process"): the first in-process run that fitted the
+    label model would break every later test that uses it."""
     import importlib
     import pkgutil
 
     import pytest_ftdata
 
     names = [module.name for module in pkgutil.walk_packages(pytest_ftdata.__path__, "pytest_ftdata.")]
-    for name in ["hypothesis", *names]:
+    optional = ["hypothesis", "numpy", "sklearn", "cleanlab.filter", "pyarrow", "pyarrow.parquet", "tokenizers", "tiktoken"]
+    for name in [*optional, *names]:
         try:
             importlib.import_module(name)
         except Exception:  # a missing optional package; a broken module fails its own tests

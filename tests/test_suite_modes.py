@@ -120,7 +120,7 @@ from pathlib import Path
 import pytest_ftdata.engine as engine
 
 ROOT = Path(__file__).resolve().parent
-_reader = engine.JsonlReader
+_reader = engine.open_reader
 
 
 def _logging_reader(path, *args, **kwargs):
@@ -130,7 +130,7 @@ def _logging_reader(path, *args, **kwargs):
     return _reader(path, *args, **kwargs)
 
 
-engine.JsonlReader = _logging_reader
+engine.open_reader = _logging_reader
 '''
 
 #: File families and dataset families: a dataset item reads its whole dataset.

@@ -28,17 +28,23 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from array import array
+from bisect import bisect_left
+
+from ..behaviour import BEHAVIOURS, behaviour_of
 from ..config import SubgroupSpec
 from ..findings import Finding, example, rule
 from ..formats import Example
 from ..redact import display, display_repr
 from ..text import compile_value_getter
 from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
+from .fingerprints import FingerprintMap, Fingerprints, UnionFind
 from .labels import (
     EVALUATED_SPLITS,
     MAX_LABELS,
     SPLIT_COLUMNS,
     SPLIT_INDEX,
+    compile_label_getter,
     dataset_location,
     LabelMap,
     LabelTotals,
@@ -155,6 +161,44 @@ UNEXPECTED_SUBGROUP_VALUE = rule(
     ),
 )
 
+def _tickets(*texts: str, label: str = "billing") -> str:
+    return "\n".join(
+        '{"messages": [{"role": "user", "content": "%s"}, {"role": "assistant", "content": "%s"}]}' % (text, label)
+        for text in texts
+    )
+
+
+_VARIED_BILLING = (
+    "My invoice is wrong.", "I was charged twice this month.", "How do I get a receipt?", "Can I pay by bank transfer?",
+    "Why did my card get declined?", "The VAT number on my bill is missing.", "I want a refund for March.",
+    "Where do I change my billing address?", "Is there a discount for yearly plans?", "My payment is still pending.",
+    "Can I split the bill between two cards?", "Your prices went up without notice.", "How do I download old invoices?",
+    "The amount in euros looks off.", "Please cancel my auto-renewal.", "I paid but the plan did not upgrade.",
+    "Do you accept PayPal?", "Why is there a late fee?", "Send the invoice to my accountant.", "I need a quote first.",
+)
+MOSTLY_NEAR_COPIES = rule(
+    code="SUB006", name="mostly-near-copies", family="subgroups", severity="warning",
+    summary="Most examples of a subgroup are near-copies of each other.",
+    why="""Coverage beats volume: a subgroup of 1,000 near-identical inputs teaches one example
+    a thousand times, and its count in the coverage table overstates what the model
+    sees. Each cell of the table also shows the examples that remain when
+    near-duplicate clusters (the duplicates check's index: same or nearly the same
+    input under one system prompt, `near_duplicate_threshold`) count once; a subgroup
+    of at least 20 examples whose remaining share is at most `min_effective_share`
+    (default 0.5) is reported. Checked for labels, your own dimensions, behaviours and
+    splits.""",
+    fix="""Replace the copies with varied examples of that subgroup (other phrasings, other
+    customers, other edge cases), or deduplicate them and accept a smaller subgroup.""",
+    settings=("min_effective_share", "near_duplicate_threshold", "label", "subgroups"),
+    bad=example(
+        _tickets(*[f"My invoice for order {n} is wrong." for n in range(20)], label="billing")
+        + "\n" + _tickets(*_VARIED_BILLING, label="other"),
+        label="target",
+    ),
+    good=example(_tickets(*_VARIED_BILLING, label="billing") + "\n" + _tickets(*_VARIED_BILLING[:5], label="other"),
+                 label="target"),
+)
+
 # -- dimensions ---------------------------------------------------------------------------
 
 MISSING_VALUE = "(missing)"
@@ -164,6 +208,9 @@ NOT_SCALAR = "(not a single value)"
 SPECIAL_VALUES = (MISSING_VALUE, NOT_SCALAR, OTHER_VALUES)
 #: Distinct values counted per dimension before the rest go to OTHER_VALUES.
 MAX_SUBGROUPS = 1000
+#: Distinct cell combinations a file may have before its effective counts are given up
+#: (a pointer that names an id makes one per example).
+MAX_CELLS = 100_000
 
 #: Length buckets in characters: powers of four, so a log2 histogram gives them.
 LENGTH_BUCKETS = ("0-63 chars", "64-255 chars", "256-1023 chars", "1024-4095 chars", "4096-16383 chars", "16384+ chars")
@@ -257,8 +304,8 @@ class SubgroupMap(FileMap):
             for name, pointer, values, _, _ in _pointer_dimensions(ctx.config)
         ]
         self._getters = [(name, compile_value_getter(spec), declared) for name, spec, declared in self.pointers]
-        #: (format, has system prompt, turns, input length bits, target length bits) -> examples:
-        #: one dict update per example for five built-in dimensions.
+        #: (format, has system prompt, turns, input length bits, target length bits, behaviour)
+        #: -> examples: one dict update per example for six built-in dimensions.
         self.shapes: dict[tuple, int] = {}
         self.pointer_counts: list[dict[str, int]] = [{} for _ in self.pointers]
         #: pointer dimensions with more than MAX_SUBGROUPS values in this file
@@ -267,6 +314,16 @@ class SubgroupMap(FileMap):
         self.pointer_missing: dict[str, list] = {name: [0, []] for name, _, _ in self.pointers}
         #: (dimension, value) -> (path, line) of the first example with an undeclared value
         self.unexpected: dict[tuple[str, str], tuple[str, int]] = {}
+        # Which cell every example is in, for the effective counts (near-copies counted
+        # once): the examples' distinct (shape, pointer values, label) combinations, and
+        # per example its combination and its line, at 8 bytes an example.
+        label = ctx.config.label
+        self._label_of = compile_label_getter(label) if label else None
+        self.cells: dict[tuple, int] = {}
+        self.cell_of = array("I")
+        self.cell_lines = array("I")
+        #: more than MAX_CELLS combinations: the effective counts of this file are unknown
+        self.cells_overflow = False
 
     def visit(self, example: Example) -> None:
         fmt = example.format
@@ -277,14 +334,30 @@ class SubgroupMap(FileMap):
         else:
             turns = len(example.turns)
         turns -= has_system
+        target = example.target_text
         key = (fmt, has_system, turns if turns < 17 else 17, len(example.input_text).bit_length(),
-               len(example.target_text).bit_length())
+               len(target).bit_length(), behaviour_of(target, example.target_is_tool_call))
         shapes = self.shapes
         shapes[key] = shapes.get(key, 0) + 1
-        if self.pointers:
-            self._visit_pointers(example)
+        values = self._visit_pointers(example) if self.pointers else ()
+        if self.cells_overflow:
+            return
+        cell = (key, values, self._label_of(example) if self._label_of is not None else None)
+        cells = self.cells
+        number = cells.get(cell)
+        if number is None:
+            if len(cells) >= MAX_CELLS:
+                self.cells_overflow = True
+                self.cell_of = array("I")
+                self.cell_lines = array("I")
+                return
+            number = cells[cell] = len(cells)
+        self.cell_of.append(number)
+        self.cell_lines.append(example.line)
 
-    def _visit_pointers(self, example: Example) -> None:
+    def _visit_pointers(self, example: Example) -> tuple[str, ...]:
+        """Count the example's value of each pointer dimension; the values counted."""
+        counted = []
         for index, (name, value_of, declared) in enumerate(self._getters):
             value = subgroup_value(value_of(example))
             if value == MISSING_VALUE:
@@ -303,9 +376,12 @@ class SubgroupMap(FileMap):
                     self.overflowed.add(name)
                 seen = counts.get(value, 0)
             counts[value] = seen + 1
+            counted.append(value)
+        return tuple(counted)
 
     def result(self) -> "SubgroupMap":
         self._getters = []
+        self._label_of = None
         return self
 
     @classmethod
@@ -327,9 +403,16 @@ class SubgroupTotals(Combiner):
             self.dimensions[name] = Dimension(name, "pointer", pointer, values=values)
             self.pointers.append((name, pointer, frozenset(values) if values is not None else None))
             self._set_minimums(self.dimensions[name], count, share)
-        for name in ("split", "format", "system_prompt", "turns", "input_length", "target_length"):
+        for name in ("split", "format", "system_prompt", "turns", "input_length", "target_length", "behaviour"):
             self.dimensions[name] = Dimension(name, name, "built-in")
             self._set_minimums(self.dimensions[name], None, None)
+        #: behaviour -> split -> minimum share (`[tool.ftdata.behaviour] min_share`)
+        self.behaviour_shares = behaviour_shares(config)
+        if self.behaviour_shares:
+            self.dimensions["behaviour"].values = [b for b in BEHAVIOURS if b in self.behaviour_shares]
+        #: path -> (split column, cell combinations by number, cell per example, line per example)
+        self.cell_files: dict[str, tuple[int, list[tuple], array, array]] = {}
+        self.cells_overflow = False
         self.split_totals = [0] * len(SPLIT_COLUMNS)
         #: "input" / "target" -> per split column, HISTOGRAM_BINS counts
         self.histograms = {kind: [[0] * HISTOGRAM_BINS for _ in SPLIT_COLUMNS] for kind in ("input", "target")}
@@ -354,7 +437,8 @@ class SubgroupTotals(Combiner):
         last_bin = HISTOGRAM_BINS - 1
         input_histogram = self.histograms["input"][column]
         target_histogram = self.histograms["target"][column]
-        for (fmt, has_system, turns, input_bits, target_bits), count in part.shapes.items():
+        for (fmt, has_system, turns, input_bits, target_bits, behaviour), count in part.shapes.items():
+            dims["behaviour"].add(behaviour, column, count, MAX_SUBGROUPS)
             dims["format"].add(fmt, column, count, MAX_SUBGROUPS)
             dims["system_prompt"].add("yes" if has_system else "no", column, count, MAX_SUBGROUPS)
             dims["turns"].add(TURN_BUCKETS[_TURN_BUCKET_OF[turns]], column, count, MAX_SUBGROUPS)
@@ -374,6 +458,11 @@ class SubgroupTotals(Combiner):
         for key, where in part.unexpected.items():
             if key not in self.unexpected and len(self.unexpected) < MAX_SUBGROUPS:
                 self.unexpected[key] = where
+        if part.cells_overflow:
+            self.cells_overflow = True
+        elif part.cell_of:
+            combinations = sorted(part.cells, key=part.cells.__getitem__)
+            self.cell_files[file.path] = (column, combinations, part.cell_of, part.cell_lines)
 
     def add_labels(self, labels: LabelTotals) -> None:
         """The label dimension, from the labels the shared `LabelMap` counted per file."""
@@ -389,9 +478,37 @@ class SubgroupTotals(Combiner):
                 dimension.add(OTHER_VALUES, column, overflow, MAX_LABELS)
 
 
+def behaviour_shares(config) -> dict[str, float | dict[str, float]]:
+    """`[tool.ftdata.behaviour] min_share`: behaviour -> a share of the primary split, or
+    a share per split."""
+    return {name: dict(share) if isinstance(share, dict) else share for name, share in config.behaviour.min_share.items()}
+
+
+def effective_clusters(index: Fingerprints) -> list[list[int]]:
+    """The examples that count once: every set of two or more examples with the same or
+    nearly the same input (the duplicates check's clusters, across splits; the cells
+    split them again), in dataset order."""
+    index.analyse()
+    near = UnionFind()
+    for a, b, _ in index.near_pairs:
+        near.union(a, b)
+    clusters: dict[int, list[int]] = {}
+    for first in set(index.identical) | set(near.parent):
+        root = near.find(first) if first in near.parent else first
+        clusters.setdefault(root, []).extend(index.members_of(first))
+    return [sorted(members) for members in clusters.values() if len(members) >= 2]
+
+
+#: Subgroups smaller than this are not judged for near-copies.
+MIN_EFFECTIVE_EXAMPLES = 20
+#: The dimensions whose subgroups are judged for near-copies (the others describe the shape of
+#: an example, and a dataset of near-copies would show in every one of their rows).
+EFFECTIVE_KINDS = ("label", "pointer", "behaviour", "split")
+
+
 class SubgroupsFamily(DatasetFamily):
     family = "subgroups"
-    maps = (LabelMap, SubgroupMap)
+    maps = (LabelMap, SubgroupMap, FingerprintMap)
 
     def __init__(self, ctx: DatasetContext) -> None:
         super().__init__(ctx)
@@ -404,9 +521,11 @@ class SubgroupsFamily(DatasetFamily):
         totals.add_labels(self.combined(LabelMap))
         self.dimensions, self.pointers, self.split_totals = totals.dimensions, totals.pointers, totals.split_totals
         self.histograms, self.pointer_missing, self.unexpected = totals.histograms, totals.pointer_missing, totals.unexpected
+        self.behaviour_shares = totals.behaviour_shares
         findings: list[Finding] = []
         present = [split for split in SPLIT_COLUMNS if self.split_totals[SPLIT_INDEX[split]] > 0]
         self.present = present
+        self.reductions = self._reductions(totals)
         dimensions = []
         required = met = 0
         for dimension in self.dimensions.values():
@@ -416,12 +535,14 @@ class SubgroupsFamily(DatasetFamily):
             dimensions.append(table)
             if dimension.kind != "label":
                 findings.extend(self._row_findings(dimension, table))
+            findings.extend(self._near_copy_findings(dimension, table))
         findings.extend(self._data_findings())
         examples = {split: self.split_totals[SPLIT_INDEX[split]] for split in present}
         self._summary = {
             "dataset": self.ctx.path,
             "splits": present,
             "examples": examples,
+            "effective_examples": self._effective_examples(present),
             "required": required,
             "met": met,
             "dimensions": dimensions,
@@ -446,6 +567,8 @@ class SubgroupsFamily(DatasetFamily):
             return sorted(values, key=order.__getitem__)
         if dimension.kind == "split":
             return sorted(values, key=SPLIT_INDEX.__getitem__)
+        if dimension.kind == "behaviour":
+            return sorted(values, key=BEHAVIOURS.index)
         special = [value for value in SPECIAL_VALUES if value in values]
         return sorted(values - set(special), key=lambda value: (value.casefold(), value)) + special
 
@@ -464,6 +587,8 @@ class SubgroupsFamily(DatasetFamily):
             return {}
         if dimension.kind == "label":
             return label_mins
+        if dimension.kind == "behaviour":
+            return self._behaviour_minimums(value, present)
         if dimension.values is not None and value not in dimension.values:
             return {}  # an undeclared value is reported by SUB005, not required
         if not dimension.has_minimum:
@@ -484,6 +609,107 @@ class SubgroupsFamily(DatasetFamily):
                 minimum = max(minimum, _share_count(dimension.min_share, self.split_totals[SPLIT_INDEX[split]]))
             minimums[split] = minimum
         return minimums
+
+    def _behaviour_minimums(self, value: str, present: list[str]) -> dict[str, int]:
+        """A share of one number applies to the primary split, and the behaviour must also
+        appear in validation and test; a share per split applies to those splits."""
+        share = self.behaviour_shares.get(value)
+        if share is None:
+            return {}
+        if isinstance(share, dict):
+            per_split = {split: share[split] for split in present if split in share}
+        else:
+            primary = primary_split(present)
+            per_split = {split: share if split == primary else 0.0 for split in present
+                         if split == primary or split in EVALUATED_SPLITS}
+        return {
+            split: max(1, _share_count(part, self.split_totals[SPLIT_INDEX[split]]))
+            for split, part in per_split.items()
+        }
+
+    # -- effective examples ----------------------------------------------------------------
+
+    def _reductions(self, totals: "SubgroupTotals") -> dict[str, dict[tuple[str, int], int]] | None:
+        """dimension -> (subgroup, split column) -> how many examples of that cell are copies
+        (members of a near-duplicate cluster after its first, under one system prompt);
+        None when some file's cells are unknown."""
+        if totals.cells_overflow:
+            return None
+        index: Fingerprints = self.combined(FingerprintMap)
+        reductions: dict[str, dict[tuple[str, int], int]] = {name: {} for name in self.dimensions}
+        pointer_names = [name for name, _, _ in totals.pointers]
+        for members in effective_clusters(index):
+            seen: dict[tuple, int] = {}
+            for eid in members:
+                path = index.files[index.file_of[eid]].path
+                where = totals.cell_files.get(path)
+                if where is None:
+                    return None  # the file's subgroup map failed: its cells are unknown
+                column, combinations, cell_of, cell_lines = where
+                line = index.line[eid]
+                position = bisect_left(cell_lines, line)
+                if position == len(cell_lines) or cell_lines[position] != line:
+                    return None
+                system = index.system[eid]
+                for name, value in self._cell_values(combinations[cell_of[position]], pointer_names, column):
+                    cell = (name, value, column, system)
+                    seen[cell] = seen.get(cell, 0) + 1
+            for (name, value, column, _), count in seen.items():
+                if count > 1:
+                    cells = reductions[name]
+                    cells[(value, column)] = cells.get((value, column), 0) + count - 1
+        return reductions
+
+    def _cell_values(self, combination: tuple, pointer_names: list[str], column: int):
+        """(dimension, subgroup) of every dimension for one combination of `SubgroupMap.cells`."""
+        (fmt, has_system, turns, input_bits, target_bits, behaviour), values, label = combination
+        yield "split", SPLIT_COLUMNS[column]
+        yield "format", fmt
+        yield "system_prompt", "yes" if has_system else "no"
+        yield "turns", TURN_BUCKETS[_TURN_BUCKET_OF[turns]]
+        yield "input_length", LENGTH_BUCKETS[length_bucket_of_bits(input_bits)]
+        yield "target_length", LENGTH_BUCKETS[length_bucket_of_bits(target_bits)]
+        yield "behaviour", behaviour
+        for name, value in zip(pointer_names, values):
+            yield name, value if value in self.dimensions[name].counts else OTHER_VALUES
+        if "label" in self.dimensions:
+            value = MISSING_VALUE if label is None else label
+            yield "label", value if value in self.dimensions["label"].counts else OTHER_VALUES
+
+    def _effective(self, dimension: Dimension, value: str, counts: list[int], present: list[str]) -> dict[str, int] | None:
+        if self.reductions is None:
+            return None
+        cells = self.reductions.get(dimension.name, {})
+        return {split: counts[SPLIT_INDEX[split]] - cells.get((value, SPLIT_INDEX[split]), 0) for split in present}
+
+    def _effective_examples(self, present: list[str]) -> dict[str, int] | None:
+        if self.reductions is None:
+            return None
+        cells = self.reductions["split"]
+        return {
+            split: self.split_totals[SPLIT_INDEX[split]] - cells.get((split, SPLIT_INDEX[split]), 0) for split in present
+        }
+
+    def _near_copy_findings(self, dimension: Dimension, table: dict) -> list[Finding]:
+        share = self.config.min_effective_share
+        if not share or dimension.kind not in EFFECTIVE_KINDS or self.reductions is None:
+            return []
+        findings = []
+        for row in table["rows"]:
+            total, effective = row["total"], row.get("effective_total")
+            if effective is None or total < MIN_EFFECTIVE_EXAMPLES or effective > share * total:
+                continue
+            name = f"`{dimension.name}` = {row['subgroup']!r}"
+            findings.append(
+                MOSTLY_NEAR_COPIES.at(
+                    dataset_location(self.ctx), None,
+                    f"Subgroup {name} has {plural(total, 'example')}, but only {effective:,} remain when "
+                    f"near-duplicates count once ({1 - effective / total:.0%} are near-copies): coverage beats "
+                    "volume, so replace the copies with varied examples of it (other phrasings, cases, customers).",
+                    key=finding_key(MOSTLY_NEAR_COPIES.code, dimension.name, row["subgroup"]),
+                )
+            )
+        return findings
 
     def _table(self, dimension: Dimension, present: list[str]) -> dict:
         redacted = dimension.kind in ("label", "pointer")
@@ -507,10 +733,13 @@ class SubgroupsFamily(DatasetFamily):
                 else:
                     status = "ok"
             total = sum(counts)
+            effective = self._effective(dimension, value, counts, present)
             rows.append(
                 {
                     "subgroup": display(value, 80) if redacted and value not in SPECIAL_VALUES else value,
                     "counts": {split: counts[SPLIT_INDEX[split]] for split in present},
+                    "effective": effective,
+                    "effective_total": sum(effective.values()) if effective is not None else None,
                     "total": total,
                     "share": round(total / grand_total, 6) if grand_total else 0.0,
                     "minimum": minimums,

@@ -44,7 +44,10 @@ def single_subgroup_line(dimension: dict) -> str | None:
     rows = dimension["rows"]
     if dimension["required"] or len(rows) != 1:
         return None
-    return f"{dimension_title(dimension)}: all {rows[0]['total']} examples are {rows[0]['subgroup']!r}, no minimum"
+    row = rows[0]
+    effective = row.get("effective_total")
+    left = f" ({effective} once near-copies count once)" if effective is not None and effective < row["total"] else ""
+    return f"{dimension_title(dimension)}: all {row['total']} examples{left} are {row['subgroup']!r}, no minimum"
 
 
 def share_text(share: float) -> str:
@@ -76,15 +79,32 @@ def is_short(row: dict) -> bool:
     return row.get("status") in ("LOW", "MISSING")
 
 
+def count_text(count: int, effective: int | None) -> str:
+    """A cell's count, with the examples left when near-copies count once in brackets
+    when that is fewer: `1000 (37)`."""
+    return str(count) if effective is None or effective >= count else f"{count} ({effective})"
+
+
+def has_copies(summary: dict) -> bool:
+    """Whether any cell of the dataset counts near-copies (so the tables show brackets)."""
+    effective = summary.get("effective_examples")
+    return effective is not None and any(effective[split] < summary["examples"][split] for split in effective)
+
+
+EFFECTIVE_NOTE = "(n): the examples left when near-duplicates count once"
+
+
 def table_rows(dimension: dict, splits: list[str], missing_only: bool = False) -> list[list]:
     """Body rows: subgroup, one count per split, total, share, minimum, status."""
     out = []
     for row in dimension["rows"]:
         if missing_only and not is_short(row):
             continue
+        effective = row.get("effective") or {}
         out.append(
-            [row["subgroup"], *(row["counts"].get(split, 0) for split in splits), row["total"],
-             share_text(row["share"]), minimum_text(row, splits), status_text(row)]
+            [row["subgroup"], *(count_text(row["counts"].get(split, 0), effective.get(split)) for split in splits),
+             count_text(row["total"], row.get("effective_total")), share_text(row["share"]),
+             minimum_text(row, splits), status_text(row)]
         )
     return out
 
@@ -92,8 +112,12 @@ def table_rows(dimension: dict, splits: list[str], missing_only: bool = False) -
 def total_row(summary: dict, dimension: dict) -> list:
     splits = summary["splits"]
     examples = summary["examples"]
+    effective = summary.get("effective_examples") or {}
     met = f"{dimension['met']}/{dimension['required']} met" if dimension["required"] else "-"
-    return ["TOTAL", *(examples.get(split, 0) for split in splits), sum(examples.values()), "100%", "", met]
+    return [
+        "TOTAL", *(count_text(examples.get(split, 0), effective.get(split)) for split in splits),
+        count_text(sum(examples.values()), sum(effective.values()) if effective else None), "100%", "", met,
+    ]
 
 
 def headers(splits: list[str], compact: bool = False) -> list[str]:

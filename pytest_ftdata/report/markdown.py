@@ -15,7 +15,17 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .coverage import dataset_title, dimension_note, dimension_title, headers, single_subgroup_line, table_rows, total_row
+from .coverage import (
+    EFFECTIVE_NOTE,
+    dataset_title,
+    dimension_note,
+    dimension_title,
+    has_copies,
+    headers,
+    single_subgroup_line,
+    table_rows,
+    total_row,
+)
 from .model import RunReport
 
 #: Dimensions with more rows than this are folded.
@@ -89,6 +99,8 @@ def render_markdown(report: RunReport) -> str:
                 tabulate(rows, headers=["label", "label", "confusions"], tablefmt="github", disable_numparse=True), ""]
     for _, summary in report.coverage:
         out += [f"### Subgroup coverage: `{dataset_title(summary)}`", ""]
+        if has_copies(summary):
+            out += [f"_{EFFECTIVE_NOTE}_", ""]
         singles = []
         for dimension in summary["dimensions"]:
             single = single_subgroup_line(dimension)

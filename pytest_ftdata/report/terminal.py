@@ -14,7 +14,17 @@ from tabulate import tabulate
 
 from ..redact import display
 from ..render import render_findings
-from .coverage import dataset_title, dimension_note, dimension_title, headers, single_subgroup_line, table_rows, total_row
+from .coverage import (
+    EFFECTIVE_NOTE,
+    dataset_title,
+    dimension_note,
+    dimension_title,
+    has_copies,
+    headers,
+    single_subgroup_line,
+    table_rows,
+    total_row,
+)
 from .model import RunReport
 
 DEFAULT_WIDTH = 80
@@ -62,6 +72,8 @@ def render_coverage(report: RunReport, width: int = DEFAULT_WIDTH, missing_only:
     for _, summary in report.coverage:
         splits = summary["splits"]
         lines.append(f" subgroup coverage: {dataset_title(summary)} ".center(width, "-"))
+        if has_copies(summary):
+            lines.append(EFFECTIVE_NOTE)
         shown = 0
         single_block = False
         for dimension in summary["dimensions"]:
