@@ -258,7 +258,7 @@ def test_clinc150_planted_variants_and_thin_confusable_side(shared_datasets, tmp
     [thin] = [f for f in findings if f.rule == "LBL009"]
     assert thin.path == "clinc/validation.jsonl"
     assert f"'reminder' has {counts['validation']['reminder']} examples in validation, below the minimum of 10" in thin.message
-    # LBL012 (suspect labels) also reports the real CLINC150 mislabels: see test_suspect_labels.py.
+    # LBL012 (suspect labels) also reports the real CLINC150 mislabels: see tests/test_suspect_labels.py.
     assert {f.rule for f in findings} - {"LBL012"} == {"LBL004", "LBL009"}
     # the label table counts what was written, per split
     label_rows = result.summaries["subgroups"]["dimensions"][0]["rows"]
