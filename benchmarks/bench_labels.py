@@ -3,6 +3,7 @@
     python3 benchmarks/bench_labels.py                          # every section
     python3 benchmarks/bench_labels.py --sections recall --seeds 0 1 2
     python3 benchmarks/bench_labels.py --sections scale --examples 200000
+    python3 benchmarks/bench_labels.py --sections suite --examples 200000   # the whole suite, with and without
     python3 benchmarks/bench_labels.py --sections datalab       # needs pip install -e '.[bench]'
     python3 benchmarks/bench_labels.py --sections precision --sample 30
 
@@ -45,6 +46,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -350,6 +352,63 @@ def section_scale(args) -> bool:
     return fit["peak_rss_mb"] <= 700
 
 
+def suite_dataset(n: int, datasets: Path) -> Path:
+    """The `scale` examples as a chat dataset directory, 80/10/10 into train, validation and
+    test, with `label = "target"` configured: what a user's classification data looks like."""
+    root = DATA / f"suite-{n}"
+    if not (root / "test.jsonl").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        rows = synthetic(n, datasets)
+        random.Random(1).shuffle(rows)
+        cuts = {"train": rows[: n * 8 // 10], "validation": rows[n * 8 // 10 : n * 9 // 10], "test": rows[n * 9 // 10 :]}
+        for split, part in cuts.items():
+            with open(root / f"{split}.jsonl", "w", encoding="utf-8") as handle:
+                for text, label in part:
+                    handle.write(json.dumps({"messages": [{"role": "user", "content": text},
+                                                          {"role": "assistant", "content": label}]}) + "\n")
+    return root
+
+
+def run_suite(root: Path, suspect_labels: bool) -> dict:
+    """`pytest --ftdata` over `root` in a fresh interpreter (reports off, no cache, no other
+    plugin), with the suspect-label check on or off: wall, cpu and peak RSS."""
+    project = Path(tempfile.mkdtemp(prefix="ftdata-suite-"))
+    (project / "pyproject.toml").write_text(
+        f'[tool.ftdata]\nlabel = "target"\nsuspect_labels = {str(suspect_labels).lower()}\n', encoding="utf-8"
+    )
+    command = [sys.executable, "-m", "pytest", "--ftdata", str(root), "-q", "-p", "no:cacheprovider",
+               "-p", "pytest_ftdata.plugin", "--rootdir", str(project), "-c", str(project / "pyproject.toml")]
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=project)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        tail = out.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+    shutil.rmtree(project, ignore_errors=True)
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "exit": os.waitstatus_to_exitcode(status), "last_line": tail[0] if tail else ""}
+
+
+def section_suite(args) -> bool:
+    """Issue 11's target: the whole default suite with suspect-label at most 3x the suite
+    without it, peak RSS under 1 GB, measured one after the other in this run."""
+    root = suite_dataset(args.examples, args.datasets)
+    print(f"\n## the whole default suite on {args.examples:,} classification examples, 150 labels ({_load_line()})\n")
+    print("| run | wall s | cpu s | peak RSS MB | pytest's last line |")
+    print("|---|---|---|---|---|")
+    runs = {}
+    for name, on in (("suite, suspect_labels = false", False), ("suite, suspect_labels = true", True)):
+        runs[on] = run = run_suite(root, on)
+        print(f"| {name} | {run['wall_s']:.1f} | {run['cpu_s']:.1f} | {run['peak_rss_mb']:.0f} | {run['last_line']} |")
+    ratio = runs[True]["wall_s"] / runs[False]["wall_s"]
+    cpu_ratio = runs[True]["cpu_s"] / runs[False]["cpu_s"]
+    print(f"\nwith / without suspect-label: {ratio:.2f}x wall, {cpu_ratio:.2f}x cpu (target at most 3x; peak RSS under 1 GB)")
+    return ratio <= 3 and runs[True]["peak_rss_mb"] < 1024
+
+
 def section_pairs(args) -> bool:
     from pytest_ftdata.label_model import find_suspect_labels
 
@@ -385,12 +444,12 @@ def section_precision(args) -> bool:
 
 
 SECTIONS = {"recall": section_recall, "datalab": section_datalab, "scale": section_scale,
-            "pairs": section_pairs, "precision": section_precision}
+            "suite": section_suite, "pairs": section_pairs, "precision": section_precision}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", default="recall,datalab,scale,pairs,precision",
+    parser.add_argument("--sections", default="recall,datalab,scale,suite,pairs,precision",
                         help="comma-separated: " + ", ".join(SECTIONS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="planting seeds for `recall`")
     parser.add_argument("--examples", type=int, default=200_000, help="size of the `scale` dataset")

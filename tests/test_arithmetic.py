@@ -528,13 +528,20 @@ HOSTILE = {
 }
 
 
+#: Seconds a megabyte of hostile text may take before the test calls it a hang.
+HANG_SECONDS = 30.0
+
+
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_megabyte_inputs_finish_fast_and_never_raise(name):
     text = HOSTILE[name]
     started = time.perf_counter()
     report = check_reasoning(text, question=text[:100_000])
     report.values  # noqa: B018 - the lazy part must be bounded too
-    assert time.perf_counter() - started < 2.0, name
+    # A guard against super-linear work, not a speed target (benchmarks/ has those): a
+    # quadratic step over a megabyte would take hours, so a bound this loose still
+    # catches it on a loaded shared machine.
+    assert time.perf_counter() - started < HANG_SECONDS, name
     assert len(report.errors) <= arithmetic.MAX_EQUATIONS
 
 
@@ -547,7 +554,7 @@ def test_hostile_random_unicode_megabytes():
     for text in texts:
         started = time.perf_counter()
         check_reasoning(text).values  # noqa: B018
-        assert time.perf_counter() - started < 2.0
+        assert time.perf_counter() - started < HANG_SECONDS
 
 
 @given(st.text(max_size=400))
