@@ -38,6 +38,7 @@ from typing import Iterable
 import orjson
 
 from .findings import Finding, sort_key
+from .redact import redact
 from .render import failure_title
 
 BASELINE_VERSION = 1
@@ -180,7 +181,7 @@ class Entry:
     def to_dict(self) -> dict:
         data = {"path": self.path, "rule": self.rule, "check": self.check, "key": self.key, "count": self.count}
         if self.message:
-            data["message"] = self.message
+            data["message"] = redact(self.message)  # already redacted; the file is committed, so once more
         return data
 
 

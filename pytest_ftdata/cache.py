@@ -42,7 +42,8 @@ from .families.base import FileInfo
 from .config import PATH_KEYS, FtdataConfig
 from .engine import DatasetResult, FileResult, analyze_dataset, display_path, split_of
 from .findings import Finding
-from .safeio import open_regular
+from .redact import redact_tree
+from .safeio import file_state, open_regular, same_file_state
 from .tasks import detect_task
 
 CACHE_VERSION = 1
@@ -61,10 +62,17 @@ def _digest_and_crc(path: Path) -> tuple[str, int] | None:
     """(sha256, CRC-32) of a regular file's bytes in one pass, or None when it cannot be
     read. The CRC is what the analysis computes of the bytes it reads, to prove later
     that it analysed these very bytes."""
+    found = _hashed(path)
+    return found[:2] if found is not None else None
+
+
+def _hashed(path: Path) -> tuple[str, int, tuple] | None:
+    """(sha256, CRC-32, `safeio.file_state`) of a regular file read once, or None; None
+    too when the file changed while it was hashed."""
     digest = hashlib.sha256()
     crc = 0
     try:
-        handle, _ = open_regular(path)
+        handle, info = open_regular(path)
         with handle:
             while True:
                 chunk = handle.read(_CHUNK)
@@ -72,9 +80,11 @@ def _digest_and_crc(path: Path) -> tuple[str, int] | None:
                     break
                 digest.update(chunk)
                 crc = zlib.crc32(chunk, crc)
+            if not same_file_state(info, path):
+                return None
     except OSError:
         return None
-    return digest.hexdigest(), crc
+    return digest.hexdigest(), crc, file_state(info)
 
 
 def _hash(*parts: Any) -> str:
@@ -184,7 +194,7 @@ class ResultCache:
 
     def digest(self, path: Path) -> str | None:
         if path not in self._digests:
-            self._digests[path] = _digest_and_crc(path)
+            self._digests[path] = _hashed(path)
         found = self._digests[path]
         return found[0] if found is not None else None
 
@@ -193,6 +203,10 @@ class ResultCache:
         change seen while reading): only then may its results be stored under it."""
         found = self._digests.get(info.abspath)
         if found is None or info.changed:
+            return False
+        # The analysis opened the very version that was hashed: a rewrite in between (even
+        # to bytes of the same size and CRC-32, which is easy to forge) changes the state.
+        if info.opened_state is not None and info.opened_state != found[2]:
             return False
         return info.crc32 == found[1] if info.checksummed else True
 
@@ -381,4 +395,5 @@ def store_from_report(store, note: dict, findings: list[dict], summary: dict | N
     else:
         value["files"] = note.get("files") or []
         value["summary"] = summary if summary is not None else note.get("summary")
-    store.set(f"{PREFIX}/{kind}/{key}", value)
+    # The cache holds no more text than the outputs do: masked once more, locations kept.
+    store.set(f"{PREFIX}/{kind}/{key}", redact_tree(value))

@@ -235,7 +235,9 @@ class FtdataConfig(_Strict):
     # -- reading
     #: Lines longer than this many bytes are reported (SCH010) and skipped without
     #: being held in memory; it bounds the memory one line can take.
-    max_line_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024 * 1024
+    #: At most 1 GiB: the reader allocates up to this much for one line, and a limit
+    #: beyond what C sizes hold (`10**30`) would fail inside the read.
+    max_line_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 64 * 1024 * 1024
 
     # -- length
     max_chars: PositiveInt | None = None
@@ -249,6 +251,15 @@ class FtdataConfig(_Strict):
 
     # -- gates
     rules: dict[str, Severity] = {}
+
+    @field_validator("target_schema", "record_schema", "tokenizer")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        # A NUL byte cannot be in a file name (the open would raise, not report), and an
+        # empty path names the folder itself.
+        if value is not None and (not value.strip() or "\x00" in value):
+            raise ValueError("must be a file path (not empty, without NUL characters)")
+        return value
 
     @field_validator("label", "group_by", "id_field")
     @classmethod
@@ -424,7 +435,7 @@ def _read_toml(path: Path) -> dict:
         text = read_small(path).decode("utf-8")
         return tomllib.loads(text)
     except UnreadableFile as exc:
-        raise ConfigError(f"{path}: {exc.reason}") from None
+        raise ConfigError(f"{path}: {exc.reason}; replace it with a regular TOML file or remove it") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: is not valid UTF-8 text (byte {exc.start + 1}); TOML files are UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
@@ -496,7 +507,10 @@ class ConfigLoader:
         tables = []
         for folder in reversed(chain):
             candidate = folder / DIR_CONFIG_NAME
-            if candidate.is_file():
+            # Anything named ftdata.toml is read (a pipe, a device or a dangling link is an
+            # error from `_read_toml`): a config that is silently skipped would let the run
+            # pass under rules the user did not write.
+            if os.path.lexists(candidate):
                 tables.append((candidate, self._dir_table(candidate)))
         return tables
 

@@ -361,6 +361,7 @@ def _read_file(
     info.crc32 = reader.crc32
     info.checksummed = getattr(reader, "checksummed", True)
     info.changed = reader.changed
+    info.opened_state = getattr(reader, "opened_state", None)
     info.line_index = reader.line_index
     if reader.changed:
         changed = ReadProblem("changed-while-read", None, "changed while it was read; its results were not cached", recoverable=True)

@@ -38,7 +38,7 @@ from typing import Iterable, Iterator
 import orjson
 
 from .redact import display, redact
-from .safeio import UnreadableFile, open_regular, same_file_state
+from .safeio import UnreadableFile, file_state, open_regular, same_file_state
 
 #: The default of the `max_line_bytes` setting: longer lines are skipped and reported.
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -199,6 +199,32 @@ def _reject_constant(name: str):
     raise ValueError(f"non-standard constant {name}")
 
 
+class _HugeNumber(ValueError):
+    """A number no parser reads as written: past a 64-bit float, or thousands of digits."""
+
+    def __init__(self, literal: str) -> None:
+        super().__init__("huge number")
+        self.literal = literal
+
+
+#: Digits of an integer beyond which it is reported (Python refuses past 4,300 digits,
+#: and orjson past 64-bit integers reads it as a float, losing all but 17 digits).
+_MAX_INT_DIGITS = 1000
+
+
+def _strict_float(literal: str) -> float:
+    value = float(literal)
+    if value in (float("inf"), float("-inf")):
+        raise _HugeNumber(literal)
+    return value
+
+
+def _strict_int(literal: str) -> int:
+    if len(literal) > _MAX_INT_DIGITS:
+        raise _HugeNumber(literal)
+    return int(literal)
+
+
 def diagnose(raw: bytes, line: int) -> ReadProblem:
     """Explain why orjson refused a line, in terms a user can act on.
 
@@ -231,7 +257,17 @@ def diagnose(raw: bytes, line: int) -> ReadProblem:
     if len(raw) > _DIAGNOSE_BYTES_LIMIT:
         return _diagnose_from_orjson(raw, text, line)
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_strict_float, parse_int=_strict_int)
+    except _HugeNumber as exc:
+        shown = display(exc.literal, 24) if len(exc.literal) <= 24 else f"{display(exc.literal, 12)} ({len(exc.literal):,} characters)"
+        return ReadProblem(
+            "huge-number",
+            line,
+            f"has the number {shown}, too large to be read as written (JSON parsers turn it into infinity, "
+            "refuse it, or keep only its first digits)",
+            raw,
+            max(text.find(exc.literal[:24]), 0),
+        )
     except ValueError as exc:
         if str(exc).startswith("non-standard constant"):
             name = str(exc).rsplit(" ", 1)[-1]
@@ -329,6 +365,8 @@ class JsonlReader:
         self.bytes_read = 0
         self.crc32: int | None = None
         self.changed = False
+        #: `safeio.file_state` of the file as it was opened for this read.
+        self.opened_state: tuple | None = None
         #: (lines consumed, stream offset) pairs, about one per `INDEX_STRIDE` lines.
         self.line_index: tuple[array, array] = (array("Q"), array("Q"))
         #: Whether the file was read to its end (a bomb or a read error stops early).
@@ -343,6 +381,7 @@ class JsonlReader:
             )
             yield 0, ReadProblem(kind, None, exc.reason)
             return
+        self.opened_state = file_state(info)
         counting = _Counting(raw_file, self.checksum)
         buffered = io.BufferedReader(counting, buffer_size=_READ_CHUNK)
         try:

@@ -89,8 +89,9 @@ def length_range(length: int, threshold: float) -> tuple[int, int]:
     if threshold <= 0:
         return 0, sys.maxsize
     low = math.ceil(length * threshold / (2 - threshold) - 1e-9)
-    high = math.floor(length * (2 - threshold) / threshold + 1e-9)
-    return low, high
+    high = length * (2 - threshold) / threshold + 1e-9
+    # A tiny threshold (`near_duplicate_threshold = 1e-320`) overflows the float.
+    return low, math.floor(high) if math.isfinite(high) and high < sys.maxsize else sys.maxsize
 
 
 def min_near_length(threshold: float) -> int:

@@ -186,6 +186,8 @@ def _why(exc: BaseException, part: str) -> str:
         return f"{part} needs more memory than is available"
     if name == "ArrowNotImplementedError":
         return f"{part} uses a Parquet feature pyarrow cannot read (a codec, encoding or type)"
+    if "too deeply nested" in str(exc):  # pyarrow's fixed wording for its schema depth limit (100)
+        return f"{part} declares columns nested more than pyarrow's limit of 100 levels; flatten the nested columns"
     if isinstance(exc, OSError):
         return f"{part} could not be read ({name}: a damaged page, or the file is cut short)"
     return f"{part} is damaged or not Parquet ({name})"

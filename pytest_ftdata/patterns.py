@@ -23,6 +23,7 @@ and users write Python patterns; `regex` keeps their syntax and bounds the time.
 
 from __future__ import annotations
 
+import re
 import time
 
 import regex
@@ -46,8 +47,98 @@ class PatternError(ValueError):
     """A pattern that does not compile, phrased for the user."""
 
 
+#: Pattern steps a pattern's counted repeats may expand to. The `regex` module (as `re`)
+#: compiles `x{1000}` into a thousand copies of `x`, so nested counts multiply:
+#: `(?:a{1000}){1000}` takes seconds and hundreds of MB to compile, `a{100000000}` tens
+#: of GB, and a compile cannot be given a timeout. Ordinary patterns (`\d{4}`,
+#: `[A-Z]{2}\d{2}[A-Z0-9]{10,30}`) expand to a few dozen steps.
+MAX_EXPANSION = 10_000
+#: Deepest nesting of groups a pattern may have (the parser recurses once per group).
+MAX_GROUP_DEPTH = 100
+_COUNTED = re.compile(r"\{(\d*)(?:,(\d*))?\}")
+_BRACED_ESCAPES = frozenset("pPNxuUg")
+
+
+def expansion(pattern: str) -> tuple[int, int]:
+    """An upper bound of the steps `pattern` compiles to, and its deepest group nesting.
+
+    Every atom counts one step, a group the sum of its atoms (over all alternatives),
+    and a counted repeat `{m}`, `{m,}` or `{m,n}` multiplies what it repeats by `m`
+    (only the minimum is copied; the rest is a loop). Stops counting past the bounds."""
+    stack = [[0, 0]]  # per open group: [steps so far, steps of the last atom]
+    deepest = 0
+    i, n = 0, len(pattern)
+    while i < n:
+        char = pattern[i]
+        frame = stack[-1]
+        if char == "\\":
+            i += 2
+            if i - 1 < n and pattern[i - 1] in _BRACED_ESCAPES and i < n and pattern[i] == "{":
+                close = pattern.find("}", i)
+                i = n if close < 0 else close + 1
+            frame[0] += 1
+            frame[1] = 1
+            continue
+        if char == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            frame[0] += 1
+            frame[1] = 1
+            continue
+        if char == "(":
+            if pattern.startswith("(?#", i):
+                close = pattern.find(")", i)
+                i = n if close < 0 else close + 1
+                continue
+            stack.append([0, 0])
+            deepest = max(deepest, len(stack) - 1)
+            if deepest > MAX_GROUP_DEPTH:
+                return 0, deepest
+            i += 1
+            continue
+        if char == ")" and len(stack) > 1:
+            steps = stack.pop()[0]
+            stack[-1][0] += steps
+            stack[-1][1] = steps
+            i += 1
+        elif char == "|":
+            frame[1] = 0
+            i += 1
+        elif char == "{" and (counted := _COUNTED.match(pattern, i)) and (counted.group(1) or counted.group(2)):
+            times = max(int(counted.group(1) or 0), 1)
+            frame[0] += frame[1] * (times - 1)
+            frame[1] *= times
+            i = counted.end()
+        elif char in "*+?":
+            i += 1
+        else:
+            frame[0] += 1
+            frame[1] = 1
+            i += 1
+        if frame[0] > MAX_EXPANSION:
+            return frame[0], deepest
+    return sum(frame[0] for frame in stack), deepest
+
+
 def compile_error(pattern: str) -> str | None:
-    """Why `pattern` does not compile, or None when it does."""
+    """Why `pattern` does not compile (or would take too long or too much memory to), or None when it does."""
+    if not isinstance(pattern, str):
+        return f"a pattern must be a string, not {type(pattern).__name__}"
+    steps, deepest = expansion(pattern)
+    if deepest > MAX_GROUP_DEPTH:
+        return f"its groups nest more than {MAX_GROUP_DEPTH} levels deep; flatten the pattern"
+    if steps > MAX_EXPANSION:
+        return (
+            f"its counted repeats expand to more than {MAX_EXPANSION:,} steps (nested counts such as "
+            "`(?:a{100}){100}` multiply), which would take seconds and much memory to compile; "
+            "use a smaller count or `+`"
+        )
     try:
         regex.compile(pattern, regex.V0)
     except regex.error as exc:

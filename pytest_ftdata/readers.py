@@ -27,7 +27,7 @@ from .io import DEFAULT_MAX_LINE_BYTES, JsonlReader, ReadProblem, _Counting
 from .io import fetch_records as fetch_jsonl_records
 from .json_array import read_json_array, sniff_json_layout
 from .parquet_reader import read_parquet
-from .safeio import UnreadableFile, open_regular, same_file_state
+from .safeio import UnreadableFile, file_state, open_regular, same_file_state
 
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
 #: What a file of this format is called in messages.
@@ -69,6 +69,8 @@ class StreamReader:
         self.lines = 0
         self.crc32: int | None = None
         self.changed = False
+        #: `safeio.file_state` of the file as it was opened for this read.
+        self.opened_state: tuple | None = None
         self.complete = False
         self.line_index = None
 
@@ -81,8 +83,11 @@ class StreamReader:
             )
             yield 0, ReadProblem(kind, None, exc.reason)
             return
+        self.opened_state = file_state(info)
         counting = _Counting(raw_file, self.checksum)
-        buffered = io.BufferedReader(counting, buffer_size=1 << 20)
+        # A format that seeks (Parquet reads its footer first) gets the seekable file
+        # itself: the counting wrapper reads front to back only, and pyarrow buffers.
+        buffered = io.BufferedReader(counting, buffer_size=1 << 20) if self.checksummed else raw_file
         try:
             for line, value in self._read(buffered, self.max_line_bytes):
                 if line > self.lines:

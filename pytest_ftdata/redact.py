@@ -247,3 +247,35 @@ def display_value(value: object, width: int = 40) -> str:
     if len(shown) > 100_000:
         return f"<{type(value).__name__} of {len(shown):,} characters>"
     return display(shown, width)
+
+
+#: Fields of reports, cache entries and baselines that hold where something is, not
+#: what the data says: file paths and node ids (a SARIF location or a baseline entry
+#: must name the real file) and content-derived hashes. Everything else is masked.
+LOCATION_KEYS = frozenset({"path", "abspath", "nodeid", "dataset", "uri", "key", "digest", "files_digest"})
+#: Containers nested deeper than this in something written out are withheld.
+_MAX_TREE_DEPTH = 64
+
+
+def redact_tree(value: object, keep: frozenset[str] = LOCATION_KEYS, _depth: int = 0) -> object:
+    """`value` (JSON-like: dicts, lists, strings, numbers) with every string redacted,
+    dictionary keys included, except the values of the `keep` keys.
+
+    The last guard of every file written (the JSON report, result-cache entries, the
+    baseline): whatever a family put in a summary or a setting echoed from the config,
+    what is written holds no more than the outputs show. Idempotent, as `redact` is."""
+    if isinstance(value, str):
+        return redact(value)
+    if _depth > _MAX_TREE_DEPTH:
+        return "[withheld: nested too deeply]"
+    if isinstance(value, dict):
+        out = {}
+        for name, item in value.items():
+            if isinstance(name, str) and name in keep:
+                out[name] = item if not isinstance(item, (dict, list, tuple)) else redact_tree(item, keep, _depth + 1)
+            else:
+                out[redact(name) if isinstance(name, str) else name] = redact_tree(item, keep, _depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [redact_tree(item, keep, _depth + 1) for item in value]
+    return value

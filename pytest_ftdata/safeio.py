@@ -84,6 +84,12 @@ def is_regular_file(path: str | os.PathLike) -> bool:
         return False
 
 
+def file_state(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What identifies one version of a file: size, modification and change times,
+    inode and device. Any write changes the change time, which no user can set back."""
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
 def same_file_state(before: os.stat_result, path: Path) -> bool:
     """The file at `path` still has the size, times and identity it had in `before`."""
     try:

@@ -11,7 +11,8 @@ never reach the network, never hang and never crash a run:
   values, so a dangling pointer, a missing file or a reference cycle (`{"$ref": "#"}`)
   is reported as an unusable schema before any record is checked.
 - `pattern` and `patternProperties` run on `patterns.BoundedPattern` (a time budget
-  instead of unbounded backtracking).
+  instead of unbounded backtracking, and a bound on what a pattern compiles to), and
+  the `regex` format checks a value of the data with the same compile bound.
 - Anything that still goes wrong while validating (a reference only reachable from
   some instances, a pattern over its budget) raises `SchemaUnusable`, which the
   families turn into their one "unusable schema" finding and then stop using it.
@@ -33,10 +34,10 @@ import jsonschema
 from jsonschema import ValidationError
 from jsonschema_specifications import REGISTRY as SPECIFICATIONS
 from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource, PointerToNowhere, Unresolvable
+from referencing.exceptions import NoSuchResource, PointerToNowhere, Unresolvable, Unretrievable
 from referencing.jsonschema import DRAFT202012
 
-from .patterns import BoundedPattern, PatternError, PatternTooSlow
+from .patterns import BoundedPattern, PatternError, PatternTooSlow, compile_error
 from .redact import display
 from .safeio import UnreadableFile, read_small
 
@@ -71,16 +72,28 @@ def _local_retriever(base_dir: Path):
 
     def retrieve(uri: str) -> Resource:
         parts = urllib.parse.urlsplit(uri)
+        if parts.scheme == "file" and parts.netloc not in ("", "localhost"):
+            # `file://host/share/...` is a network share on Windows.
+            raise SchemaUnusable(f"names a file on another host ({parts.netloc}), which is never read")
         if parts.scheme == "file":
             candidate = Path(urllib.request.url2pathname(parts.path))
         elif parts.scheme == "" and not parts.netloc:
             candidate = base_dir / urllib.request.url2pathname(parts.path)
-        else:
-            raise NoSuchResource(ref=uri)  # never the network: http, https, urn, ...
+        else:  # never the network: http, https, urn, ...
+            # Raised as the reason, not as `NoSuchResource`: `referencing` keeps it as the
+            # cause of its `Unretrievable`, where `_unresolvable` finds it.
+            raise SchemaUnusable(
+                f"is remote ({parts.scheme or parts.netloc}:): only the schema file and files in its directory are read, "
+                "never the network"
+            )
         resolved = Path(os.path.realpath(candidate))
         if resolved != root and root not in resolved.parents:
-            raise NoSuchResource(ref=uri)
-        return Resource.from_contents(_load_json(resolved), default_specification=DRAFT202012)
+            raise SchemaUnusable("names a file outside the schema's directory, which is never read")
+        try:
+            contents = _load_json(resolved)
+        except SchemaUnusable as exc:
+            raise SchemaUnusable(f"names a file that cannot be used: {exc}") from None
+        return Resource.from_contents(contents, default_specification=DRAFT202012)
 
     return retrieve
 
@@ -110,6 +123,24 @@ def _pattern_keywords():
                     yield from validator.descend(value, subschema, path=key, schema_path=patrn)
 
     return {"pattern": pattern, "patternProperties": pattern_properties}
+
+
+def _patterns(schema: Any) -> Iterator[str]:
+    """Every `pattern` value and `patternProperties` key of a schema (for a check at load
+    time: a pattern is otherwise compiled only when a record reaches its subschema)."""
+    stack = [(schema, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > _MAX_WALK_DEPTH:
+            return
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                yield node["pattern"]
+            if isinstance(node.get("patternProperties"), dict):
+                yield from (key for key in node["patternProperties"] if isinstance(key, str))
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
 
 
 def _references(schema: Any) -> Iterator[str]:
@@ -165,7 +196,12 @@ def _unresolvable(exc: Unresolvable) -> str:
     ref = getattr(exc, "ref", "") or "?"
     if isinstance(exc, PointerToNowhere):
         return f"`{ref}` points to nothing in the schema"
-    if isinstance(exc, NoSuchResource):
+    cause, hops = exc.__cause__, 0
+    while cause is not None and not isinstance(cause, SchemaUnusable) and hops < 5:
+        cause, hops = cause.__cause__, hops + 1
+    if isinstance(cause, SchemaUnusable):  # the retriever's reason (remote, outside, unreadable)
+        return f"`{ref}` {display(str(cause), 200)}"
+    if isinstance(exc, (NoSuchResource, Unretrievable)):
         return (
             f"`{ref}` names a document that is missing, outside the schema's directory or remote "
             "(only the schema file and files in its directory are read, never the network)"
@@ -186,9 +222,13 @@ def load_json_schema(path: str | os.PathLike) -> SchemaValidator:
         raise SchemaUnusable(f"{path} is not a valid JSON Schema: {display(exc.message, 160)}") from None
     except RecursionError:
         raise SchemaUnusable(f"{path} is nested too deeply to check") from None
+    for pattern in _patterns(schema):
+        error = compile_error(pattern)
+        if error is not None:
+            raise SchemaUnusable(f"{path}: its pattern {display(repr(pattern), 60)} cannot be used: {error}")
     cls = jsonschema.validators.extend(base, _pattern_keywords())
     registry = Registry(retrieve=_local_retriever(path.parent)).combine(_specifications())
-    validator = cls(schema, registry=registry, format_checker=base.FORMAT_CHECKER)
+    validator = cls(schema, registry=registry, format_checker=_format_checker(base.FORMAT_CHECKER))
     if isinstance(schema, dict):
         resolver = registry.resolver_with_root(Resource.from_contents(schema, default_specification=DRAFT202012))
         for ref in _references(schema):
@@ -205,6 +245,19 @@ def load_json_schema(path: str | os.PathLike) -> SchemaValidator:
         except SchemaUnusable as exc:
             raise SchemaUnusable(f"{path}: {exc}") from None
     return loaded
+
+
+def _regex_format(instance: object) -> bool:
+    """`"format": "regex"` on a value of the data: jsonschema would `re.compile` it, and a
+    value such as `a{100000000}` takes minutes and gigabytes to compile (or `((((...`
+    recurses without end); `patterns.compile_error` bounds both."""
+    return not isinstance(instance, str) or compile_error(instance) is None
+
+
+def _format_checker(base: jsonschema.FormatChecker) -> jsonschema.FormatChecker:
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checkers = {**base.checkers, "regex": (_regex_format, ())}
+    return checker
 
 
 def _specifications() -> Registry:

@@ -24,11 +24,14 @@ English prose and math (see the README). Messages call its counts estimates.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
+
+from .safeio import UnreadableFile, read_small
 
 #: The tiktoken encodings tried, in order, when no tokenizer is configured.
 DEFAULT_ENCODINGS = ("o200k_base", "cl100k_base")
@@ -124,10 +127,17 @@ def _hf_tokenizer(path: Path) -> tuple[TokenCounter | None, str | None]:
         from tokenizers import Tokenizer  # the [tokens] extra, as above
     except ImportError:
         return None, f"the Hugging Face `tokenizers` package is not installed (needed for {path.name})"
-    if not path.is_file():
-        return None, f"the tokenizer file {path} does not exist"
     try:
-        tokenizer = Tokenizer.from_file(str(path))
+        # Through safeio, as every file the plugin reads: a pipe or a device is refused,
+        # not read forever, and the size is bounded.
+        text = read_small(path).decode("utf-8")
+    except UnreadableFile as exc:
+        reason = "does not exist" if not os.path.lexists(path) else exc.reason
+        return None, f"the tokenizer file {path} {reason}"
+    except UnicodeDecodeError:
+        return None, f"{path} is not a usable tokenizer.json (it is not UTF-8 text)"
+    try:
+        tokenizer = Tokenizer.from_str(text)
     except Exception as exc:  # the Rust extension raises plain Exception subclasses
         return None, f"{path} is not a usable tokenizer.json ({str(exc).splitlines()[0][:120]})"
 

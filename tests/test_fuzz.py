@@ -110,7 +110,7 @@ def lines(draw) -> bytes:
     if draw(st.booleans()):
         raw = _escape_some(raw, draw(st.lists(st.integers(0, 400), max_size=20)))
     data = raw.encode("utf-8")
-    damage = draw(st.sampled_from(["none", "none", "truncate", "insert", "nul", "bad-utf8", "trailing", "blank", "deep"]))
+    damage = draw(st.sampled_from(["none", "none", "truncate", "insert", "nul", "bad-utf8", "trailing", "blank", "deep", "huge-number"]))
     if damage == "truncate":
         data = data[: draw(st.integers(0, len(data)))]
     elif damage == "insert":
@@ -126,6 +126,9 @@ def lines(draw) -> bytes:
         data += b" " + raw.encode("utf-8")[:40]
     elif damage == "blank":
         data = b""
+    elif damage == "huge-number":
+        number = draw(st.sampled_from([b"1e999999", b"-1e400", b"9" * 5000]))
+        data = data[:-1] + b', "n": ' + number + b"}" if data.endswith(b"}") else data
     elif damage == "deep":
         depth = draw(st.integers(200, 1100))
         data = b'{"messages": [{"role": "user", "content": ' + b"[" * depth + b'"x"' + b"]" * depth + b"}]}"
@@ -217,7 +220,9 @@ def test_the_plugin_leaves_no_planted_secret_in_any_output():
             write(root / "data", "test", *test)
             (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
             (root / "data" / "ftdata.toml").write_text(
-                'label = "/metadata/intent"\ngroup_by = "/metadata/ticket"\n[subgroups]\nlang = "/metadata/lang"\n',
+                'label = "/metadata/intent"\ngroup_by = "/metadata/ticket"\n[subgroups]\nlang = "/metadata/lang"\n'
+                # Config values are echoed too (declared values in the coverage tables and the JSON report).
+                f'ticket = {{ pointer = "/metadata/ticket", values = ["{SECRETS[6][1]}", "{SECRETS[0][1]}"] }}\n',
                 encoding="utf-8",
             )
             env = {**os.environ, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(root / "summary.md")}

@@ -19,7 +19,7 @@ import pytest
 from pytest_ftdata.config import ConfigError, ConfigLoader, validate
 from pytest_ftdata.engine import analyze_dataset
 from pytest_ftdata.io import JsonlReader, line_excerpt
-from pytest_ftdata.redact import display, redact
+from pytest_ftdata.redact import display, redact, redact_tree
 
 
 AWS = "AKIAZ3MPLQ7RT2XW9KLB"
@@ -482,3 +482,232 @@ def test_a_failing_user_assertion_never_quotes_a_secret(pytester, verbosity, cha
     output = result.stdout.str()
     assert not leaked(output), leaked(output)
     assert "[url-credentials:" in output
+
+
+class _Store:
+    """The two methods of pytest's `config.cache` the result cache uses."""
+
+    def __init__(self) -> None:
+        self.values: dict = {}
+
+    def get(self, key, default):
+        return self.values.get(key, default)
+
+    def set(self, key, value) -> None:
+        self.values[key] = value
+
+
+@pytest.mark.parametrize("rewrite", [False, True])
+def test_a_file_rewritten_between_hashing_and_analysis_is_not_cached(tmp_path, monkeypatch, rewrite, chat, write_jsonl):
+    """The digest pass and the analysis read the file separately: a rewrite in between
+    (here with the very same bytes, so size and CRC-32 agree) is a different version of
+    the file, and its results are not stored under the digest."""
+    import time
+
+    from pytest_ftdata import cache as cache_module
+    from pytest_ftdata.cache import ResultCache
+
+    path = write_jsonl(tmp_path / "data" / "train.jsonl", [chat(f"question {i}", "ok") for i in range(20)])
+    hashed = cache_module._hashed
+
+    def hashed_then_rewritten(target):
+        found = hashed(target)
+        if rewrite:
+            time.sleep(0.01)
+            target.write_bytes(target.read_bytes())
+        return found
+
+    monkeypatch.setattr(cache_module, "_hashed", hashed_then_rewritten)
+    results = ResultCache(_Store())
+    config = ConfigLoader(tmp_path).for_directory(path.parent)
+    results.analyze(path.parent, [path], config, tmp_path, ["schema"])
+    note = results.note_for("file", "data/train.jsonl", "schema")
+    assert (note is None) is rewrite
+
+
+# -- review of issue 10: the variants the issue did not list, class by class -----------------------
+
+
+def test_config_values_and_summaries_are_masked_in_the_report_and_the_cache(pytester, chat, write_jsonl):
+    """Class 1: a declared subgroup value is a config value, echoed in the JSON report's
+    settings and the dataset cache entry; it is masked like the data's own values."""
+    data = pytester.path / "data"
+    write_jsonl(data / "train.jsonl", [chat(f"question {i}", "ok", metadata={"cust": "acme"}) for i in range(4)])
+    write_jsonl(data / "test.jsonl", [chat("other", "ok", metadata={"cust": "acme"})])
+    (data / "ftdata.toml").write_text(f'[subgroups]\ncust = {{ pointer = "/metadata/cust", values = ["{EMAIL}", "{AWS}"] }}\n')
+    result = pytester.runpytest("--ftdata", "data", "--ftdata-report=json:report.json", "--ftdata-report=md:r.md")
+    texts = {"stdout": result.stdout.str(), **outputs_of(pytester.path)}
+    report = json.loads(texts["report.json"])
+    [table] = [t for d in report["subgroups"]["datasets"] for t in d["dimensions"] if t["name"] == "cust"]
+    assert table["settings"]["values"][0].startswith("[email: j***@acme-corp.io")
+    assert any("ftdata" in name and "dataset" in name for name in texts), "the dataset cache entry was not written"
+    for name, text in texts.items():
+        assert not leaked(text), f"{name} holds {leaked(text)}"
+
+
+def test_redact_tree_masks_every_string_but_locations():
+    tree = {"path": f"data/{EMAIL}.jsonl", "key": "2d711642b726b04401627ca9fbac32f5",
+            "rows": [{EMAIL: 3, "subgroup": AWS}], "values": [IBAN.lower()]}
+    masked = redact_tree(tree)
+    assert masked["path"] == tree["path"] and masked["key"] == tree["key"]  # locations stay as they are
+    assert not leaked(json.dumps({k: v for k, v in masked.items() if k != "path"}))
+    assert redact_tree(masked) == masked
+
+
+@pytest.mark.parametrize(
+    "ref, reason",
+    [
+        ("{url}/s.json", "is remote (http:)"),
+        ("urn:uuid:0f7d1c6e-0000-4000-8000-000000000000", "is remote (urn:)"),
+        ("file:///etc/passwd", "names a file outside the schema's directory"),
+        ("../outside.json", "names a file outside the schema's directory"),
+        ("file://fileserver/share/s.json", "names a file on another host (fileserver)"),
+        ("link-to-zero.json", "names a file outside the schema's directory"),
+        ("pipe.json", "is a named pipe (FIFO), not a regular file"),
+    ],
+)
+def test_an_unusable_reference_says_why_and_reads_nothing_outside(tmp_path, listener, ref, reason):
+    """Class 2: every way out of the schema's directory is refused with its reason."""
+    from pytest_ftdata.schemas import SchemaUnusable, load_json_schema
+
+    url, requests = listener
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    (tmp_path / "outside.json").write_text('{"type": "string"}')
+    os.symlink("/dev/zero", folder / "link-to-zero.json")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(folder / "pipe.json")
+    elif ref == "pipe.json":
+        pytest.skip("named pipes need a POSIX system")
+    (folder / "s.json").write_text(json.dumps({"type": "object", "properties": {"a": {"$ref": ref.format(url=url)}}}))
+    with pytest.raises(SchemaUnusable, match="the reference") as raised:
+        load_json_schema(folder / "s.json")
+    assert reason in str(raised.value)
+    assert requests == []
+
+
+def test_a_regex_format_value_cannot_hang_or_break_the_schema(tmp_path, chat, write_jsonl):
+    """Class 4: `"format": "regex"` compiles a value of the data; a compile bomb or a
+    pattern nested past the parser's recursion is one failing record, not a hang or an
+    unusable schema."""
+    (tmp_path / "s.json").write_text(json.dumps({"properties": {"metadata": {"properties": {"p": {"format": "regex"}}}}}))
+    data = tmp_path / "data"
+    write_jsonl(data / "train.jsonl", [
+        chat("hi", "ok", metadata={"p": "a{100000000}"}),
+        chat("yo", "ok", metadata={"p": "(" * 100_000}),
+        chat("ok", "ok", metadata={"p": "^[a-z]+$"}),
+    ])
+    config = validate({"record_schema": str(tmp_path / "s.json")}, "test")
+    result = analyze_dataset(data, [data / "train.jsonl"], config, tmp_path, families=["schema"])
+    found = [(f.rule, f.line) for f in result.all_findings() if f.rule in ("SCH113", "SCH114")]
+    assert found == [("SCH113", 1), ("SCH113", 2)]
+
+
+@pytest.mark.parametrize("pattern", ["(?:a{1000}){1000}", "a{100000000}", "(((x{100}){100}){100})", "(" * 5000 + ")" * 5000],
+                         ids=["nested-count", "huge-count", "three-levels", "deep-groups"])
+@pytest.mark.parametrize("setting", ["banned", "allow_patterns"])
+def test_a_pattern_that_would_take_minutes_to_compile_is_refused_at_once(pattern, setting):
+    """Class 4: a regular expression's compile cannot be given a timeout, and counted
+    repeats expand when compiled (`a{100000000}` takes tens of GB): such patterns are
+    config errors, found without compiling them."""
+    import time
+
+    data = {"banned": [{"pattern": pattern, "message": "no"}]} if setting == "banned" else {"pii": {"allow_patterns": [pattern]}}
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="expand to more than|nest more than"):
+        validate(data, "test")
+    assert time.perf_counter() - started < 5
+
+
+def test_a_compile_bomb_in_a_schema_pattern_makes_the_schema_unusable(tmp_path):
+    from pytest_ftdata.schemas import SchemaUnusable, load_json_schema
+
+    (tmp_path / "s.json").write_text(json.dumps({"properties": {"a": {"pattern": "(?:a{1000}){1000}"}}}))
+    with pytest.raises(SchemaUnusable, match="expand to more than"):
+        load_json_schema(tmp_path / "s.json")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_an_ftdata_toml_that_is_a_pipe_or_device_stops_the_run_with_a_clear_error(pytester, kind, chat, write_jsonl):
+    """Class 4 and 7: an ftdata.toml is never skipped silently (the run would pass under
+    rules nobody wrote) nor read forever."""
+    data = pytester.path / "data"
+    write_jsonl(data / "train.jsonl", [chat("hi", "ok")])
+    if kind == "fifo":
+        os.mkfifo(data / "ftdata.toml")
+    else:
+        os.symlink("/dev/zero", data / "ftdata.toml")
+    result = pytester.runpytest_subprocess("--ftdata", "data", "-p", "no:cacheprovider", timeout=60)
+    err = result.stderr.str() + result.stdout.str()
+    assert "ftdata.toml: is a " in err and "not a regular file; replace it with a regular TOML file" in err
+    assert "Traceback" not in err and "INTERNALERROR" not in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+def test_a_tokenizer_path_to_a_pipe_is_reported_as_a_pipe(tmp_path, chat, write_jsonl):
+    pytest.importorskip("tokenizers")
+    os.mkfifo(tmp_path / "tokenizer.json")
+    data = tmp_path / "data"
+    write_jsonl(data / "train.jsonl", [chat("hi", "ok")])
+    config = validate({"tokenizer": str(tmp_path / "tokenizer.json"), "max_tokens": 100}, "test")
+    result = analyze_dataset(data, [data / "train.jsonl"], config, tmp_path, families=["length"])
+    [unusable] = {f.message for f in result.all_findings() if f.rule == "LEN008"}
+    assert "is a named pipe (FIFO), not a regular file" in unusable
+
+
+def test_a_parquet_file_is_read_through_the_plugin_and_a_too_nested_one_is_one_finding(tmp_path, chat):
+    """Class 3: the readers give Parquet the seekable file (it reads its footer first),
+    and columns nested past pyarrow's limit are one finding that says so."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    data = tmp_path / "data"
+    data.mkdir()
+    records = [chat(f"question {i}", "ok", system=None) for i in range(3)]
+    pq.write_table(pa.Table.from_pylist(records), data / "train.parquet")
+    nested: list = [1]
+    for _ in range(120):
+        nested = [nested]
+    pq.write_table(pa.table({"messages": pa.array([records[0]["messages"]]), "deep": pa.array([nested])}), data / "deep_train.parquet")
+    result = analyze_dataset(data, sorted(data.glob("*.parquet")), validate({}, "test"), tmp_path, families=["schema"])
+    by_file = {path.rsplit("/", 1)[-1]: file_result for path, file_result in result.files.items()}
+    assert by_file["train.parquet"].info.examples == 3
+    [deep] = [f for f in result.all_findings() if f.path.endswith("deep_train.parquet")]
+    assert deep.rule == "SCH006" and "nested more than pyarrow's limit of 100 levels" in deep.message
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ({"record_schema": "\x00schema.json"}, "`record_schema` must be a file path"),
+        ({"tokenizer": ""}, "`tokenizer` must be a file path"),
+        ({"max_line_bytes": 10**30}, "`max_line_bytes` should be less than or equal to 1073741824"),
+    ],
+)
+def test_settings_that_would_fail_inside_a_system_call_are_refused(data, expected):
+    """Class 7: a NUL in a path made the open raise (an INTERNALERROR at startup); a
+    line limit of 10**30 failed inside the read."""
+    with pytest.raises(ConfigError, match=expected.replace("`", "`").replace("(", r"\(")):
+        validate(data, "test")
+
+
+def test_a_tiny_near_duplicate_threshold_is_no_internal_error(tmp_path, chat, write_jsonl):
+    data = tmp_path / "data"
+    write_jsonl(data / "train.jsonl", [chat(f"question {i}", "ok") for i in range(5)])
+    config = validate({"near_duplicate_threshold": 1e-320}, "test")
+    result = analyze_dataset(data, [data / "train.jsonl"], config, tmp_path, families=["duplicates"])
+    assert not [f for f in result.all_findings() if f.rule.startswith("CHK")]
+
+
+@pytest.mark.parametrize("number, shown", [("1e999999", "1e999999"), ("-" + "9" * 100_000, "100,001 characters")], ids=["float", "digits"])
+def test_a_number_too_large_to_read_says_so(tmp_path, number, shown, chat):
+    """Class 8: `1e999999` was "rejected by the strict parser" with no reason, and an
+    integer of 100,000 digits "not valid JSON"."""
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps(chat("hi", "ok"))[:-1] + f', "score": {number}}}\n')
+    [problem] = [value for line, value in JsonlReader(path) if line == 1]
+    assert problem.kind == "huge-number" and shown in problem.detail
+    config = validate({}, "test")
+    result = analyze_dataset(tmp_path, [path], config, tmp_path, families=["schema"])
+    [finding] = [f for f in result.all_findings() if f.line == 1]
+    assert finding.rule == "SCH003" and "too large to be read as written" in finding.message

@@ -54,6 +54,10 @@ class FileInfo:
     checksummed: bool = True
     #: The file was modified while it was read: its results must not be cached.
     changed: bool = False
+    #: `safeio.file_state` of the file when the analysis opened it: the cache stores a
+    #: result only when this is the state the digest was made in (a rewrite between the
+    #: hashing pass and the analysis changes it, even with the same size and CRC-32).
+    opened_state: tuple | None = field(default=None, repr=False)
     #: Offsets of every `io.INDEX_STRIDE`-th line, to read a quoted example again.
     line_index: tuple[array, array] | None = field(default=None, repr=False)
 

@@ -69,10 +69,12 @@ INVALID_ENCODING = rule(
 )
 NON_STANDARD_NUMBER = rule(
     code="SCH003", name="non-standard-number", family="schema", severity="error",
-    summary="A line uses NaN or Infinity, which JSON does not allow.",
+    summary="A line uses NaN or Infinity, which JSON does not allow, or a number too large to read.",
     why="""JSON has no NaN or Infinity, but Python's `json` module writes them by default
     (a missing score becomes `NaN`). Strict readers, and fine-tuning APIs, refuse the
-    line, so the example is dropped or the whole upload fails.""",
+    line, so the example is dropped or the whole upload fails. A number past a 64-bit
+    float (`1e999999`) or of thousands of digits fares the same: one parser reads it as
+    infinity, another refuses it, a third keeps its first 17 digits.""",
     fix="""Replace them with `null` or a number, and dump with `json.dumps(record,
     allow_nan=False)` so that the writer fails instead of writing them.""",
     bad=example("""
@@ -575,6 +577,7 @@ _READ_RULES = {
     "nul-byte": INVALID_ENCODING,
     "lone-surrogate": INVALID_ENCODING,
     "nan": NON_STANDARD_NUMBER,
+    "huge-number": NON_STANDARD_NUMBER,
     "not-object": NOT_AN_OBJECT,
     "json-array-file": JSON_ARRAY_FILE,
     "open-failed": UNREADABLE_FILE,
@@ -608,6 +611,7 @@ _READ_ADVICE = {
     "nul-byte": "strip NUL bytes from the source",
     "lone-surrogate": "replace the broken escape with real text",
     "nan": "write null or a number instead",
+    "huge-number": "write it as a string, or as a number a 64-bit float holds",
     "not-object": "wrap the value in an object with the keys of your format",
     "json-array-file": "name it .json (pytest-ftdata reads a JSON array from a .json file) or convert it with `jq -c '.[]' FILE > FILE.jsonl`",
     "open-failed": "check that the path is a readable regular file",

@@ -760,7 +760,9 @@ class SubgroupsFamily(DatasetFamily):
             table["settings"] = {
                 "min_per_subgroup": dimension.min_count or None,
                 "min_share": dimension.min_share or None,
-                "values": dimension.values,
+                # Declared values come from the config, which may name real ones (a customer
+                # domain): shown as the rows are, through the masking.
+                "values": [display(value, 80) for value in dimension.values] if dimension.values else dimension.values,
             }
         table["truncated"] = dimension.overflow
         return table

@@ -61,6 +61,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..redact import redact_tree
 from .model import RunReport
 
 REPORT_VERSION = 1
@@ -82,7 +83,9 @@ def build_json_report(report: RunReport) -> dict:
             "coverage": coverage.to_dict(),
             "datasets": [{"nodeid": nodeid, **summary} for nodeid, summary in report.coverage],
         }
-    return data
+    # Summaries carry values of the data and of the config (declared subgroup values,
+    # label names): one more pass of the masking over everything but locations.
+    return redact_tree(data)
 
 
 def _finding(report: RunReport, finding) -> dict:
