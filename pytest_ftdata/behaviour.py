@@ -139,6 +139,16 @@ def is_empty_json(value: object) -> bool:
     return False
 
 
+def is_empty_value(value: object) -> bool:
+    """A value of a JSON answer's key that says "nothing": an empty JSON value
+    (`is_empty_json`) or a placeholder string such as "N/A", "none" or "unknown"
+    (`_EMPTY_TEXTS`). The extraction key table counts these as null or empty."""
+    if type(value) is str:
+        text = value.strip()
+        return not text or (len(text) <= 40 and text.strip(" .!`").casefold() in _EMPTY_TEXTS)
+    return is_empty_json(value)
+
+
 def _is_empty_answer(text: str) -> bool:
     first = text[0]
     if first in "{[" and len(text) <= EMPTY_JSON_CHARS:

@@ -149,6 +149,44 @@ class BehaviourConfig(_Strict):
     )
 
 
+#: Top-level keys of a JSON answer the extraction key table tracks per dataset (the rest
+#: are counted as not tracked); `families.subgroups.MAX_KEYS` is this number.
+MAX_EXTRACTION_KEYS = 200
+
+
+def _check_keys(values: list[str]) -> list[str]:
+    if len(values) > MAX_EXTRACTION_KEYS:
+        raise ValueError(f"lists {len(values)} keys; at most {MAX_EXTRACTION_KEYS} top-level keys are tracked")
+    for value in values:
+        if not value:
+            raise ValueError("holds an empty key name")
+        if value.startswith("/"):
+            raise ValueError(f"names top-level keys, not JSON Pointers: write {value.lstrip('/')!r}, not {value!r}")
+    return values
+
+
+class ExtractionConfig(_Strict):
+    """`[tool.ftdata.extraction]`: which empty cases an extraction dataset must teach."""
+
+    expect_empty_answer: bool = Field(
+        default=True,
+        description=(
+            "An extraction dataset (JSON answers) must teach the answer for an input with nothing to extract: "
+            "SUB007 when no example of the training split has an empty answer (`{}`, `null`, `[]`, or every key "
+            "null or empty). Set false when every input of your task has something to extract."
+        ),
+        examples=[True, False],
+    )
+    expect_empty: Annotated[list[str], AfterValidator(_check_keys)] = Field(
+        default=[],
+        description=(
+            "Top-level keys of the JSON answer that some inputs lack: SUB007 for every split in which each "
+            "example has the key with a value (never null, empty or absent)."
+        ),
+        examples=[["phone", "email"]],
+    )
+
+
 def _check_value_spec(value: str) -> str:
     """A `label`/subgroup spec: a JSON Pointer, `target:` plus a pointer, or `target`."""
     if value == "target":
@@ -217,6 +255,10 @@ class FtdataConfig(_Strict):
     behaviour: BehaviourConfig = Field(
         default=BehaviourConfig(),
         description="Minimum shares of the behaviours the answers teach (the `behaviour` dimension).",
+    )
+    extraction: ExtractionConfig = Field(
+        default=ExtractionConfig(),
+        description="The empty cases an extraction dataset must teach (the key table of JSON answers, SUB007).",
     )
     min_effective_share: Fraction = Field(
         default=0.5,
@@ -352,6 +394,10 @@ def _keys_at(parent: str) -> tuple[str, ...]:
         return tuple(BannedPattern.model_fields)
     if parent.startswith("subgroups."):
         return tuple(SubgroupSpec.model_fields)
+    if parent == "behaviour":
+        return tuple(BehaviourConfig.model_fields)
+    if parent == "extraction":
+        return tuple(ExtractionConfig.model_fields)
     return KNOWN_KEYS
 
 
