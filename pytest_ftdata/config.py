@@ -407,6 +407,12 @@ def _describe(error: dict, source: str) -> str:
         parent, _, key = loc.rpartition(".")
         return f"{source}: unknown setting `{loc}`{_suggest(key, _keys_at(parent))}"
     value = error.get("input")
+    if loc.endswith(".[key]") and error["type"] == "literal_error" and isinstance(value, str):
+        # a table keyed by names (`behaviour.min_share = {refusals = 0.1}`): name the key
+        parent = loc[: -len(".[key]")].rpartition(".")[0]  # the loc ends with the key itself
+        choices = tuple(re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", "")))
+        return (f"{source}: setting `{parent}` names `{value}`, which is not one of {error['ctx']['expected']}"
+                f"{_suggest(value, choices)}")
     shown = repr(value) if not isinstance(value, (dict, list)) or len(repr(value)) < 60 else type(value).__name__
     message = error["msg"]
     if message.startswith("Value error, "):
@@ -432,9 +438,15 @@ def validate(data: dict, source: str, base_dir: str | None = None) -> FtdataConf
             for suggestion in [_suggest(key, _keys_at(parent)).partition("`")[2].rstrip("`?")]
             if suggestion
         }
+        # A table that fits a union's table member but holds a mistake also fails the
+        # number member (`should be a valid number`); the mistake inside says it better.
+        locs = [_error_loc(e) for e in errors]
+        inner = {loc for loc in locs for other in locs if other.startswith(loc + ".")}
         seen = []
-        for error in errors:
-            if error["type"] == "missing" and tuple(_error_loc(error).rpartition(".")[::2]) in typos:
+        for error, loc in zip(errors, locs):
+            if error["type"] == "missing" and tuple(loc.rpartition(".")[::2]) in typos:
+                continue
+            if loc in inner and error["type"] in ("float_type", "int_type", "string_type", "bool_type"):
                 continue
             line = _describe(error, source)
             if line not in seen:

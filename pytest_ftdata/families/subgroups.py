@@ -994,7 +994,8 @@ class SubgroupsFamily(DatasetFamily):
             shortfalls = [(split, counts[split], minimum) for split, minimum in row["minimum"].items() if counts[split] < minimum]
             empty = [split for split, have, _ in shortfalls if have == 0]
             details = "; ".join(
-                f"{split} has {have} of {minimum}{self._share_note(dimension, split, minimum)}" for split, have, minimum in shortfalls
+                f"{split} has {have} of {minimum}{self._share_note(dimension, split, minimum, row)}"
+                for split, have, minimum in shortfalls
             )
             name = f"`{dimension.name}` = {row['subgroup']!r}"
             counts_text = split_counts_text(counts, present)
@@ -1020,7 +1021,14 @@ class SubgroupsFamily(DatasetFamily):
             )
         return findings
 
-    def _share_note(self, dimension: Dimension, split: str, minimum: int) -> str:
+    def _share_note(self, dimension: Dimension, split: str, minimum: int, row: dict) -> str:
+        if dimension.kind == "behaviour":
+            share = self.behaviour_shares.get(row["subgroup"])
+            share = share.get(split) if isinstance(share, dict) else share if split == primary_split(self.present) else None
+            total = self.split_totals[SPLIT_INDEX[split]]
+            if share and minimum == _share_count(share, total) and minimum > 1:
+                return f" ({share:.0%} of {total}, `[tool.ftdata.behaviour] min_share`)"
+            return ""
         if dimension.kind == "split":
             total = sum(self.split_totals)
         else:
