@@ -129,16 +129,26 @@ _CLARIFYING = re.compile(
 
 
 def is_empty_json(value: object) -> bool:
-    """`{}`, `[]`, `null`, `""`, or an object or list of only such values."""
-    if value is None or value == "" or value == [] or value == {}:
-        return True
-    if type(value) is str:
-        return value.strip() == ""
-    if type(value) is dict:
-        return all(is_empty_json(item) for item in value.values())
-    if type(value) is list:
-        return all(is_empty_json(item) for item in value)
-    return False
+    """`{}`, `[]`, `null`, `""`, or an object or list of only such values.
+
+    Walked with a stack, not recursion: orjson parses 1,024 levels of nesting, more
+    than Python's recursion limit."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None:
+            continue
+        kind = type(item)
+        if kind is str:
+            if item.strip():
+                return False
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        else:
+            return False  # a number or a boolean says something
+    return True
 
 
 def is_empty_value(value: object) -> bool:

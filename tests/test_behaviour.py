@@ -142,3 +142,11 @@ def test_empty_json_and_empty_values():
         assert is_empty_value(value), value
     for value in (0, False, "Ann", "none of them", ["x"], {"a": 1}, "n" * 50):
         assert not is_empty_value(value), value
+
+
+def test_deeply_nested_json_is_judged_without_recursion():
+    """orjson reads 1,024 levels of nesting, deeper than Python's recursion limit: a
+    hostile answer must be judged, not crash the subgroups check."""
+    assert behaviour_of("[" * 1000 + "]" * 1000) == "empty-answer"
+    assert behaviour_of("[" * 1000 + "1" + "]" * 1000) == "answer"
+    assert is_empty_value({"a": [[[[[[None]]]]]] * 3})

@@ -500,3 +500,15 @@ def test_real_tool_call_data_counts_its_behaviours(shared_datasets, tmp_path):
     table = {name: row["total"] for name, row in rows(analyze(data), "behaviour").items()}
     assert sum(table.values()) == 96
     assert table["tool-call"] == 41 and table["clarifying-question"] >= 30 and table["refusal"] >= 5
+
+
+def test_hostile_json_answers_are_counted_not_crashed(dataset):
+    nested = '{"a": ' + "[" * 1000 + "]" * 1000 + ', "b": 1}'
+    root = dataset(train=[extract("x", nested), extract("y", "{" * 100_000), extract("z", {"a": 1, "b": None}),
+                          extract("w", '{"a": 1, "a": null, "b": 2}')])
+    result = analyze(root, task="extraction")
+    assert not [f for f in result.all_findings() if f.rule == "CHK002"]
+    keys = result.summaries["subgroups"]["keys"]
+    assert keys["objects"] == {"train": 3} and keys["not_objects"] == {"train": 1}
+    table = {row["key"]: row for row in keys["rows"]}
+    assert table["a"]["empty"] == {"train": 2} and table["a"]["present"] == {"train": 1}  # the last "a" wins, as in JSON
