@@ -18,6 +18,11 @@ validation and test when they exist. The label dimension takes its minimums from
 `::labels` item. The share of required cells that are met is the subgroup coverage
 of the run, printed like pytest-cov's line coverage.
 
+On extraction datasets (`ctx.task`) the summary also holds a *key table*: per
+top-level key of the JSON answers (at most `MAX_KEYS`), per split, how many answers
+give it a value, leave it null or empty, or lack it, and how many answers are empty
+as a whole; SUB007 reports an empty case that never occurs (docs/coverage.md).
+
 `summary()` returns the whole table as plain data; the terminal, JSON, Markdown and
 HTML reports are rendered from it on the xdist controller.
 """
@@ -256,9 +261,6 @@ MAX_CELLS = 100_000
 MAX_KEYS = MAX_EXTRACTION_KEYS
 #: A key name is kept to this many characters (a hostile key cannot take memory).
 MAX_KEY_CHARS = 100
-#: The key-table row of the answers that say there is nothing to extract.
-EMPTY_ANSWER_ROW = "(empty answer)"
-NOT_OBJECT_ROW = "(not a JSON object)"
 
 #: Length buckets in characters: powers of four, so a log2 histogram gives them.
 LENGTH_BUCKETS = ("0-63 chars", "64-255 chars", "256-1023 chars", "1024-4095 chars", "4096-16383 chars", "16384+ chars")

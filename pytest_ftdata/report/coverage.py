@@ -6,7 +6,8 @@ report and sits in `RunReport.coverage`. Nothing here reads data files or config
 so a `-n 2` run renders exactly what a serial run does.
 
 A *cell* is one subgroup in one split; a cell with a minimum is *required*, and the
-coverage of a run is the share of required cells that are met.
+coverage of a run is the share of required cells that are met. Extraction datasets
+also carry a key table (`summary["keys"]`); `keys_rows` gives every writer its rows.
 """
 
 from __future__ import annotations
@@ -151,6 +152,9 @@ def histogram_labels(edges: list) -> list[str]:
 
 # -- the key table of extraction datasets (`summary["keys"]`) ----------------------------------
 
+#: The key-table rows of the answers that are empty as a whole, and of those that are no JSON object.
+EMPTY_ANSWER_ROW = "(empty answer)"
+NOT_OBJECT_ROW = "(not a JSON object)"
 KEYS_NOTE = "cells: % of the split's JSON answers with the key set / null or empty / absent"
 
 
@@ -202,9 +206,9 @@ def keys_rows(summary: dict) -> list[list[str]]:
         return [f"{counts.get(split, 0)} ({share_text(counts.get(split, 0) / examples[split]) if examples.get(split) else '0%'})"
                 for split in splits]
 
-    out.append(["(empty answer)", *counted(keys["empty_answers"]), keys.get("empty_answer_status") or "-"])
+    out.append([EMPTY_ANSWER_ROW, *counted(keys["empty_answers"]), keys.get("empty_answer_status") or "-"])
     if any(keys["not_objects"].values()):
-        out.append(["(not a JSON object)", *counted(keys["not_objects"]), "-"])
+        out.append([NOT_OBJECT_ROW, *counted(keys["not_objects"]), "-"])
     return out
 
 
