@@ -61,19 +61,20 @@ _DECLINE = (
 )
 _VERB = (
     r"(?:help|assist|provide|do|share|give|comply|create|write|answer|support|generate|fulfil|fulfill|engage"
-    r"|participate|offer|recommend|discuss|tell|disclose|reveal|produce|make)\b"
+    r"|participate|offer|recommend|discuss|tell|disclose|reveal|produce|make|access|browse|process|complete)\b"
 )
 #: "..., but I can't": what follows an apology.
 _BUT_I_CANNOT = rf",?\ (?:but\ )?(?:i|we)\ {_DECLINE}"
 _FIRST_PERSON = (
     rf"\ {_CANNOT}\ {_VERB}"  # I can't help ...
-    rf"|(?:['’]m|\ am|\ are|['’]re)\ (?:unable|not\ able|not\ allowed|not\ permitted)\ to\b"  # I'm unable to ...
+    # I'm unable to help ... (a verb of the list: "I am unable to find any errors" answers)
+    rf"|(?:['’]m|\ am|\ are|['’]re)\ (?:unable|not\ able|not\ allowed|not\ permitted)\ to\ {_VERB}"
     rf"|\ (?:must|have\ to)\ (?:decline|refuse)\b"  # I must decline
 )
 #: opener (the first word, case-folded) -> what a refusal that opens with it says next.
 _REFUSAL_AFTER = {
     "i": rf"(?:['’]m|\ am)\ (?:very\ |so\ |really\ |truly\ )?sorry{_BUT_I_CANNOT}|\ apologi[sz]e{_BUT_I_CANNOT}|{_FIRST_PERSON}",
-    "im": rf"\ (?:very\ |so\ |really\ |truly\ )?sorry{_BUT_I_CANNOT}|\ (?:unable|not\ able)\ to\b",
+    "im": rf"\ (?:very\ |so\ |really\ |truly\ )?sorry{_BUT_I_CANNOT}|\ (?:unable|not\ able)\ to\ {_VERB}",
     "we": _FIRST_PERSON,
     "sorry": _BUT_I_CANNOT,
     "unfortunately": _BUT_I_CANNOT,
@@ -93,7 +94,8 @@ _REFUSAL_AFTER = {
     "não": r"\ (?:posso|consigo)\ (?:ajudar|responder|fornecer|fazer)",
     "mi": r"\ dispiace,?\ (?:ma\ )?non\ (?:posso|sono\ in\ grado\ di)\b",
     "non": r"\ (?:posso|sono\ in\ grado\ di)\ (?:aiutar|rispondere|fornire|fare)",
-    "ik": r"\ kan\ (?:je\ |u\ )?(?:daar\ |hier\ )?(?:niet\ )?(?:mee\ )?niet\ helpen",
+    # Ik kan je (daar) niet (mee) helpen, ik kan u daarmee helaas niet helpen
+    "ik": r"\ kan\ (?:je\ |u\ )?(?:daar\ |hier\ |daarmee\ |hiermee\ )?(?:helaas\ )?niet\ (?:mee\ |bij\ )?(?:helpen|beantwoorden)",
 }
 _REFUSAL_AFTER["désolée"] = _REFUSAL_AFTER["désolé"]
 _REFUSAL_AFTER_OPENER = {word: re.compile(after, re.IGNORECASE | re.VERBOSE) for word, after in _REFUSAL_AFTER.items()}
@@ -127,16 +129,36 @@ _CLARIFYING = re.compile(
 
 
 def is_empty_json(value: object) -> bool:
-    """`{}`, `[]`, `null`, `""`, or an object or list of only such values."""
-    if value is None or value == "" or value == [] or value == {}:
-        return True
+    """`{}`, `[]`, `null`, `""`, or an object or list of only such values.
+
+    Walked with a stack, not recursion: orjson parses 1,024 levels of nesting, more
+    than Python's recursion limit."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None:
+            continue
+        kind = type(item)
+        if kind is str:
+            if item.strip():
+                return False
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        else:
+            return False  # a number or a boolean says something
+    return True
+
+
+def is_empty_value(value: object) -> bool:
+    """A value of a JSON answer's key that says "nothing": an empty JSON value
+    (`is_empty_json`) or a placeholder string such as "N/A", "none" or "unknown"
+    (`_EMPTY_TEXTS`). The extraction key table counts these as null or empty."""
     if type(value) is str:
-        return value.strip() == ""
-    if type(value) is dict:
-        return all(is_empty_json(item) for item in value.values())
-    if type(value) is list:
-        return all(is_empty_json(item) for item in value)
-    return False
+        text = value.strip()
+        return not text or (len(text) <= 40 and text.strip(" .!`").casefold() in _EMPTY_TEXTS)
+    return is_empty_json(value)
 
 
 def _is_empty_answer(text: str) -> bool:

@@ -149,6 +149,44 @@ class BehaviourConfig(_Strict):
     )
 
 
+#: Top-level keys of a JSON answer the extraction key table tracks per dataset (the rest
+#: are counted as not tracked); `families.subgroups.MAX_KEYS` is this number.
+MAX_EXTRACTION_KEYS = 200
+
+
+def _check_keys(values: list[str]) -> list[str]:
+    if len(values) > MAX_EXTRACTION_KEYS:
+        raise ValueError(f"lists {len(values)} keys; at most {MAX_EXTRACTION_KEYS} top-level keys are tracked")
+    for value in values:
+        if not value:
+            raise ValueError("holds an empty key name")
+        if value.startswith("/"):
+            raise ValueError(f"names top-level keys, not JSON Pointers: write {value.lstrip('/')!r}, not {value!r}")
+    return values
+
+
+class ExtractionConfig(_Strict):
+    """`[tool.ftdata.extraction]`: which empty cases an extraction dataset must teach."""
+
+    expect_empty_answer: bool = Field(
+        default=True,
+        description=(
+            "An extraction dataset (JSON answers) must teach the answer for an input with nothing to extract: "
+            "SUB007 when no example of the training split has an empty answer (`{}`, `null`, `[]`, or every key "
+            "null or empty). Set false when every input of your task has something to extract."
+        ),
+        examples=[True, False],
+    )
+    expect_empty: Annotated[list[str], AfterValidator(_check_keys)] = Field(
+        default=[],
+        description=(
+            "Top-level keys of the JSON answer that some inputs lack: SUB007 for every split in which each "
+            "example has the key with a value (never null, empty or absent)."
+        ),
+        examples=[["phone", "email"]],
+    )
+
+
 def _check_value_spec(value: str) -> str:
     """A `label`/subgroup spec: a JSON Pointer, `target:` plus a pointer, or `target`."""
     if value == "target":
@@ -217,6 +255,10 @@ class FtdataConfig(_Strict):
     behaviour: BehaviourConfig = Field(
         default=BehaviourConfig(),
         description="Minimum shares of the behaviours the answers teach (the `behaviour` dimension).",
+    )
+    extraction: ExtractionConfig = Field(
+        default=ExtractionConfig(),
+        description="The empty cases an extraction dataset must teach (the key table of JSON answers, SUB007).",
     )
     min_effective_share: Fraction = Field(
         default=0.5,
@@ -363,6 +405,10 @@ def _keys_at(parent: str) -> tuple[str, ...]:
         return tuple(BannedPattern.model_fields)
     if parent.startswith("subgroups."):
         return tuple(SubgroupSpec.model_fields)
+    if parent == "behaviour":
+        return tuple(BehaviourConfig.model_fields)
+    if parent == "extraction":
+        return tuple(ExtractionConfig.model_fields)
     return KNOWN_KEYS
 
 
@@ -372,6 +418,12 @@ def _describe(error: dict, source: str) -> str:
         parent, _, key = loc.rpartition(".")
         return f"{source}: unknown setting `{loc}`{_suggest(key, _keys_at(parent))}"
     value = error.get("input")
+    if loc.endswith(".[key]") and error["type"] == "literal_error" and isinstance(value, str):
+        # a table keyed by names (`behaviour.min_share = {refusals = 0.1}`): name the key
+        parent = loc[: -len(".[key]")].rpartition(".")[0]  # the loc ends with the key itself
+        choices = tuple(re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", "")))
+        return (f"{source}: setting `{parent}` names `{value}`, which is not one of {error['ctx']['expected']}"
+                f"{_suggest(value, choices)}")
     shown = repr(value) if not isinstance(value, (dict, list)) or len(repr(value)) < 60 else type(value).__name__
     message = error["msg"]
     if message.startswith("Value error, "):
@@ -397,9 +449,15 @@ def validate(data: dict, source: str, base_dir: str | None = None) -> FtdataConf
             for suggestion in [_suggest(key, _keys_at(parent)).partition("`")[2].rstrip("`?")]
             if suggestion
         }
+        # A table that fits a union's table member but holds a mistake also fails the
+        # number member (`should be a valid number`); the mistake inside says it better.
+        locs = [_error_loc(e) for e in errors]
+        inner = {loc for loc in locs for other in locs if other.startswith(loc + ".")}
         seen = []
-        for error in errors:
-            if error["type"] == "missing" and tuple(_error_loc(error).rpartition(".")[::2]) in typos:
+        for error, loc in zip(errors, locs):
+            if error["type"] == "missing" and tuple(loc.rpartition(".")[::2]) in typos:
+                continue
+            if loc in inner and error["type"] in ("float_type", "int_type", "string_type", "bool_type"):
                 continue
             line = _describe(error, source)
             if line not in seen:

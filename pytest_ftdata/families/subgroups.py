@@ -18,6 +18,11 @@ validation and test when they exist. The label dimension takes its minimums from
 `::labels` item. The share of required cells that are met is the subgroup coverage
 of the run, printed like pytest-cov's line coverage.
 
+On extraction datasets (`ctx.task`) the summary also holds a *key table*: per
+top-level key of the JSON answers (at most `MAX_KEYS`), per split, how many answers
+give it a value, leave it null or empty, or lack it, and how many answers are empty
+as a whole; SUB007 reports an empty case that never occurs (docs/coverage.md).
+
 `summary()` returns the whole table as plain data; the terminal, JSON, Markdown and
 HTML reports are rendered from it on the xdist controller.
 """
@@ -31,8 +36,10 @@ from typing import Any
 from array import array
 from bisect import bisect_left
 
-from ..behaviour import BEHAVIOURS, behaviour_of
-from ..config import SubgroupSpec
+import orjson
+
+from ..behaviour import BEHAVIOURS, behaviour_of, is_empty_value
+from ..config import MAX_EXTRACTION_KEYS, SubgroupSpec
 from ..findings import Finding, example, rule
 from ..formats import Example
 from ..redact import display, display_repr
@@ -199,6 +206,42 @@ MOSTLY_NEAR_COPIES = rule(
                  label="target"),
 )
 
+
+def _extractions(*answers: tuple[str, str]) -> str:
+    """JSON Lines of contact extraction chats: (input text, JSON answer)."""
+    return "\n".join(
+        '{"messages": [{"role": "system", "content": "Extract the contact as JSON."}, {"role": "user", "content": '
+        '%s}, {"role": "assistant", "content": %s}]}' % (orjson.dumps(text).decode(), orjson.dumps(answer).decode())
+        for text, answer in answers
+    )
+
+
+_CONTACTS = (
+    ("Call Ann Lee at 555-0100.", '{"name": "Ann Lee", "phone": "555-0100"}'),
+    ("Bo Chen, phone 555-0101, wants a callback.", '{"name": "Bo Chen", "phone": "555-0101"}'),
+    ("Reach Cy Diaz on 555-0102 after five.", '{"name": "Cy Diaz", "phone": "555-0102"}'),
+)
+EMPTY_CASE_NEVER_SEEN = rule(
+    code="SUB007", name="empty-case-never-seen", family="subgroups", severity="warning",
+    summary="An extraction dataset never shows the answer for an input with nothing (or a field missing) to extract.",
+    why="""For extraction, coverage means missing fields and inputs that should produce an
+    empty answer. A model trained only on inputs that have every field learns to fill
+    every key, and invents a value when the input has none. On extraction datasets
+    (JSON answers, `task`), this is reported when no example of the training split has
+    an empty answer (`{}`, `null`, `[]`, or an object whose every key is null, empty or
+    a placeholder such as "N/A"; `expect_empty_answer`, on by default), and, for every
+    key listed in `expect_empty`, for each split in which every JSON answer gives that key
+    a value. It is a warning: the data may be right if every input of your task really
+    has something to extract.""",
+    fix="""Add examples whose input lacks the field (or has nothing to extract at all) and
+    whose answer says so with null or `{}`; or, if every input of your task has it, set
+    `[tool.ftdata.extraction] expect_empty_answer = false` (or take the key out of
+    `expect_empty`).""",
+    settings=("task", "extraction.expect_empty_answer", "extraction.expect_empty"),
+    bad=example(_extractions(*_CONTACTS)),
+    good=example(_extractions(*_CONTACTS, ("Thanks for the quick reply!", '{"name": null, "phone": null}'))),
+)
+
 # -- dimensions ---------------------------------------------------------------------------
 
 MISSING_VALUE = "(missing)"
@@ -211,6 +254,13 @@ MAX_SUBGROUPS = 1000
 #: Distinct cell combinations a file may have before its effective counts are given up
 #: (a pointer that names an id makes one per example).
 MAX_CELLS = 100_000
+
+#: Top-level keys of the JSON answers an extraction dataset's key table tracks (the keys
+#: listed in `expect_empty` first, then the first ones seen); examples with more keys are
+#: counted in `untracked`. Bounds the table's memory whatever the answers hold.
+MAX_KEYS = MAX_EXTRACTION_KEYS
+#: A key name is kept to this many characters (a hostile key cannot take memory).
+MAX_KEY_CHARS = 100
 
 #: Length buckets in characters: powers of four, so a log2 histogram gives them.
 LENGTH_BUCKETS = ("0-63 chars", "64-255 chars", "256-1023 chars", "1024-4095 chars", "4096-16383 chars", "16384+ chars")
@@ -324,6 +374,16 @@ class SubgroupMap(FileMap):
         self.cell_lines = array("I")
         #: more than MAX_CELLS combinations: the effective counts of this file are unknown
         self.cells_overflow = False
+        # The key table of extraction datasets (None otherwise): key -> [examples whose
+        # answer gives it a value, examples whose answer has it null or empty]; absent is
+        # the rest of `objects`.
+        self.keys: dict[str, list[int]] | None = None
+        if ctx.task == "extraction":
+            self.keys = {key: [0, 0] for key in ctx.config.extraction.expect_empty}
+        #: JSON-object answers, answers that are not one, answers that are empty
+        #: (`behaviour.behaviour_of` says `empty-answer`, or every key is null or empty),
+        #: and JSON-object answers with a key beyond MAX_KEYS.
+        self.objects = self.not_objects = self.empty_answers = self.untracked = 0
 
     def visit(self, example: Example) -> None:
         fmt = example.format
@@ -339,6 +399,8 @@ class SubgroupMap(FileMap):
                len(target).bit_length(), behaviour_of(target, example.target_is_tool_call))
         shapes = self.shapes
         shapes[key] = shapes.get(key, 0) + 1
+        if self.keys is not None:
+            self._visit_keys(target, key[5])
         values = self._visit_pointers(example) if self.pointers else ()
         if self.cells_overflow:
             return
@@ -354,6 +416,44 @@ class SubgroupMap(FileMap):
             number = cells[cell] = len(cells)
         self.cell_of.append(number)
         self.cell_lines.append(example.line)
+
+    def _visit_keys(self, target: str, behaviour: str) -> None:
+        """Count which top-level keys the answer gives a value, leaves null or empty."""
+        value = None
+        text = target.lstrip()
+        if text[:1] == "{":
+            try:
+                value = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                pass
+        if type(value) is not dict:
+            self.not_objects += 1
+            self.empty_answers += behaviour == "empty-answer"
+            return
+        self.objects += 1
+        keys = self.keys
+        all_empty = True
+        long_keys: set[str] | None = None
+        untracked = False
+        for name, item in value.items():
+            if len(name) > MAX_KEY_CHARS:
+                # cut, and counted once per answer even when two long keys share the cut
+                name = name[: MAX_KEY_CHARS - 1] + "…"
+                long_keys = long_keys if long_keys is not None else set()
+                if name in long_keys:
+                    continue
+                long_keys.add(name)
+            empty = is_empty_value(item)
+            all_empty = all_empty and empty
+            counts = keys.get(name)
+            if counts is None:
+                if len(keys) >= MAX_KEYS:
+                    untracked = True
+                    continue
+                counts = keys[name] = [0, 0]
+            counts[empty] += 1
+        self.untracked += untracked
+        self.empty_answers += all_empty
 
     def _visit_pointers(self, example: Example) -> tuple[str, ...]:
         """Count the example's value of each pointer dimension; the values counted."""
@@ -418,6 +518,13 @@ class SubgroupTotals(Combiner):
         self.histograms = {kind: [[0] * HISTOGRAM_BINS for _ in SPLIT_COLUMNS] for kind in ("input", "target")}
         self.pointer_missing: dict[str, list] = {name: [0, []] for name, _, _ in self.pointers}
         self.unexpected: dict[tuple[str, str], tuple[str, int]] = {}
+        #: The key table (extraction datasets): key -> ([with a value], [null or empty]) per
+        #: split column, and per split column the counts `SubgroupMap` keeps per file.
+        self.keys: dict[str, tuple[list[int], list[int]]] = {
+            key: ([0] * len(SPLIT_COLUMNS), [0] * len(SPLIT_COLUMNS)) for key in config.extraction.expect_empty
+        }
+        self.key_counts = {name: [0] * len(SPLIT_COLUMNS) for name in ("objects", "not_objects", "empty_answers", "untracked")}
+        self.keys_truncated = False
 
     def _set_minimums(self, dimension: Dimension, count: int | None, share: float | None) -> None:
         if count is None:
@@ -458,11 +565,29 @@ class SubgroupTotals(Combiner):
         for key, where in part.unexpected.items():
             if key not in self.unexpected and len(self.unexpected) < MAX_SUBGROUPS:
                 self.unexpected[key] = where
+        if part.keys is not None:
+            self._add_keys(column, part)
         if part.cells_overflow:
             self.cells_overflow = True
         elif part.cell_of:
             combinations = sorted(part.cells, key=part.cells.__getitem__)
             self.cell_files[file.path] = (column, combinations, part.cell_of, part.cell_lines)
+
+    def _add_keys(self, column: int, part: SubgroupMap) -> None:
+        for name in self.key_counts:
+            self.key_counts[name][column] += getattr(part, name)
+        keys = self.keys
+        for key, (present, empty) in part.keys.items():
+            row = keys.get(key)
+            if row is None:
+                if len(keys) >= MAX_KEYS:
+                    self.keys_truncated = True
+                    continue
+                row = keys[key] = ([0] * len(SPLIT_COLUMNS), [0] * len(SPLIT_COLUMNS))
+            row[0][column] += present
+            row[1][column] += empty
+        if part.untracked:
+            self.keys_truncated = True
 
     def add_labels(self, labels: LabelTotals) -> None:
         """The label dimension, from the labels the shared `LabelMap` counted per file."""
@@ -537,6 +662,9 @@ class SubgroupsFamily(DatasetFamily):
                 findings.extend(self._row_findings(dimension, table))
             findings.extend(self._near_copy_findings(dimension, table))
         findings.extend(self._data_findings())
+        keys = self._key_table(totals, present) if self.ctx.task == "extraction" else None
+        if keys is not None:
+            findings.extend(self._empty_case_findings(keys))
         examples = {split: self.split_totals[SPLIT_INDEX[split]] for split in present}
         self._summary = {
             "dataset": self.ctx.path,
@@ -548,10 +676,103 @@ class SubgroupsFamily(DatasetFamily):
             "dimensions": dimensions,
             "histograms": self._histograms(present),
         }
+        if keys is not None:
+            self._summary["keys"] = keys
         return findings
 
     def summary(self) -> dict | None:
         return self._summary
+
+    # -- the key table of extraction datasets -------------------------------------------------
+
+    def _key_table(self, totals: "SubgroupTotals", present: list[str]) -> dict:
+        """Per top-level key of the JSON answers, per split: how many answers give it a
+        value, leave it null or empty, or lack it (of the split's JSON-object answers)."""
+        per_split = {
+            name: {split: counts[SPLIT_INDEX[split]] for split in present} for name, counts in totals.key_counts.items()
+        }
+        objects = per_split["objects"]
+        expected = set(self.config.extraction.expect_empty)
+        rows = []
+        for key, (with_value, empty) in totals.keys.items():
+            row = {
+                "key": display(key, 80),
+                "present": {split: with_value[SPLIT_INDEX[split]] for split in present},
+                "empty": {split: empty[SPLIT_INDEX[split]] for split in present},
+            }
+            row["absent"] = {split: objects[split] - row["present"][split] - row["empty"][split] for split in present}
+            row["shares"] = {
+                split: {state: round(row[state][split] / objects[split], 6) if objects[split] else 0.0
+                        for state in ("present", "empty", "absent")}
+                for split in present
+            }
+            row["expected_empty"] = key in expected
+            missing = [split for split in present if objects[split] and not row["empty"][split] + row["absent"][split]]
+            # a key no answer has is a misspelling, not an empty case seen
+            nowhere = not any(row["present"].values()) and not any(row["empty"].values())
+            row["status"] = ("MISSING" if missing or nowhere else "ok") if key in expected else None
+            rows.append(row)
+        primary = primary_split(present)
+        answers = per_split["empty_answers"]
+        if self.config.extraction.expect_empty_answer and primary is not None and objects[primary]:
+            answer_status = "ok" if answers[primary] else "MISSING"
+        else:
+            answer_status = None
+        return {
+            "max_keys": MAX_KEYS,
+            "truncated": totals.keys_truncated,
+            "objects": objects,
+            "not_objects": per_split["not_objects"],
+            "empty_answers": answers,
+            "empty_answer_status": answer_status,
+            "rows": rows,
+        }
+
+    def _empty_case_findings(self, keys: dict) -> list[Finding]:
+        findings = []
+        primary = primary_split(self.present)
+        if keys["empty_answer_status"] == "MISSING":
+            total = self.split_totals[SPLIT_INDEX[primary]]
+            findings.append(
+                EMPTY_CASE_NEVER_SEEN.at(
+                    location_of(self.ctx, primary), None,
+                    f"No example of {primary} has an empty answer (of {plural(total, 'example')}, "
+                    f"{keys['objects'][primary]:,} JSON answers): the model never learns to answer `{{}}` or null "
+                    "for every key when an input has nothing to extract, and will invent values. Add such examples; "
+                    "if every input of your task has something to extract, set [tool.ftdata.extraction] "
+                    "expect_empty_answer = false.",
+                    key=finding_key(EMPTY_CASE_NEVER_SEEN.code, "(answer)", primary),
+                )
+            )
+        for row in keys["rows"]:
+            if row["status"] != "MISSING":
+                continue
+            name = row["key"]
+            if not any(row["present"].values()) and not any(row["empty"].values()):
+                findings.append(
+                    EMPTY_CASE_NEVER_SEEN.at(
+                        dataset_location(self.ctx), None,
+                        f"Key {name!r} of [tool.ftdata.extraction] expect_empty is in no JSON answer of the dataset; "
+                        "check its spelling against one answer (top-level keys only).",
+                        key=finding_key(EMPTY_CASE_NEVER_SEEN.code, name, "nowhere"),
+                    )
+                )
+                continue
+            for split in self.present:
+                objects = keys["objects"][split]
+                if not objects or row["empty"][split] + row["absent"][split]:
+                    continue
+                learned = "learned" if split == primary else "measured"
+                findings.append(
+                    EMPTY_CASE_NEVER_SEEN.at(
+                        location_of(self.ctx, split), None,
+                        f"Key {name!r} is never null, empty or absent in {split}: all {objects:,} JSON answers give it "
+                        f"a value, so an input without one is never {learned}. Add {split} examples whose input lacks "
+                        f"it and whose answer has {name!r}: null.",
+                        key=finding_key(EMPTY_CASE_NEVER_SEEN.code, name, split),
+                    )
+                )
+        return findings
 
     def _ordered_values(self, dimension: Dimension) -> list[str]:
         values = set(dimension.counts)
@@ -777,7 +998,8 @@ class SubgroupsFamily(DatasetFamily):
             shortfalls = [(split, counts[split], minimum) for split, minimum in row["minimum"].items() if counts[split] < minimum]
             empty = [split for split, have, _ in shortfalls if have == 0]
             details = "; ".join(
-                f"{split} has {have} of {minimum}{self._share_note(dimension, split, minimum)}" for split, have, minimum in shortfalls
+                f"{split} has {have} of {minimum}{self._share_note(dimension, split, minimum, row)}"
+                for split, have, minimum in shortfalls
             )
             name = f"`{dimension.name}` = {row['subgroup']!r}"
             counts_text = split_counts_text(counts, present)
@@ -803,7 +1025,14 @@ class SubgroupsFamily(DatasetFamily):
             )
         return findings
 
-    def _share_note(self, dimension: Dimension, split: str, minimum: int) -> str:
+    def _share_note(self, dimension: Dimension, split: str, minimum: int, row: dict) -> str:
+        if dimension.kind == "behaviour":
+            share = self.behaviour_shares.get(row["subgroup"])
+            share = share.get(split) if isinstance(share, dict) else share if split == primary_split(self.present) else None
+            total = self.split_totals[SPLIT_INDEX[split]]
+            if share and minimum == _share_count(share, total) and minimum > 1:
+                return f" ({share:.0%} of {total}, `[tool.ftdata.behaviour] min_share`)"
+            return ""
         if dimension.kind == "split":
             total = sum(self.split_totals)
         else:

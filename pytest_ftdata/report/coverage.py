@@ -6,7 +6,8 @@ report and sits in `RunReport.coverage`. Nothing here reads data files or config
 so a `-n 2` run renders exactly what a serial run does.
 
 A *cell* is one subgroup in one split; a cell with a minimum is *required*, and the
-coverage of a run is the share of required cells that are met.
+coverage of a run is the share of required cells that are met. Extraction datasets
+also carry a key table (`summary["keys"]`); `keys_rows` gives every writer its rows.
 """
 
 from __future__ import annotations
@@ -147,3 +148,68 @@ def histogram_labels(edges: list) -> list[str]:
         else:
             labels.append(f"{short(low)}-{short(high - 1)}")
     return labels
+
+
+# -- the key table of extraction datasets (`summary["keys"]`) ----------------------------------
+
+#: The key-table rows of the answers that are empty as a whole, and of those that are no JSON object.
+EMPTY_ANSWER_ROW = "(empty answer)"
+NOT_OBJECT_ROW = "(not a JSON object)"
+KEYS_NOTE = "cells: % of the split's JSON answers with the key set / null or empty / absent"
+
+
+def keys_title(keys: dict) -> str:
+    rows = len(keys["rows"])
+    text = f"keys of the JSON answers: {rows} top-level key{'s' if rows != 1 else ''}"
+    if keys.get("truncated"):
+        text += f", more than {keys['max_keys']} (the rest are not tracked)"
+    return text
+
+
+def _percent(count: int, total: int) -> str:
+    """A compact percentage for a key-table cell: `0`, `<1`, `37`, `>99`, `100`."""
+    if not count:
+        return "0"
+    share = 100 * count / total
+    if share < 1:
+        return "<1"
+    if count < total and share > 99:
+        return ">99"
+    return f"{share:.0f}"
+
+
+def presence_text(row: dict, split: str, objects: int) -> str:
+    """`80/15/5`: the shares of a split's JSON answers with a value, null or empty, absent."""
+    if not objects:
+        return "-"
+    return "/".join(_percent(row[state].get(split, 0), objects) for state in ("present", "empty", "absent"))
+
+
+def keys_headers(splits: list[str]) -> list[str]:
+    return ["key", *splits, "status"]
+
+
+def keys_rows(summary: dict) -> list[list[str]]:
+    """Body rows of the key table: one per key (an expected-empty key is marked `*`), then
+    the answers that are empty as a whole and those that are not a JSON object."""
+    keys = summary["keys"]
+    splits = summary["splits"]
+    objects = keys["objects"]
+    out = []
+    for row in keys["rows"]:
+        name = f"{row['key']} *" if row.get("expected_empty") else row["key"]
+        out.append([name, *(presence_text(row, split, objects.get(split, 0)) for split in splits),
+                    row.get("status") or "-"])
+    examples = summary["examples"]
+
+    def counted(counts: dict) -> list[str]:
+        return [f"{counts.get(split, 0)} ({share_text(counts.get(split, 0) / examples[split]) if examples.get(split) else '0%'})"
+                for split in splits]
+
+    out.append([EMPTY_ANSWER_ROW, *counted(keys["empty_answers"]), keys.get("empty_answer_status") or "-"])
+    if any(keys["not_objects"].values()):
+        out.append([NOT_OBJECT_ROW, *counted(keys["not_objects"]), "-"])
+    return out
+
+
+KEYS_LEGEND = "*: in expect_empty; (empty answer): {}, null or every key empty, count (share)"

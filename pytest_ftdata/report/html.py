@@ -19,6 +19,11 @@ from .coverage import (
     dimension_title,
     headers,
     histogram_labels,
+    KEYS_LEGEND,
+    KEYS_NOTE,
+    keys_headers,
+    keys_rows,
+    keys_title,
     minimum_text,
     share_text,
     status_text,
@@ -108,6 +113,22 @@ def _dimension_table(summary: dict, dimension: dict) -> str:
                    "<td></td>"]
     out.append(f'<tr class="total">{"".join(total_cells)}</tr></tbody></table>')
     return "\n".join(out)
+
+
+def _keys_table(summary: dict) -> str:
+    """The key table of an extraction dataset (`summary["keys"]`): a plain table."""
+    names = keys_headers(summary["splits"])
+    head = "".join(f'<th class="name">{_e(name)}</th>' if index in (0, len(names) - 1) else f"<th>{_e(name)}</th>"
+                   for index, name in enumerate(names))
+    body = []
+    for row in keys_rows(summary):
+        cells = [f'<td class="name" title="{_e(row[0])}">{_e(row[0])}</td>', *(f"<td>{_e(cell)}</td>" for cell in row[1:-1]),
+                 f'<td class="status s-{_e(row[-1])}">{_e(row[-1])}</td>']
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f'<h3>{_e(keys_title(summary["keys"]))}</h3><p class="note">{_e(KEYS_NOTE)}; {_e(KEYS_LEGEND)}</p>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _histogram_svg(title: str, histogram: dict, splits: list[str]) -> str:
@@ -215,6 +236,8 @@ def render_html(report: RunReport) -> str:
                 body.append(f"<details><summary>{title}</summary>{table}</details>")
             else:
                 body.append(title + table)
+        if summary.get("keys"):
+            body.append(_keys_table(summary))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -18,6 +18,7 @@ Schema (version 1; fields are only ever added)::
         "dataset": "data",                   # its directory, relative to the rootdir
         "splits": ["train", "validation", "test"],   # columns present ("other": no split)
         "examples": {"train": 800, "validation": 100, "test": 100},
+        "effective_examples": {"train": 640, ...},   # near-duplicate clusters counted once; null when unknown
         "required": 40, "met": 38,
         "dimensions": [{
           "name": "label", "kind": "label", "source": "target:/intent",
@@ -25,15 +26,31 @@ Schema (version 1; fields are only ever added)::
           "required": 30, "met": 28, "truncated": false,
           "rows": [{"subgroup": "billing",
                     "counts": {"train": 10, "validation": 2, "test": 0},
+                    "effective": {"train": 4, ...}, "effective_total": 6,   # near-copies once; null when unknown
                     "total": 12, "share": 0.012,         # of all examples of the dataset
                     "minimum": {"train": 20, "validation": 1, "test": 1},   # required cells only
                     "status": "MISSING"}]             # "ok" | "LOW" | "MISSING" | null (no minimum)
         }],
         "histograms": {"input_chars": {"edges": [0, 1, 2, 4, ...],    # bin k is [edges[k], edges[k+1])
                                        "counts": {"train": [...], ...}},
-                       "target_chars": {...}}
+                       "target_chars": {...}},
+        "keys": {                            # extraction datasets only (`task`): top-level keys of JSON answers
+          "max_keys": 200, "truncated": false,          # more keys than max_keys: the rest are not tracked
+          "objects": {"train": 790, ...},               # answers that are JSON objects (the shares' base)
+          "not_objects": {"train": 10, ...},
+          "empty_answers": {"train": 12, ...},          # {} / null / [] / every key null or empty
+          "empty_answer_status": "ok",                  # "ok" | "MISSING" | null ([tool.ftdata.extraction])
+          "rows": [{"key": "phone",
+                    "present": {"train": 700, ...}, "empty": {"train": 80, ...}, "absent": {"train": 10, ...},
+                    "shares": {"train": {"present": 0.886, "empty": 0.101, "absent": 0.013}, ...},
+                    "expected_empty": true,             # listed in expect_empty
+                    "status": "ok"}]}                   # "ok" | "MISSING" | null (not listed)
       }]
     }
+
+`check` of a finding is its family: `schema`, `format`, `pii`, `policy`, `length`,
+`reasoning`, `duplicates`, `leakage`, `splits`, `labels`, `subgroups`, or a project's
+own (see docs/coverage.md for `reasoning` and the coverage additions).
 
 `key` is the finding's content key (the baseline's identity of it: stable when lines
 move). `baseline` is present when a baseline is used: `"new"` or `"unchanged"`

@@ -22,6 +22,11 @@ from .coverage import (
     dimension_title,
     has_copies,
     headers,
+    KEYS_LEGEND,
+    KEYS_NOTE,
+    keys_headers,
+    keys_rows,
+    keys_title,
     single_subgroup_line,
     table_rows,
     total_row,
@@ -54,6 +59,22 @@ def _table(summary: dict, dimension: dict) -> str:
     cells[-1] = [f"**{value}**" if value not in ("", "-") else value for value in cells[-1]]
     align = ["left"] + ["right"] * (len(splits) + 3) + ["left"]
     return tabulate(cells, headers=headers(splits), tablefmt="pipe", colalign=align, disable_numparse=True)
+
+
+def _keys_table(summary: dict) -> str:
+    """The key table of an extraction dataset, folded when long."""
+    splits = summary["splits"]
+    # `phone *`: an asterisk would start emphasis
+    cells = [[_cell(value).replace("*", "\\*") for value in row] for row in keys_rows(summary)]
+    for row in cells:
+        row[-1] = _status(row[-1])
+    align = ["left"] + ["right"] * len(splits) + ["left"]
+    table = tabulate(cells, headers=keys_headers(splits), tablefmt="pipe", colalign=align, disable_numparse=True)
+    title = _cell(keys_title(summary["keys"]))
+    notes = f"_{_cell(KEYS_NOTE)}; {_cell(KEYS_LEGEND)}_".replace("*", "\\*")
+    if len(cells) > FOLD_ROWS:
+        return "\n".join([f"<details><summary>{title}</summary>", "", notes, "", table, "", "</details>"])
+    return "\n".join([f"**{title}**", "", notes, "", table])
 
 
 def _fence(lines: list[str]) -> str:
@@ -117,6 +138,8 @@ def render_markdown(report: RunReport) -> str:
                 out += [f"**{title}**", "", table, ""]
         if singles:
             out += [*singles, ""]
+        if summary.get("keys"):
+            out += [_keys_table(summary), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -21,6 +21,11 @@ from .coverage import (
     dimension_title,
     has_copies,
     headers,
+    KEYS_LEGEND,
+    KEYS_NOTE,
+    keys_headers,
+    keys_rows,
+    keys_title,
     single_subgroup_line,
     table_rows,
     total_row,
@@ -63,6 +68,26 @@ def _table(rows: list[list], splits: list[str], width: int) -> list[str]:
     return render(cut, compact=True)
 
 
+def _keys_lines(summary: dict, width: int, missing_only: bool) -> list[str]:
+    """The key table of an extraction dataset (`summary["keys"]`), or nothing."""
+    if not summary.get("keys"):
+        return []
+    rows = keys_rows(summary)
+    if missing_only:
+        rows = [row for row in rows if row[-1] == "MISSING"]
+        if not rows:
+            return []
+    splits = summary["splits"]
+    align = ["left"] + ["right"] * len(splits) + ["left"]
+    longest = max(len(row[0]) for row in rows)
+    other = sum(max(len(split), *(len(row[index + 1]) for row in rows)) + 2 for index, split in enumerate(splits)) + 9
+    limit = max(MIN_SUBGROUP_WIDTH, width - other)
+    if longest > limit:
+        rows = [[display(row[0], limit), *row[1:]] for row in rows]
+    table = tabulate(rows, headers=keys_headers(splits), colalign=align, disable_numparse=True)
+    return [keys_title(summary["keys"]), KEYS_NOTE, *table.splitlines(), KEYS_LEGEND, ""]
+
+
 def render_coverage(report: RunReport, width: int = DEFAULT_WIDTH, missing_only: bool = False) -> list[str]:
     """The coverage section as lines: per dataset, one table per dimension, then the
     total line. `missing_only` keeps the rows under their minimum (`term-missing`)."""
@@ -93,6 +118,9 @@ def render_coverage(report: RunReport, width: int = DEFAULT_WIDTH, missing_only:
             lines.append(f"{dimension_title(dimension)}: {dimension_note(dimension)}")
             lines.extend(_table(rows + [total_row(summary, dimension)], splits, width))
             lines.append("")
+        keys = _keys_lines(summary, width, missing_only)
+        shown += bool(keys)
+        lines.extend(keys)
         if missing_only and not shown:
             lines.append("every required subgroup cell is met")
             lines.append("")
