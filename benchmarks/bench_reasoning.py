@@ -295,16 +295,20 @@ def best_cpu(function, repeat: int) -> float:
 class memos_off:
     """Every memo of the check off (and emptied): each annotation, prose window and
     target is judged as if it had never been met, the cost on data that never
-    repeats itself."""
+    repeats itself. (A checkout without memos runs the same loops unchanged.)"""
+
+    NAMES = ((arithmetic, "MEMO_ENTRIES"), (arithmetic, "WINDOW_MEMO_ENTRIES"), (reasoning, "MEMO_TARGETS"))
 
     def __enter__(self):
-        self.saved = (arithmetic.MEMO_ENTRIES, arithmetic.WINDOW_MEMO_ENTRIES, reasoning.MEMO_TARGETS)
-        arithmetic.MEMO_ENTRIES = arithmetic.WINDOW_MEMO_ENTRIES = reasoning.MEMO_TARGETS = 0
-        arithmetic.clear_memos()
+        self.saved = [(module, name, getattr(module, name)) for module, name in self.NAMES if hasattr(module, name)]
+        for module, name, _ in self.saved:
+            setattr(module, name, 0)
+        getattr(arithmetic, "clear_memos", lambda: None)()
 
     def __exit__(self, *exc):
-        arithmetic.MEMO_ENTRIES, arithmetic.WINDOW_MEMO_ENTRIES, reasoning.MEMO_TARGETS = self.saved
-        arithmetic.clear_memos()
+        for module, name, value in self.saved:
+            setattr(module, name, value)
+        getattr(arithmetic, "clear_memos", lambda: None)()
 
 
 def measure_cost(rows, examples: int, repeat: int, cold_examples: int) -> dict:

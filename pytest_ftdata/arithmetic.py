@@ -72,6 +72,12 @@ Invariants
   `FINAL_ANSWER_TAIL` characters, every regular expression without nested
   unbounded repeats, and a text with neither `=` nor a marker costs two substring
   tests.
+- Verdicts are remembered, never guessed: an annotation (keyed by its matched text)
+  and a prose window (keyed by its text, the character after it and whether it
+  cuts its line) met again reuse the verdict computed the first time, with spans
+  moved to where they are now. A verdict depends on nothing else, so a report is
+  the same with the memos on or off (`MEMO_ENTRIES`, `WINDOW_MEMO_ENTRIES`; tests
+  compare the two on random text). Each memo is bounded in entries and key length.
 
 Derivation
 ----------
@@ -1210,6 +1216,12 @@ def find_final_answer(text: str) -> FinalAnswer | None:
 def _may_have_marker(text: str) -> bool:
     tail = text[-FINAL_ANSWER_TAIL - 64 :]
     return "####" in tail or "boxed" in tail or "nswer" in tail
+
+
+def has_reasoning(text: str) -> bool:
+    """False when `check_reasoning(text)` is sure to find nothing (no `=`, no final-answer
+    marker near the end): two substring tests, cheaper than remembering the text."""
+    return "=" in text or _may_have_marker(text)
 
 
 def final_answer_marker(text: str) -> str | None:

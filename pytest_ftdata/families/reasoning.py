@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from array import array
 
-from ..arithmetic import MARKERS, ReasoningReport, WrongResult, check_reasoning
+from ..arithmetic import MARKERS, ReasoningReport, WrongResult, check_reasoning, has_reasoning
 from ..findings import Finding, FindingList, example, rule
 from ..formats import TARGET_ROLES, Example
 from ..redact import display, display_span
@@ -164,8 +164,11 @@ class ReasoningFamily(FileFamily):
         target = example.target_text
         final_shape = None
         if _target_alone(example):
-            if target:
-                final_shape = self._check(example, None, target, True)
+            if target and has_reasoning(target):
+                # A clean target met before: its marker, read straight from the memo.
+                final_shape = self.reports.get((target, example.input_text or None))
+                if type(final_shape) is not str:
+                    final_shape = self._check(example, None, target, True)
         else:
             answers = [(index, turn.text) for index, turn in enumerate(example.turns)
                        if turn.role in TARGET_ROLES and turn.text]
@@ -186,6 +189,8 @@ class ReasoningFamily(FileFamily):
     def _check(self, example: Example, index: int | None, text: str, last: bool) -> str | None:
         """Report what one answer turn holds (`index` None: the target, whose turn is
         looked up only for a finding); the marker of its final answer when `last`."""
+        if not has_reasoning(text):
+            return None  # nothing to find, and cheaper to see than to remember
         question = example.input_text or None
         key = (text, question)
         outcome = self.reports.get(key)
