@@ -15,8 +15,12 @@ Prints four tables:
    correct annotation, a wrong result of a prose equation, and a final answer that
    nothing derives. Recall per kind; an arithmetic fault counts as found when an
    error of any kind overlaps the planted span.
-3. Cost: `check_reasoning` over --examples answers (GSM8K repeated) against
-   `orjson.loads` over the same JSON lines, best of --repeat, process CPU time.
+3. Cost: the reasoning family (each line parsed, made an Example and visited, less
+   the same loop without the visit) and `check_reasoning` over --examples answers
+   (GSM8K repeated) against `orjson.loads` over the same JSON lines, best of
+   --repeat, process CPU time; then the family and `check_reasoning` again over
+   --cold-examples answers with every memo off, as on data that never repeats an
+   annotation, a prose line or a target.
 
 The planter is deliberately independent of the module: its own regular expressions
 find the equations, and it verifies with `fractions` that an equation holds before
@@ -43,7 +47,13 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pytest_ftdata import arithmetic  # noqa: E402
 from pytest_ftdata.arithmetic import check_reasoning  # noqa: E402
+from pytest_ftdata.config import validate  # noqa: E402
+from pytest_ftdata.families import reasoning  # noqa: E402
+from pytest_ftdata.families.base import FileContext, FileInfo  # noqa: E402
+from pytest_ftdata.families.reasoning import ReasoningFamily  # noqa: E402
+from pytest_ftdata.formats import make_example  # noqa: E402
 
 DEFAULT_GSM8K = ROOT.parent / "shared" / "datasets" / "gsm8k" / "raw"
 
@@ -282,14 +292,35 @@ def best_cpu(function, repeat: int) -> float:
     return best
 
 
-def measure_cost(rows, examples: int, repeat: int) -> dict:
+class memos_off:
+    """Every memo of the check off (and emptied): each annotation, prose window and
+    target is judged as if it had never been met, the cost on data that never
+    repeats itself. (A checkout without memos runs the same loops unchanged.)"""
+
+    NAMES = ((arithmetic, "MEMO_ENTRIES"), (arithmetic, "WINDOW_MEMO_ENTRIES"), (reasoning, "MEMO_TARGETS"))
+
+    def __enter__(self):
+        self.saved = [(module, name, getattr(module, name)) for module, name in self.NAMES if hasattr(module, name)]
+        for module, name, _ in self.saved:
+            setattr(module, name, 0)
+        getattr(arithmetic, "clear_memos", lambda: None)()
+
+    def __exit__(self, *exc):
+        for module, name, value in self.saved:
+            setattr(module, name, value)
+        getattr(arithmetic, "clear_memos", lambda: None)()
+
+
+def measure_cost(rows, examples: int, repeat: int, cold_examples: int) -> dict:
     lines = [orjson.dumps(record) for _, _, record in rows]
     lines = (lines * (examples // len(lines) + 1))[:examples]
     answers = [orjson.loads(line)["answer"] for line in lines]
     questions = [orjson.loads(line)["question"] for line in lines]
+    cold_lines = lines[:cold_examples]
     loads = orjson.loads
+    config = validate({}, "bench", None)
 
-    def parse_loop():
+    def parse_loop(lines=lines):
         for line in lines:
             loads(line)
 
@@ -297,9 +328,23 @@ def measure_cost(rows, examples: int, repeat: int) -> dict:
         for answer in answers:
             check_reasoning(answer)
 
-    def check_with_question_loop():
-        for answer, question in zip(answers, questions):
+    def check_with_question_loop(count=examples):
+        for answer, question in zip(answers[:count], questions[:count]):
             check_reasoning(answer, question)
+
+    # The family as the engine runs it: each line parsed and made an Example (new
+    # strings every time, as from a file), then visited. Its cost is the difference
+    # between the loop with `visit` and the loop without.
+    def build_loop(lines=lines):
+        for number, line in enumerate(lines, 1):
+            make_example("train.jsonl", number, loads(line), "qa")
+
+    def family_loop(lines=lines):
+        family = ReasoningFamily(FileContext(FileInfo("train.jsonl", Path("train.jsonl"), "train"), config))
+        visit = family.visit
+        for number, line in enumerate(lines, 1):
+            visit(make_example("train.jsonl", number, loads(line), "qa"))
+        family.finish()
 
     scan = re.compile(r"<<[^<>]*>>|=").findall
 
@@ -313,14 +358,28 @@ def measure_cost(rows, examples: int, repeat: int) -> dict:
         for answer in no_equation:
             check_reasoning(answer)
 
-    parse = best_cpu(parse_loop, repeat)
-    check = best_cpu(check_loop, repeat)
-    with_question = best_cpu(check_with_question_loop, repeat)
-    plain = best_cpu(plain_loop, repeat)
-    floor = best_cpu(scan_loop, repeat)
-    return {"examples": examples, "parse_s": parse, "check_s": check, "check_question_s": with_question,
-            "plain_s": plain, "scan_s": floor, "ratio": check / parse, "ratio_question": with_question / parse,
-            "ratio_plain": plain / parse, "ratio_scan": floor / parse}
+    figures = {"examples": examples, "cold_examples": len(cold_lines)}
+    figures["parse_s"] = parse = best_cpu(parse_loop, repeat)
+    figures["build_s"] = build = best_cpu(build_loop, repeat)
+    figures["family_with_build_s"] = best_cpu(family_loop, repeat)
+    figures["check_s"] = best_cpu(check_loop, repeat)
+    figures["check_question_s"] = best_cpu(check_with_question_loop, repeat)
+    figures["plain_s"] = best_cpu(plain_loop, repeat)
+    figures["scan_s"] = best_cpu(scan_loop, repeat)
+    figures["family_s"] = figures["family_with_build_s"] - build
+    with memos_off():
+        figures["cold_parse_s"] = cold_parse = best_cpu(lambda: parse_loop(cold_lines), repeat)
+        cold_build = best_cpu(lambda: build_loop(cold_lines), repeat)
+        figures["cold_family_s"] = best_cpu(lambda: family_loop(cold_lines), repeat) - cold_build
+        figures["cold_check_question_s"] = best_cpu(lambda: check_with_question_loop(len(cold_lines)), repeat)
+    for key in ("family", "check", "check_question", "plain", "scan"):
+        figures[f"ratio_{key}"] = figures[f"{key}_s"] / parse
+    for key in ("cold_family", "cold_check_question"):
+        figures[f"ratio_{key}"] = figures[f"{key}_s"] / cold_parse
+    figures["us_family"] = figures["family_s"] / examples * 1e6
+    figures["us_cold_family"] = figures["cold_family_s"] / max(1, len(cold_lines)) * 1e6
+    figures["us_parse"] = parse / examples * 1e6
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -330,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-kind", type=int, default=200, help="planted faults of each kind")
     parser.add_argument("--examples", type=int, default=1_000_000, help="answers in the cost loop")
     parser.add_argument("--repeat", type=int, default=3, help="cost loops run this often; the fastest counts")
+    parser.add_argument("--cold-examples", type=int, default=200_000,
+                        help="answers in the cost loops with every memo off (default: %(default)s)")
     parser.add_argument("--no-question", action="store_true", help="do not pass the question to check_reasoning")
     parser.add_argument("--skip-cost", action="store_true")
     parser.add_argument("--list-errors", action="store_true", help="print every error reported on GSM8K")
@@ -376,14 +437,22 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    missed {kind:16} {where:18} {note}")
 
     if not args.skip_cost:
-        cost = measure_cost(rows, args.examples, args.repeat)
+        cold = min(args.examples, args.cold_examples)
+        cost = measure_cost(rows, args.examples, args.repeat, cold)
         figures["cost"] = cost
         print(f"cost over {cost['examples']:,} GSM8K answers (best of {args.repeat}, CPU seconds)")
-        print(f"  orjson.loads loop            {cost['parse_s']:8.2f}")
-        print(f"  check_reasoning(answer)      {cost['check_s']:8.2f}   {cost['ratio']:5.1f}x the parse loop")
-        print(f"  check_reasoning(answer, q)   {cost['check_question_s']:8.2f}   {cost['ratio_question']:5.1f}x")
+        print(f"  orjson.loads loop            {cost['parse_s']:8.2f}   {cost['us_parse']:6.2f} us/example")
+        print(f"  the reasoning family         {cost['family_s']:8.2f}   {cost['ratio_family']:5.1f}x the parse loop"
+              f"   {cost['us_family']:6.2f} us/example")
+        print(f"  check_reasoning(answer)      {cost['check_s']:8.2f}   {cost['ratio_check']:5.1f}x")
+        print(f"  check_reasoning(answer, q)   {cost['check_question_s']:8.2f}   {cost['ratio_check_question']:5.1f}x")
         print(f"  the same, no `=` and no marker {cost['plain_s']:8.2f}   {cost['ratio_plain']:5.1f}x")
         print(f"  one regex pass (a floor)     {cost['scan_s']:8.2f}   {cost['ratio_scan']:5.1f}x")
+        print(f"with every memo off, over the first {cost['cold_examples']:,} (nothing ever repeats)")
+        print(f"  orjson.loads loop            {cost['cold_parse_s']:8.2f}")
+        print(f"  the reasoning family         {cost['cold_family_s']:8.2f}   {cost['ratio_cold_family']:5.1f}x"
+              f"   {cost['us_cold_family']:6.2f} us/example")
+        print(f"  check_reasoning(answer, q)   {cost['cold_check_question_s']:8.2f}   {cost['ratio_cold_check_question']:5.1f}x")
 
     if args.json:
         def default(value):

@@ -72,6 +72,12 @@ Invariants
   `FINAL_ANSWER_TAIL` characters, every regular expression without nested
   unbounded repeats, and a text with neither `=` nor a marker costs two substring
   tests.
+- Verdicts are remembered, never guessed: an annotation (keyed by its matched text)
+  and a prose window (keyed by its text, the character after it and whether it
+  cuts its line) met again reuse the verdict computed the first time, with spans
+  moved to where they are now. A verdict depends on nothing else, so a report is
+  the same with the memos on or off (`MEMO_ENTRIES`, `WINDOW_MEMO_ENTRIES`; tests
+  compare the two on random text). Each memo is bounded in entries and key length.
 
 Derivation
 ----------
@@ -186,6 +192,27 @@ class ReasoningReport:
 
 
 _NOTHING = ReasoningReport((), None, None, 0, 0, 0, False)
+
+
+def _fast_constructor(cls):
+    """A constructor of the frozen dataclass `cls` taking every field positionally,
+    that sets the instance dictionary in one step. The generated `__init__` of a
+    frozen dataclass calls `object.__setattr__` once per field, which costs as much
+    as reading a whole GSM8K answer's annotations from the memo; instances made
+    either way are the same (equality, hashing, pickling, `cached_property`)."""
+    names = tuple(cls.__dataclass_fields__)
+    new, setattr_ = object.__new__, object.__setattr__
+
+    def make(*values):
+        instance = new(cls)
+        setattr_(instance, "__dict__", dict(zip(names, values)))
+        return instance
+
+    return make
+
+
+_new_report = _fast_constructor(ReasoningReport)
+_new_final_answer = _fast_constructor(FinalAnswer)
 
 # -- numbers and expressions -------------------------------------------------------------------
 
@@ -614,11 +641,11 @@ def _annotation_value(expression: str) -> tuple[Rational, ...]:
     return _readings(_tokenize(expression))
 
 
-def _check_after(text: str, match: re.Match, stated: tuple[Reading, ...], exact: tuple[Rational, ...] | None,
+def _check_after(match: re.Match, stated: tuple[Reading, ...], exact: tuple[Rational, ...] | None,
                  holds: bool, errors: list[WrongResult]) -> None:
     """The number written right after an annotation must repeat its result, or give
     the exact value when the annotation is the wrong one (then it is the
-    annotation's error, not a second one)."""
+    annotation's error, not a second one). Spans are relative to the match."""
     after, percent, suffix = match.group(3), match.group(4), match.group(5)
     if suffix == ":00":
         suffix = None
@@ -633,9 +660,66 @@ def _check_after(text: str, match: re.Match, stated: tuple[Reading, ...], exact:
         readings += tuple((value * scale, decimals) for value, decimals in readings)
     references = tuple(value for value, _ in stated) + (exact or ())
     if not _holds(readings, references):
+        base = match.start()
         start, end = match.start(3), match.end(4)
         correct = match.group(2) if holds else _display(exact[0])
-        errors.append(WrongResult("after-annotation", start, end, text[match.start() : end], text[start:end], correct))
+        errors.append(WrongResult("after-annotation", start - base, end - base, match.string[base:end],
+                                  match.string[start:end], correct))
+
+
+#: The verdict on one annotation match, as `check_reasoning` counts it: (annotations
+#: checked, unverifiable, its exact value or None, errors with spans relative to the
+#: start of the match).
+_Verdict = tuple[int, int, Union[Rational, None], tuple[WrongResult, ...]]
+_UNVERIFIABLE_RESULT: _Verdict = (0, 1, None, ())
+
+
+def _annotation_verdict(match: re.Match, fast: bool = True) -> _Verdict:
+    """Judge one annotation match of `_SCAN`: a function of the matched text alone,
+    which is what lets `check_reasoning` remember it. With `fast`, the common case
+    (a flat expression with an integer value, a plain integer result, the same
+    number after it) skips the general reading of results; tests keep the two
+    paths equal."""
+    expression, result, after, percent, suffix = match.groups()
+    if (
+        fast
+        and after == result
+        and not percent
+        and not suffix
+        and result.isdigit()
+        and result.isascii()
+        and len(result) <= MAX_LITERAL_DIGITS
+        and (result[0] != "0" or len(result) == 1)
+        and _FLAT.fullmatch(expression)
+    ):
+        try:
+            value = _flat_value(expression)
+        except Unverifiable:
+            value = None
+        # An integer value holds only for an equal integer result (see `_agrees`).
+        if type(value) is int and value == int(result):
+            return (1, 0, value, ())
+    try:
+        exact = _annotation_value(expression)
+    except Unverifiable:
+        exact = None
+    try:
+        stated = _stated(result)
+    except Unverifiable:
+        return _UNVERIFIABLE_RESULT
+    errors: list[WrongResult] = []
+    if exact is None:
+        checked, unverifiable, value = 0, 1, None
+        holds = True  # nothing to say about the annotation; the text after it still must repeat it
+    else:
+        checked, unverifiable, value = 1, 0, exact[0]
+        holds = _holds(stated, exact)
+        if not holds:
+            errors.append(WrongResult("annotation", 0, match.end(2) + 2 - match.start(),
+                                      f"{expression}={result}", result, _display(exact[0])))
+    if after != result or percent or suffix:  # else the text repeats the result
+        _check_after(match, stated, exact, holds, errors)
+    return (checked, unverifiable, value, tuple(errors))
 
 
 # -- prose equations ---------------------------------------------------------------------------
@@ -1023,6 +1107,17 @@ class _ProseChecker:
         return bool(hyphen) and low.isdigit() and high.isdigit()
 
 
+def _window_verdict(window: str, length: int, open_left: bool, open_right: bool):
+    """(steps judged, unverifiable, values, errors) of the prose chains in
+    window[:length]; `window` may hold one more character, the one after the window
+    in the text. Spans are relative to the window. Tokens are read from the window
+    alone: `_PROSE_TOKEN` has no lookbehind, and a lookahead cannot see past the end
+    of a window, in the text as here."""
+    checker = _ProseChecker(window)
+    checker.check_window(0, length, open_left, open_right)
+    return (checker.checked, checker.unverifiable, tuple(checker.values), tuple(checker.errors))
+
+
 def _prose_windows(text: str, positions: list[int], limit: int) -> list[list]:
     """[start, end, open_left, open_right] around each prose `=`: within its line and
     PROSE_WINDOW characters, overlapping windows merged; `open` when the window cuts
@@ -1101,26 +1196,32 @@ def find_final_answer(text: str) -> FinalAnswer | None:
                 if depth == 0:
                     if _BOXED_TRAILER.fullmatch(text, position + 1, end):
                         written = text[boxed + 7 : position]
-                        return FinalAnswer("boxed", written, _answer_value(written), boxed, position + 1)
+                        return _new_final_answer("boxed", written, _answer_value(written), boxed, position + 1)
                     break
     hashes = text.rfind("####", tail_start, end)
     if hashes >= 0:
         written = text[hashes + 4 : end].strip()
         if written and "\n" not in written:
-            return FinalAnswer("####", written, _answer_value(written), hashes, end)
+            return _new_final_answer("####", written, _answer_value(written), hashes, end)
     line_start = text.rfind("\n", tail_start, end) + 1
     match = _ANSWER_IS.search(text, max(line_start, tail_start), end)
     if match:
         written = match.group(1).strip().rstrip(".!").rstrip()
         if written.startswith("\\boxed") or ", " in written or ". " in written:
             return None  # a box with text after it, or a sentence rather than an answer
-        return FinalAnswer("answer-is", written, _answer_value(written), match.start(), end)
+        return _new_final_answer("answer-is", written, _answer_value(written), match.start(), end)
     return None
 
 
 def _may_have_marker(text: str) -> bool:
     tail = text[-FINAL_ANSWER_TAIL - 64 :]
     return "####" in tail or "boxed" in tail or "nswer" in tail
+
+
+def has_reasoning(text: str) -> bool:
+    """False when `check_reasoning(text)` is sure to find nothing (no `=`, no final-answer
+    marker near the end): two substring tests, cheaper than remembering the text."""
+    return "=" in text or _may_have_marker(text)
 
 
 def final_answer_marker(text: str) -> str | None:
@@ -1247,6 +1348,41 @@ def _is_derived(final: FinalAnswer, computed: list[Rational], text: str, limit: 
 
 # -- the entry point ---------------------------------------------------------------------------
 
+#: Verdicts remembered per distinct annotation (keyed by its matched text, at most
+#: `_MEMO_KEY_CHARS` long; at most `MEMO_ENTRIES` of them) and per distinct prose
+#: window (keyed by its text, at most `_MEMO_WINDOW_CHARS` long, and whether it cuts
+#: its line; at most `WINDOW_MEMO_ENTRIES`). A memo is emptied when full. A verdict
+#: is a function of its key alone (tests check it against fresh computation), and
+#: reasoning data repeats its steps: GSM8K's 27,998 annotations are 12,530 distinct
+#: ones (`<<48/2=24>>24`, `<<3*12=36>>36` again and again). Bounded at some 30 MB
+#: however hostile the texts; 0 entries turns a memo off.
+MEMO_ENTRIES = 1 << 16
+WINDOW_MEMO_ENTRIES = 1 << 14
+_MEMO_KEY_CHARS = 64
+_MEMO_WINDOW_CHARS = 2 * PROSE_WINDOW + 1
+_ANNOTATION_MEMO: dict[str, _Verdict] = {}
+_WINDOW_MEMO: dict[tuple[str, bool, bool], tuple] = {}
+
+
+def _remember(memo: dict, key, verdict, entries: int) -> None:
+    if len(memo) >= entries:
+        memo.clear()
+        if not entries:
+            return
+    memo[key] = verdict
+
+
+def clear_memos() -> None:
+    """Forget every remembered verdict (for measurements of the cold cost, and tests)."""
+    _ANNOTATION_MEMO.clear()
+    _WINDOW_MEMO.clear()
+
+
+def _shifted(error: WrongResult, offset: int) -> WrongResult:
+    return WrongResult(error.kind, error.start + offset, error.end + offset, error.equation, error.stated,
+                       error.correct)
+
+
 
 def check_reasoning(text: str, question: str | None = None,
                     unit_scales: tuple[int, ...] | None = None) -> ReasoningReport:
@@ -1269,50 +1405,54 @@ def check_reasoning(text: str, question: str | None = None,
     annotations_checked = unverifiable = 0
     truncated = False
     if has_equals:
+        annotation_memo = _ANNOTATION_MEMO
         for seen, match in enumerate(_SCAN.finditer(text, 0, limit)):
             if seen == MAX_EQUATIONS:
                 truncated = True
                 break
-            expression, result, after, percent, suffix = match.groups()
-            if expression is None:
+            if match.group(1) is None:
                 prose_positions.append(match.start())
                 continue
-            try:
-                exact = _annotation_value(expression)
-            except Unverifiable:
-                exact = None
-            try:
-                stated = _stated(result)
-            except Unverifiable:
-                unverifiable += 1
-                continue
-            if exact is None:
-                unverifiable += 1
-                holds = True  # nothing to say about the annotation; the text after it still must repeat it
-            else:
-                annotations_checked += 1
-                computed.append(exact[0])
-                holds = _holds(stated, exact)
-                if not holds:
-                    errors.append(WrongResult("annotation", match.start(), match.end(2) + 2,
-                                              f"{expression}={result}", result, _display(exact[0])))
-            if after != result or percent or suffix:  # else the text repeats the result
-                _check_after(text, match, stated, exact, holds, errors)
+            key = match.group()
+            verdict = annotation_memo.get(key)
+            if verdict is None:
+                verdict = _annotation_verdict(match)
+                if len(key) <= _MEMO_KEY_CHARS:
+                    _remember(annotation_memo, key, verdict, MEMO_ENTRIES)
+            checked, unsure, value, found = verdict
+            annotations_checked += checked
+            unverifiable += unsure
+            if value is not None:
+                computed.append(value)
+            if found:
+                base = match.start()
+                errors.extend(_shifted(error, base) for error in found)
 
     prose_checked = 0
     if prose_positions:
-        checker = _ProseChecker(text)
+        window_memo = _WINDOW_MEMO
+        prose_errors = False
         for start, end, open_left, open_right in _prose_windows(text, prose_positions, limit):
-            checker.check_window(start, end, open_left, open_right)
-        if checker.errors:
-            errors.extend(checker.errors)
+            # The verdict depends on the window and the one character after it
+            # (`right_is_delimited` looks at it): that is the key.
+            key = (text[start : end + 1], open_left, open_right)
+            verdict = window_memo.get(key)
+            if verdict is None:
+                verdict = _window_verdict(key[0], end - start, open_left, open_right)
+                if end - start <= _MEMO_WINDOW_CHARS:  # a merged window can be a whole long line
+                    _remember(window_memo, key, verdict, WINDOW_MEMO_ENTRIES)
+            checked, unsure, values, found = verdict
+            prose_checked += checked
+            unverifiable += unsure
+            computed.extend(values)
+            if found:
+                prose_errors = True
+                errors.extend(_shifted(error, start) for error in found)
+        if prose_errors:
             errors.sort(key=lambda error: error.start)
-        computed.extend(checker.values)
-        prose_checked = checker.checked
-        unverifiable += checker.unverifiable
 
     derived = None
     if final is not None and final.value is not None:
         derived = _is_derived(final, computed, text, limit, question, unit_scales)
-    return ReasoningReport(tuple(errors), final, derived, annotations_checked, prose_checked, unverifiable,
+    return _new_report(tuple(errors), final, derived, annotations_checked, prose_checked, unverifiable,
                            truncated, tuple(computed[:MAX_VALUES]), text)

@@ -592,6 +592,138 @@ def test_property_generated_annotations_are_judged_correctly(expression):
     assert [kind for kind, *_ in errors(f"So <<{flat}={result}>>{result + 1} pens.")] == ["after-annotation"]
 
 
+# -- remembered verdicts and the fast path -----------------------------------------------------
+
+
+class memos:
+    """Set the sizes of the verdict memos (0: off), starting empty, for a block."""
+
+    def __init__(self, entries: int, windows: int | None = None):
+        self.sizes = (entries, entries if windows is None else windows)
+
+    def __enter__(self):
+        self.saved = (arithmetic.MEMO_ENTRIES, arithmetic.WINDOW_MEMO_ENTRIES)
+        arithmetic.MEMO_ENTRIES, arithmetic.WINDOW_MEMO_ENTRIES = self.sizes
+        arithmetic.clear_memos()
+
+    def __exit__(self, *exc):
+        arithmetic.MEMO_ENTRIES, arithmetic.WINDOW_MEMO_ENTRIES = self.saved
+        arithmetic.clear_memos()
+
+
+def fields(report: ReasoningReport) -> tuple:
+    return (report.errors, report.final_answer, report.final_answer_derived, report.annotations_checked,
+            report.prose_checked, report.unverifiable, report.truncated, report.computed, report.values)
+
+
+_PIECES = [
+    "<<", ">>", "=", " = ", "+", " + ", "-", "*", " x ", "/", "(", ")", "%", "$", ".", ",", ":", " ", "\n",
+    "1", "2", "12", "48", "0", "07", "3.5", ".25", "1,200", "24", "100", "2:00", "k", "m",
+    "apples", "and", "of", "times", "dozen", "is", "#### ", "\\boxed{", "}", "The answer is ",
+]
+_NUMBERS = st.sampled_from(["0", "1", "2", "3", "7", "12", "24", "25", "48", "100", "3.5", ".25", "1,200", "07"])
+_OPERATORS = st.sampled_from(["+", "-", "*", "/", " + ", " - ", " x ", " * ", " / "])
+
+
+@st.composite
+def _steps(draw):
+    """One GSM8K-like piece: an annotation or a prose equation (right, or off by one),
+    or filler that sits next to them."""
+    kind = draw(st.sampled_from(["annotation", "prose", "filler", "filler"]))
+    if kind == "filler":
+        return draw(st.sampled_from(_PIECES + ["and then some more words about the apples", "Week 2 = 35 hours"]))
+    a, b, operator = draw(_NUMBERS), draw(_NUMBERS), draw(_OPERATORS)
+    value = evaluate(f"{a}{operator}{b}")
+    result = "5" if value is None else str(value) if value == int(value) else f"{float(value):.2f}"
+    if draw(st.booleans()):
+        result = str(int(float(result)) + 1)
+    if kind == "annotation":
+        after = draw(st.sampled_from([result, result, str(int(float(result)) + 2), result + "%", ""]))
+        return f"<<{a}{operator.strip()}{b}={result}>>{after}"
+    return f"{a}{operator}{b} = {result}"
+
+
+#: Equation-like text: annotations, prose chains, units, times, final answers and
+#: long lines (so that windows are cut) meeting every kind of neighbour.
+equation_text = st.lists(_steps(), max_size=40).map("".join)
+contexts = st.sampled_from(["", " ", "x", "So ", "1", "9,", "\n", "$", "= ", "<<", ">>", "5 apples + ", "%", ":00"])
+
+
+@given(equation_text, contexts, contexts)
+@settings(max_examples=600, deadline=None)
+def test_property_remembered_verdicts_equal_fresh_ones(text, before, after):
+    """A verdict read from a memo is the one computing it afresh gives, whatever text
+    around the same annotation or prose line put it there."""
+    variant = before + text + after
+    with memos(0):
+        fresh_text, fresh_variant = fields(check_reasoning(text)), fields(check_reasoning(variant, "q 12"))
+    with memos(1 << 16):
+        check_reasoning(variant, "q 12")
+        assert fields(check_reasoning(text)) == fresh_text
+        assert fields(check_reasoning(variant, "q 12")) == fresh_variant
+        arithmetic.clear_memos()
+        check_reasoning(text)
+        assert fields(check_reasoning(variant, "q 12")) == fresh_variant
+        assert fields(check_reasoning(text)) == fresh_text
+
+
+@st.composite
+def annotations(draw):
+    """`<<a op b ...=r>>s` with flat expressions of plain numbers, the result often right
+    (so the fast path takes it), sometimes wrong, odd or with a leading zero."""
+    numbers = draw(st.lists(st.sampled_from(["0", "1", "2", "7", "12", "48", "100", "3.5", ".25", "0.5", "07", "999"]),
+                            min_size=1, max_size=4))
+    operators = draw(st.lists(st.sampled_from("+-*/"), min_size=len(numbers) - 1, max_size=len(numbers) - 1))
+    expression = numbers[0] + "".join(op + n for op, n in zip(operators, numbers[1:]))
+    value = evaluate(expression)
+    right = str(value) if value is not None and value == int(value) else draw(st.sampled_from(["1", "0.5"]))
+    result = draw(st.sampled_from([right, right, right, str(int(right) + 1) if right.isdigit() else "2", "0" + right,
+                                   "-" + right, right + "%", "3/4", "1.50", "9" * 31]))
+    after = draw(st.sampled_from([result, result, result, "", result + "%", result + ":00", result + "k", "7",
+                                  "$" + result, result + ".5", result + ",000"]))
+    return f"So <<{expression}={result}>>{after}{draw(st.sampled_from(['', ' pens', '5', 'x', '.']))}"
+
+
+@given(annotations())
+@settings(max_examples=800, deadline=None)
+def test_property_fast_annotation_path_equals_the_general_one(text):
+    matches = [m for m in arithmetic._SCAN.finditer(text) if m.group(1) is not None]
+    for match in matches:
+        assert arithmetic._annotation_verdict(match) == arithmetic._annotation_verdict(match, fast=False), text
+
+
+def test_the_fast_path_takes_the_common_annotation():
+    match = arithmetic._SCAN.search("So <<48/2=24>>24 pens")
+    assert arithmetic._annotation_verdict(match) == (1, 0, 24, ())
+    assert arithmetic._annotation_verdict(match, fast=False) == (1, 0, 24, ())
+
+
+def test_memos_are_bounded_and_long_keys_are_never_kept():
+    with memos(50, 20):
+        for i in range(500):
+            check_reasoning(f"Add {i} + 1 = {i + 1} now.\nSo <<{i}+1={i + 1}>>{i + 1} pens.")
+            assert len(arithmetic._ANNOTATION_MEMO) <= 50 and len(arithmetic._WINDOW_MEMO) <= 20
+        arithmetic.clear_memos()
+        long_annotation = "<<" + "1+" * 40 + "1=41>>41"
+        assert check_reasoning(long_annotation).annotations_checked == 1
+        assert not arithmetic._ANNOTATION_MEMO
+        long_line = "1 + 1 = 2 and " * 40
+        assert check_reasoning(long_line).prose_checked == 40
+        assert not arithmetic._WINDOW_MEMO
+    with memos(0):
+        check_reasoning("Add 1 + 1 = 2 now.\nSo <<1+1=2>>2 pens.")
+        assert not arithmetic._ANNOTATION_MEMO and not arithmetic._WINDOW_MEMO
+
+
+def test_a_remembered_wrong_annotation_is_reported_at_each_place():
+    with memos(1 << 16):
+        first = check_reasoning("So <<48/2=25>>25 pens.")
+        second = check_reasoning("Then, after a while, so <<48/2=25>>25 pens.")
+    assert [(e.start, e.end) for e in first.errors] == [(3, 14)]
+    assert [(e.start, e.end) for e in second.errors] == [(24, 35)]
+    assert second.errors[0].equation == first.errors[0].equation == "48/2=25"
+
+
 # -- real data ---------------------------------------------------------------------------------
 
 

@@ -112,6 +112,50 @@ def test_an_underived_final_answer_is_a_warning_only_where_answers_end_in_a_mark
     assert run_reasoning(tmp_path, chat_like) == []
 
 
+def test_a_target_met_again_is_reported_at_every_line_as_if_checked_there(tmp_path, run_reasoning, monkeypatch):
+    """The family judges a repeated (answer, question) once; its findings are those of
+    checking every copy, at every copy's line, in chat records as in qa ones."""
+    from pytest_ftdata.families import reasoning
+
+    wrong = qa(SOLVED[2][0], SOLVED[2][1].replace("<<3*12=36>>36", "<<3*12=38>>38"))
+    underived = qa(SOLVED[0][0], SOLVED[0][1].replace("#### 72", "#### 66"))
+    unmarked = qa(SOLVED[1][0], SOLVED[1][1].replace("\n#### 10", ""))
+    records = [qa(*pair) for pair in SOLVED] * 3 + [wrong, underived, unmarked] * 3
+    records.insert(4, qa("Another question with 12 and 3?", wrong["answer"]))  # same answer, other question
+    chats = [{"messages": [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["answer"]}]}
+             for r in records]
+
+    def shown(found):
+        return [(f.rule, f.line, f.message, f.excerpt) for f in found]
+
+    remembered = [shown(run_reasoning(tmp_path / "a", records)), shown(run_reasoning(tmp_path / "b", chats))]
+    monkeypatch.setattr(reasoning, "MEMO_TARGETS", 0)
+    fresh = [shown(run_reasoning(tmp_path / "c", records)), shown(run_reasoning(tmp_path / "d", chats))]
+    assert remembered == fresh
+    lines = sorted(line for rule, line, _, _ in remembered[0] if rule == "RSN001")
+    assert lines == [5, 17, 20, 23]
+    assert sorted(line for rule, line, _, _ in remembered[0] if rule == "RSN004") == [18, 21, 24]
+    assert sorted(line for rule, line, _, _ in remembered[0] if rule == "RSN003") == [19, 22, 25]
+
+
+def test_the_familys_memo_is_bounded(tmp_path, run_reasoning, monkeypatch):
+    from pytest_ftdata.config import validate
+    from pytest_ftdata.families import reasoning
+    from pytest_ftdata.families.base import FileContext, FileInfo
+    from pytest_ftdata.formats import make_example
+
+    monkeypatch.setattr(reasoning, "MEMO_TARGETS", 10)
+    monkeypatch.setattr(reasoning, "MEMO_CHARS", 2000)
+    family = reasoning.ReasoningFamily(FileContext(FileInfo("t.jsonl", tmp_path / "t.jsonl", "train"), validate({}, "t", None)))
+    for number in range(1, 200):
+        record = qa(f"What is {number} + 1?", f"It is {number} + 1 = <<{number}+1={number + 1}>>{number + 1}.\n#### {number + 1}")
+        family.visit(make_example("t.jsonl", number, record, "qa"))
+        assert len(family.reports) <= 10 and family.remembered_chars <= 2000
+    family.visit(make_example("t.jsonl", 200, qa("Q?", "Words. " * 5000 + "1 + 1 = 2\n#### 2"), "qa"))
+    assert len(family.reports) <= 10 and family.remembered_chars <= 2000
+    assert family.finish() == []
+
+
 def test_an_answer_in_cents_for_a_dollar_computation_is_derived(tmp_path, run_reasoning):
     records = [qa(*pair) for pair in SOLVED]
     records.append(qa("A pen costs $0.50 and is 25 cents off. What does it cost, in cents?",

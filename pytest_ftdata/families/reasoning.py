@@ -19,14 +19,17 @@ family turns what it finds into findings:
 
 Every answer turn is checked (all assistant turns of a conversation, the chosen answer
 of a preference pair; never the rejected one, which is meant to be wrong). A text
-with neither `=` nor a final-answer marker costs two substring tests.
+with neither `=` nor a final-answer marker costs two substring tests, and a target
+met again in the file (the same answer to the same question) is judged once: its
+report is kept (within `MEMO_TARGETS` and `MEMO_CHARS`), so its findings at every
+line where it occurs are the same as if it had been checked there.
 """
 
 from __future__ import annotations
 
 from array import array
 
-from ..arithmetic import MARKERS, WrongResult, check_reasoning
+from ..arithmetic import MARKERS, ReasoningReport, WrongResult, check_reasoning, has_reasoning
 from ..findings import Finding, FindingList, example, rule
 from ..formats import TARGET_ROLES, Example
 from ..redact import display, display_span
@@ -111,6 +114,18 @@ MIN_TARGETS = 5
 MAX_SHAPE_LINES = 1000
 #: Characters of the target shown around an equation.
 EXCERPT_WIDTH = 100
+#: Reports kept per file for targets met again (the same answer to the same
+#: question: a duplicated record, an answer repeated for paraphrased prompts...): at
+#: most this many, of at most this many characters of answers and questions in all,
+#: each target at most MEMO_TARGET_CHARS long: some 40 MB at the most.
+MEMO_TARGETS = 16_384
+MEMO_CHARS = 6_000_000
+MEMO_TARGET_CHARS = 20_000
+
+#: What the memo keeps for an answer with nothing to report: its marker (one shared
+#: string per marker, so that a hit reads nothing but the key), or `_NO_MARKER`.
+_NO_MARKER = object()
+_CLEAN = {**{marker: marker for marker in MARKERS}, None: _NO_MARKER}
 
 _SHAPES = {"####": "`#### <answer>`", "boxed": "`\\boxed{<answer>}`", "answer-is": "`The answer is <answer>.`"}
 
@@ -128,20 +143,40 @@ class ReasoningFamily(FileFamily):
         self.underived: list[Finding] = []
         self.underived_unlisted = array("I")
         self.underived_count = 0
+        #: (answer, question) -> its report, or for an answer with nothing to report
+        #: the marker it ends in (`_NO_MARKER` for none): a target met again is judged once
+        self.reports: dict[tuple[str, str | None], ReasoningReport | str | object] = {}
+        self.remembered_chars = 0
+
+    def _remember(self, key: tuple[str, str | None], report: ReasoningReport | str | object) -> None:
+        """Keep a report for a target met again, within `MEMO_TARGETS` targets and
+        `MEMO_CHARS` characters of answers and questions; when full, start afresh."""
+        chars = len(key[0]) + (len(key[1]) if key[1] else 0)
+        if chars > MEMO_TARGET_CHARS or not MEMO_TARGETS:
+            return
+        if len(self.reports) >= MEMO_TARGETS or self.remembered_chars + chars > MEMO_CHARS:
+            self.reports.clear()
+            self.remembered_chars = 0
+        self.reports[key] = report
+        self.remembered_chars += chars
 
     def visit(self, example: Example) -> None:
         target = example.target_text
         final_shape = None
-        answers = _answers(example)
-        last = answers[-1][0] if answers else None
-        for index, text in answers:
-            report = check_reasoning(text, example.input_text or None)
-            for error in report.errors:
-                self._report_error(example, index, text, error)
-            if index == last and report.final_answer is not None:
-                final_shape = report.final_answer.marker
-                if report.final_answer_derived is False:
-                    self._underived(example, index, text, report.final_answer)
+        if _target_alone(example):
+            if target and has_reasoning(target):
+                # A clean target met before: its marker, read straight from the memo.
+                final_shape = self.reports.get((target, example.input_text or None))
+                if type(final_shape) is not str:
+                    final_shape = self._check(example, None, target, True)
+        else:
+            answers = [(index, turn.text) for index, turn in enumerate(example.turns)
+                       if turn.role in TARGET_ROLES and turn.text]
+            last = answers[-1][0] if answers else None
+            for index, text in answers:
+                shape = self._check(example, index, text, index == last)
+                if index == last:
+                    final_shape = shape
         if target and not example.target_is_tool_call and not target.isspace():
             seen = self.shape_counts.get(final_shape, 0)
             self.shape_counts[final_shape] = seen + 1
@@ -150,6 +185,39 @@ class ReasoningFamily(FileFamily):
                 if lines is None:
                     lines = self.shape_lines[final_shape] = array("I")
                 lines.append(example.line)
+
+    def _check(self, example: Example, index: int | None, text: str, last: bool) -> str | None:
+        """Report what one answer turn holds (`index` None: the target, whose turn is
+        looked up only for a finding); the marker of its final answer when `last`."""
+        if not has_reasoning(text):
+            return None  # nothing to find, and cheaper to see than to remember
+        question = example.input_text or None
+        key = (text, question)
+        outcome = self.reports.get(key)
+        if outcome is None:
+            report = check_reasoning(text, question)
+            final = report.final_answer
+            if report.errors or (final is not None and report.final_answer_derived is False):
+                outcome = report
+            else:  # nothing to report: all that is kept is the marker, shared by every such target
+                outcome = _CLEAN[final.marker if final is not None else None]
+            self._remember(key, outcome)
+        if type(outcome) is str:
+            return outcome if last else None
+        if outcome is _NO_MARKER:
+            return None
+        report = outcome
+        if report.errors:
+            if index is None:
+                index = _target_index(example)
+            for error in report.errors:
+                self._report_error(example, index, text, error)
+        final = report.final_answer
+        if not last or final is None:
+            return None
+        if report.final_answer_derived is False:
+            self._underived(example, _target_index(example) if index is None else index, text, final)
+        return final.marker
 
     def _where(self, example: Example, index: int) -> str:
         return turn_label(example, index, "assistant")
@@ -239,18 +307,19 @@ class ReasoningFamily(FileFamily):
                 self.findings.count_unlisted(MISSING_FINAL_ANSWER, unlisted, ())
 
 
-def _answers(example: Example) -> list[tuple[int, str]]:
-    """(turn index, text) of every non-empty answer turn, the target last. A plain chat
-    record of up to three messages (most of them) and every single-answer layout give
-    the target alone, without building the turns."""
+def _target_alone(example: Example) -> bool:
+    """Whether the target is the only answer turn to check: every single-answer layout,
+    and a plain chat record of up to three messages (most of them), without building
+    the turns."""
     fmt = example.format
-    if fmt == "chat" and example.plain:
+    if fmt == "chat":
+        return example.plain and len(example.record["messages"]) <= 3
+    return fmt != "sharegpt"
+
+
+def _target_index(example: Example) -> int:
+    """The turn index of the target of an example `_target_alone` accepts."""
+    if example.format == "chat":
         messages = example.record["messages"]
-        if len(messages) <= 3:
-            if not example.target_text:
-                return []
-            last = next((i for i in range(len(messages) - 1, -1, -1) if messages[i]["role"] in TARGET_ROLES), 0)
-            return [(last, example.target_text)]
-    elif fmt != "chat" and fmt != "sharegpt":
-        return [(len(example.turns) - 1, example.target_text)] if example.target_text else []
-    return [(index, turn.text) for index, turn in enumerate(example.turns) if turn.role in TARGET_ROLES and turn.text]
+        return next((i for i in range(len(messages) - 1, -1, -1) if messages[i]["role"] in TARGET_ROLES), 0)
+    return len(example.turns) - 1
