@@ -82,7 +82,13 @@ class StreamReader:
             yield 0, ReadProblem(kind, None, exc.reason)
             return
         counting = _Counting(raw_file, self.checksum)
-        buffered = io.BufferedReader(counting, buffer_size=1 << 20)
+        if self.checksummed:
+            buffered = io.BufferedReader(counting, buffer_size=1 << 20)
+        else:
+            # A format that seeks (Parquet reads its footer first) gets the seekable file
+            # itself: the counting wrapper reads front to back only. Such a file is
+            # verified by its state before and after the read (below), not by its bytes.
+            buffered = io.BufferedReader(raw_file, buffer_size=1 << 20)
         try:
             for line, value in self._read(buffered, self.max_line_bytes):
                 if line > self.lines:
