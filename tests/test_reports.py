@@ -319,3 +319,70 @@ def test_html_renders_in_headless_chromium(dataset, tmp_path, support_rows):
     assert pixels(SPLIT_COLORS["test"]) > 300
     assert pixels("#2da44e") > 50
     assert pixels(SPLIT_COLORS["validation"]) == 0  # no validation split in this dataset
+
+
+# -- the compact summary (issue 13, item 5) ----------------------------------------------------
+
+
+@pytest.fixture
+def banking_project(shared_datasets, write_jsonl):
+    """Banking77 as published (CSV) turned into chat JSONL, beside a small dataset with
+    warnings only (tiny splits), named to sort first."""
+    import csv
+
+    def banking_project(pytester) -> None:
+        for split in ("train", "test"):
+            with open(shared_datasets / "banking77" / "raw" / f"{split}.csv", newline="", encoding="utf-8") as handle:
+                rows = [{"messages": [{"role": "user", "content": row["text"]}, {"role": "assistant", "content": row["category"]}]}
+                        for row in csv.DictReader(handle)]
+            write_jsonl(pytester.path / "data" / "banking77" / f"{split}.jsonl", rows)
+        clean = [{"messages": [{"role": "user", "content": f"What is {n} plus {n}?"},
+                               {"role": "assistant", "content": f"It is {2 * n}, since {n} and {n} make {2 * n}."}]}
+                 for n in range(30)]
+        write_jsonl(pytester.path / "data" / "aaa_minor" / "train.jsonl", clean[:24])
+        write_jsonl(pytester.path / "data" / "aaa_minor" / "val.jsonl", clean[24:27])
+        write_jsonl(pytester.path / "data" / "aaa_minor" / "test.jsonl", clean[27:])
+
+    return banking_project
+
+
+def test_compact_summary_shows_banking77_leaks_at_once(pytester, run_mode_serial_and_xdist, banking_project):
+    """Per dataset (problem datasets first) its task and, per rule (errors first), the count
+    and the first one; no warning list and no table without a minimum until -v or term:full.
+    Slow (Banking77 whole): serial and -n 2, which must print the same."""
+    banking_project(pytester)
+    result = run_mode_serial_and_xdist(pytester, "--ftdata", "data", *QUIET_PLUGINS)
+    text = section(result.stdout.str())
+    lines = text.splitlines()
+    head = lines.index(next(line for line in lines if line.startswith("data/banking77/: 13083 examples in 2 files, ")))
+    assert lines[head + 1] == "  task: classification (the 4000 sampled targets are 50 distinct short strings)"
+    rules = [line.split()[:2] for line in lines[head + 2:] if line.startswith("  ") and not line.startswith("   ")]
+    # errors first: the seven LEAK001 leaks are the first rule shown, with the count and one example
+    assert rules[0] == ["error", "LEAK001"]
+    assert re.match(r"  error   LEAK001 shared-input: 7, e\.g\. data/banking77/test\.jsonl:\d+$", lines[head + 2])
+    severities = [severity for severity, _ in rules[: rules.index(next(r for r in rules if r[0] == "warning"))]]
+    assert set(severities) == {"error"}
+    assert all(len(line) <= 80 for line in lines if line.startswith(" "))
+    # datasets with errors first: the one with warnings only (alphabetically first) comes after
+    assert text.index("data/banking77/:") < text.index("data/aaa_minor/:")
+    assert any(re.fullmatch(r"data/aaa_minor/: 30 examples in 3 files, \d+ warnings", line) for line in lines)
+    # compact: no warning list, no subgroup table without a minimum, and a pointer to them
+    assert "warnings (they do not fail the run):" not in text and "subgroup coverage: data/" not in text
+    assert any(line.startswith("-v or --ftdata-report term:full shows all ") for line in lines)
+    assert len(lines) < 80, len(lines)
+    if run_mode_serial_and_xdist.xdist:
+        return
+    full = pytester.runpytest("--ftdata", "data", "--ftdata-report", "term:full", *QUIET_PLUGINS)
+    full_text = section(full.stdout.str())
+    assert "warnings (they do not fail the run):" in full_text
+    assert "------ subgroup coverage: data/banking77/ ------" in full_text.replace("-" * 7, "-" * 6)
+    assert "behaviour: 2 subgroups, no minimum" in full_text
+
+
+def test_term_full_is_a_report_type():
+    from pytest_ftdata.report import parse_report_spec
+
+    assert parse_report_spec("term:full").type == "term-full"
+    assert parse_report_spec("term:full").destination is None
+    with pytest.raises(Exception, match="takes no path"):
+        parse_report_spec("term:out.txt")
