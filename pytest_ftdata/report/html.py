@@ -158,7 +158,7 @@ def _legend(splits: list[str], examples: dict) -> str:
     return f'<p class="legend">{items}</p>'
 
 
-def _bars(row: dict, splits: list[str], examples: dict, effective_examples: dict, scale: float) -> str:
+def _bars(row: dict, splits: list[str], examples: dict, scale: float) -> str:
     """One thin bar per split: the row's share of that split on a square-root scale
     relative to the largest share in the dimension (so the longest bar fills the cell
     and a subgroup of 1% still shows); inside it, solid, the share left when near-copies
@@ -206,7 +206,7 @@ def _dimension_table(summary: dict, dimension: dict) -> str:
         cells += [f"<td>{_e(count_text(row['counts'].get(split, 0), effective.get(split)))}</td>" for split in splits]
         cells += [f"<td>{_e(count_text(row['total'], row.get('effective_total')))}</td>", f"<td>{_e(share_text(row['share']))}</td>",
                   f"<td>{_e(minimum_text(row, splits))}</td>", f'<td class="status s-{_e(status)}">{_e(status)}</td>',
-                  f'<td class="bars">{_bars(row, splits, examples, effective_examples, scale)}</td>']
+                  f'<td class="bars">{_bars(row, splits, examples, scale)}</td>']
         out.append(f"<tr>{''.join(cells)}</tr>")
     met = f"{dimension['met']}/{dimension['required']} met" if dimension["required"] else "-"
     total_effective = sum(effective_examples.values()) if effective_examples else None
