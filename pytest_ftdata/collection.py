@@ -15,6 +15,7 @@ is how they reach `controller.FtdataController` under `-n 2`.
 from __future__ import annotations
 
 import os
+import posixpath
 from pathlib import Path
 
 import pytest
@@ -92,8 +93,9 @@ class FtdataCollection:
         outputs: set[str] = frozenset(),
     ) -> None:
         self.state = state
-        #: What this run writes (reports, the baseline): never read back as data.
         self.outputs = outputs
+        #: Whether the no-data lines were said (xdist: once, for the first worker).
+        self._said_no_data = False
         #: Set when `ftdata_paths` chose the dataset paths: data files elsewhere are not datasets.
         self.data_roots = data_roots
         self.node_arguments = node_arguments
@@ -131,13 +133,37 @@ class FtdataCollection:
 
     def pytest_report_collectionfinish(self, config: pytest.Config, start_path: Path, items: list) -> list[str]:
         """Say why a path given to check yields no dataset item, instead of a bare exit 5."""
+        paths = [os.path.abspath(item.path) for item in items if isinstance(item, FtdataItem)]
+        return self._no_data_lines(config, paths)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        """The same under xdist: the controller collects nothing itself, so it says it
+        from the node ids the first worker collected (every worker collects the same)."""
+        if self._said_no_data:
+            return
+        self._said_no_data = True
+        config = node.config
+        root = str(config.rootpath)
+        paths = []
+        for nodeid in ids:
+            path, _, family = nodeid.partition("::")
+            # Dataset items are `<file>::<family>` and `<directory>/dataset::<family>`.
+            if family and (is_data_file(posixpath.basename(path)) or posixpath.basename(path) == DATASET_NODE_NAME):
+                paths.append(os.path.abspath(os.path.join(root, path)))
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            for line in self._no_data_lines(config, paths):
+                reporter.write_line(line)
+
+    def _no_data_lines(self, config: pytest.Config, item_paths: list[str]) -> list[str]:
         lines = []
         for arg in config.args:
             path = Path(config.invocation_params.dir, arg.partition("::")[0])
             if not path.is_dir():
                 continue
             directory = os.path.abspath(path)
-            if any(isinstance(item, FtdataItem) and _within(os.path.abspath(item.path), directory) for item in items):
+            if any(_within(item_path, directory) for item_path in item_paths):
                 continue
             lines.append(no_data_message(path, self.state.display(path)))
         return lines

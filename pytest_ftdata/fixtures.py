@@ -94,7 +94,9 @@ def _datasets_or_fail(config: pytest.Config, path) -> Datasets:
     try:
         return datasets_for(config, path)
     except (ConfigError, LookupError, OSError, ValueError) as exc:
-        message = f"pytest-ftdata: {exc}"
+        text = str(exc)
+        # The lookup's own message already names the plugin: say it once.
+        message = text if text.startswith("pytest-ftdata") else f"pytest-ftdata: {text}"
     # Failed outside the `except`: inside it, pytest would show the LookupError too
     # ("During handling of the above exception ..."), and the message twice.
     pytest.fail(message, pytrace=False)

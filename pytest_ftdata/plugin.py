@@ -55,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="TYPE[:PATH]",
         type=parse_report_spec,
-        help="report type: term (default), term-missing, json:PATH, md:PATH, html:PATH, sarif:PATH. "
+        help="report type: term (default, compact), term:full (every warning and subgroup table), term-missing, json:PATH, md:PATH, html:PATH, sarif:PATH. "
         "May be given several times.",
     )
     group.addoption(

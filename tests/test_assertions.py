@@ -172,9 +172,14 @@ def test_user_test_failures_in_pytest(pytester: pytest.Pytester, run_mode, chat,
     result.stdout.fnmatch_lines(["E * '@' not in 'Mail me at [[]email: *", "*values from the dataset are shown redacted*"])
 
 
-def test_fixture_without_configured_paths_says_what_to_do(pytester: pytest.Pytester):
+def test_fixture_without_configured_paths_says_what_to_do(pytester: pytest.Pytester, run_mode):
     pytester.makepyfile("def test_it(ftdata):\n    list(ftdata)\n")
-    result = pytester.runpytest(*PLUGINS_OFF)
+    result = run_mode(pytester, *PLUGINS_OFF)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*does not know which datasets to read: set `ftdata_paths`*"])
-    assert "Traceback" not in result.stdout.str()
+    output = result.stdout.str()
+    # One clean message, said once, with the plugin's name once: no chained exception.
+    [line] = [line for line in output.splitlines() if "does not know which datasets to read" in line and "ERROR" not in line]
+    assert line.startswith("pytest-ftdata does not know which datasets to read: set `ftdata_paths`"), line
+    assert line.count("pytest-ftdata") == 1
+    assert "Traceback" not in output and "During handling of the above exception" not in output
+    assert "LookupError" not in output

@@ -117,7 +117,10 @@ def test_warnings_pass_without_strict(pytester: pytest.Pytester, warning_only_da
     result = pytester.runpytest("--ftdata", "data", "-k", "format")
 
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["warnings (they do not fail the run):", "data/train.jsonl:13: FMT008 *"])
+    result.stdout.fnmatch_lines(["*: 0 errors, 1 warning (warnings do not fail the run).",
+                                 "  warning FMT008 target-whitespace: 1, e.g. data/train.jsonl:13"])
+    verbose = pytester.runpytest("--ftdata", "data", "-k", "format", "-v")
+    verbose.stdout.fnmatch_lines(["warnings (they do not fail the run):", "data/train.jsonl:13: FMT008 *"])
 
 
 def test_strict_makes_warnings_fail(pytester: pytest.Pytester, run_mode, warning_only_dataset):

@@ -180,7 +180,9 @@ def test_warnings_do_not_fail_the_item(pytester, chat, write_jsonl):
     write_jsonl(pytester.path / "data" / "train.jsonl", normal + [chat("Logs:", "ERROR " * 400)])
     result = pytester.runpytest("--ftdata", "data", "-k", "length", *PLUGINS_OFF)
     result.assert_outcomes(passed=1, deselected=result.parseoutcomes()["deselected"])
-    result.stdout.fnmatch_lines(["data/train.jsonl:26: LEN007 Example has 2,4* characters, * times the median*"])
+    # a warning: counted in the summary with its first one (the message cut to the width)
+    result.stdout.fnmatch_lines(["  warning LEN007 length-outlier: 1, e.g. data/train.jsonl:26",
+                                 "          Example has 2,4* characters, * times the median*"])
 
 
 # -- real data ------------------------------------------------------------------------------------

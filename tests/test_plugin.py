@@ -230,7 +230,21 @@ def test_warnings_do_not_fail_but_are_summarised(pytester):
     write(pytester.path / "data" / "train.jsonl", [chat(f"question {i}", answer=f"Answer {i} ") for i in range(5)] + [chat("q", answer="Answer")])
     result = pytester.runpytest("--ftdata", "data", "-k", "format", *NO_CACHE)
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["*warnings (they do not fail the run)*", "data/train.jsonl:1: FMT008 *"])
+    # Compact by default: per dataset and rule, the count and the first one.
+    result.stdout.fnmatch_lines([
+        "*: 0 errors, 5 warnings (warnings do not fail the run).",
+        "data/: 6 examples in 1 file, 5 warnings",
+        "  task: *",
+        "  warning FMT008 target-whitespace: 5, e.g. data/train.jsonl:1",
+        "          Target ends with whitespace; strip it.",
+    ])
+    assert "data/train.jsonl:2: FMT008" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["-v or --ftdata-report term:full shows all 5 warnings*"])
+    # -v and term:full list every one.
+    for flags in (("-v",), ("--ftdata-report", "term:full")):
+        full = pytester.runpytest("--ftdata", "data", "-k", "format", *flags, *NO_CACHE)
+        full.stdout.fnmatch_lines(["*warnings (they do not fail the run)*", "data/train.jsonl:1: FMT008 *"])
+        assert sum(1 for line in full.outlines if " FMT008 Target ends" in line and line.startswith("data/")) == 5
 
 
 def test_json_report_shape(project, pytester):

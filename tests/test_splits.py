@@ -112,9 +112,12 @@ def test_a_new_user_sees_split_warnings_without_failing(pytester, run_mode, chat
     write_jsonl(data / "val.jsonl", [chat(f"please cancel order number {i}", "cancel") for i in range(3)])
     result = run_mode(pytester, "--ftdata", "data", "-k", "splits", "--ftdata-report", "json:r.json", *QUIET)
     assert result.ret == 0
-    result.stdout.fnmatch_lines([
-        "*data/: SPL003 Dataset data/ has no test split*",
-        "*data/val.jsonl: SPL002 The validation split has 3 examples, fewer than the minimum of 100*",
+    # warnings: per rule in the compact summary, with the first one of each
+    result.stdout.fnmatch_lines_random([
+        "  warning SPL002 split-too-small: 1, e.g. data/val.jsonl",
+        "          The validation split has 3 examples, fewer than the minimum of 100*",
+        "  warning SPL003 missing-split: 1, e.g. data/",
+        "          Dataset data/ has no test split*",
     ])
     report = json.loads((pytester.path / "r.json").read_text())
     assert sorted(f["rule"] for f in report["findings"]) == ["SPL002", "SPL003"]

@@ -20,6 +20,8 @@ from .model import RunReport
 from .sarif import write_sarif
 
 TERMINAL_TYPES = ("term", "term-missing")
+#: What `term:full` parses to (the terminal summary with every warning and table).
+FULL_TERMINAL = "term-full"
 DEFAULT_DESTINATIONS = {
     "json": "ftdata.json",
     "md": "ftdata.md",
@@ -35,8 +37,11 @@ class ReportSpec:
 
 
 def parse_report_spec(value: str) -> ReportSpec:
-    """`term`, `term-missing`, or `json|md|html|sarif[:PATH]`."""
+    """`term`, `term:full`, `term-missing`, or `json|md|html|sarif[:PATH]`."""
     kind, _, destination = value.partition(":")
+    if kind == "term" and destination == "full":
+        # The compact terminal summary in full: every warning and every subgroup table.
+        return ReportSpec("term-full", None)
     if kind in TERMINAL_TYPES:
         if destination:
             raise argparse.ArgumentTypeError(f"report type {kind!r} takes no path (got {value!r})")

@@ -62,6 +62,61 @@ class GateSummary:
 
 
 @dataclass(frozen=True)
+class RuleGroup:
+    """The findings of one rule at one severity in one dataset: a count and an example."""
+
+    rule: str
+    name: str
+    severity: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.findings)
+
+    @property
+    def example(self) -> Finding:
+        return self.findings[0]
+
+
+@dataclass(frozen=True)
+class DatasetView:
+    """One dataset directory as the summaries show it: its files, task and findings by rule."""
+
+    #: The directory, relative to the rootdir ("." for the rootdir itself).
+    directory: str
+    files: tuple[str, ...]
+    examples: int
+    #: What the dataset teaches and why (`tasks.detect_task`), when its files say so.
+    task: str | None
+    task_reason: str | None
+    #: Rule groups, errors first, then the most frequent, then by rule code.
+    groups: tuple[RuleGroup, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(group.count for group in self.groups if group.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(group.count for group in self.groups if group.severity != "error")
+
+    @property
+    def title(self) -> str:
+        return "./" if self.directory in ("", ".") else f"{self.directory}/"
+
+    def task_text(self) -> str | None:
+        """`task: classification (a label is configured)`."""
+        if not self.task:
+            return None
+        return f"task: {self.task}" + (f" ({self.task_reason})" if self.task_reason else "")
+
+
+def _severity_rank(severity: str) -> int:
+    return 0 if severity == "error" else 1
+
+
+@dataclass(frozen=True)
 class RunReport:
     """One run, as every output reports it."""
 
@@ -180,3 +235,47 @@ class RunReport:
 
     def file_paths(self) -> set[str]:
         return {info["path"] for info in self.files}
+
+    def dataset_of(self, path: str) -> str:
+        """The dataset directory a finding's path belongs to: a directory path (ending in
+        `/`) is one, a file belongs to its directory."""
+        if path.endswith("/"):
+            return path.rstrip("/") or "."
+        if path in self.file_paths() or "." in posixpath.basename(path):
+            return posixpath.dirname(path) or "."
+        return path or "."
+
+    def datasets(self, findings: Iterable[Finding] | None = None) -> list[DatasetView]:
+        """Every dataset of the run with `findings` (all of them by default) grouped by
+        rule: datasets with errors first, then those with warnings, then the clean ones,
+        each group by path."""
+        chosen = self.findings if findings is None else tuple(findings)
+        directories: dict[str, list[dict]] = {}
+        for info in self.files:
+            directories.setdefault(posixpath.dirname(info["path"]) or ".", []).append(info)
+        by_dataset: dict[str, dict[tuple[str, str], list[Finding]]] = {}
+        for finding in chosen:
+            directory = self.dataset_of(finding.path)
+            directories.setdefault(directory, [])
+            by_dataset.setdefault(directory, {}).setdefault((finding.rule, finding.severity), []).append(finding)
+        views = []
+        for directory, infos in directories.items():
+            groups = [
+                RuleGroup(rule, found[0].name, severity, tuple(found))
+                for (rule, severity), found in by_dataset.get(directory, {}).items()
+            ]
+            groups.sort(key=lambda g: (_severity_rank(g.severity), -g.count, g.rule))
+            # The task is decided per directory: every file of it carries the same.
+            tasked = next((info for info in infos if info.get("task")), {})
+            views.append(
+                DatasetView(
+                    directory=directory,
+                    files=tuple(sorted(info["path"] for info in infos)),
+                    examples=sum(info.get("examples", 0) for info in infos),
+                    task=tasked.get("task"),
+                    task_reason=tasked.get("task_reason"),
+                    groups=tuple(groups),
+                )
+            )
+        views.sort(key=lambda v: (0 if v.errors else 1 if v.warnings else 2, v.directory))
+        return views

@@ -88,13 +88,19 @@ def _keys_lines(summary: dict, width: int, missing_only: bool) -> list[str]:
     return [keys_title(summary["keys"]), KEYS_NOTE, *table.splitlines(), KEYS_LEGEND, ""]
 
 
-def render_coverage(report: RunReport, width: int = DEFAULT_WIDTH, missing_only: bool = False) -> list[str]:
+def render_coverage(
+    report: RunReport, width: int = DEFAULT_WIDTH, missing_only: bool = False, full: bool = True
+) -> list[str]:
     """The coverage section as lines: per dataset, one table per dimension, then the
-    total line. `missing_only` keeps the rows under their minimum (`term-missing`)."""
+    total line. `missing_only` keeps the rows under their minimum (`term-missing`);
+    without `full`, only dimensions with a minimum are shown (the compact default: a
+    table nobody asked a minimum of is a reference, not a result)."""
     if not report.coverage:
         return []
     lines: list[str] = []
     for _, summary in report.coverage:
+        if not full and not summary.get("required"):
+            continue
         splits = summary["splits"]
         lines.append(f" subgroup coverage: {dataset_title(summary)} ".center(width, "-"))
         if has_copies(summary):
@@ -102,6 +108,8 @@ def render_coverage(report: RunReport, width: int = DEFAULT_WIDTH, missing_only:
         shown = 0
         single_block = False
         for dimension in summary["dimensions"]:
+            if not full and not dimension["required"]:
+                continue
             rows = table_rows(dimension, splits, missing_only=missing_only)
             if missing_only and not rows:
                 continue
@@ -118,7 +126,7 @@ def render_coverage(report: RunReport, width: int = DEFAULT_WIDTH, missing_only:
             lines.append(f"{dimension_title(dimension)}: {dimension_note(dimension)}")
             lines.extend(_table(rows + [total_row(summary, dimension)], splits, width))
             lines.append("")
-        keys = _keys_lines(summary, width, missing_only)
+        keys = _keys_lines(summary, width, missing_only or not full)  # compact: only the keys a finding names
         shown += bool(keys)
         lines.extend(keys)
         if missing_only and not shown:
@@ -209,6 +217,54 @@ def gate_lines(report: RunReport) -> list[tuple[str, dict]]:
     return lines
 
 
+def hidden_coverage(report: RunReport) -> int:
+    """Dimensions the compact summary leaves out (those without a minimum)."""
+    return sum(1 for _, summary in report.coverage for dimension in summary["dimensions"] if not dimension["required"])
+
+
+def _fit(text: str, width: int, indent: str = "") -> str:
+    """`indent` and `text` on one line of at most `width` characters (the text is
+    redacted already; `display` cuts it safely and marks the cut)."""
+    room = max(width - len(indent), 30)
+    return indent + (text if len(text) <= room else display(text, room))
+
+
+def dataset_lines(report: RunReport, width: int = DEFAULT_WIDTH) -> list[tuple[str, dict]]:
+    """The compact summary: per dataset (problem datasets first) its task, and per rule
+    (errors first) the count and one example. Findings a baseline accepts are left out."""
+    shown = report.new_findings() if report.gate.with_baseline else list(report.findings)
+    lines: list[tuple[str, dict]] = []
+    for view in report.datasets(shown):
+        files = len(view.files)
+        counts = []
+        if view.errors:
+            counts.append(f"{view.errors} error{'s' if view.errors != 1 else ''}")
+        if view.warnings:
+            counts.append(f"{view.warnings} warning{'s' if view.warnings != 1 else ''}")
+        state = ", ".join(counts) if counts else ("no new findings" if report.gate.with_baseline else "no findings")
+        head = f"{view.title}: {view.examples} examples in {files} file{'s' if files != 1 else ''}, {state}"
+        markup = {"red": True, "bold": True} if view.errors else {"yellow": True} if view.warnings else {"green": True}
+        lines.append(("", {}))
+        lines.append((_fit(head, width), markup))
+        task = view.task_text()
+        if task:
+            lines.append((_fit(task, width, "  "), {}))
+        for group in view.groups:
+            # Two lines a rule: what and how many, with where the first one is; then
+            # its message, cut to the width (the failure and the reports have it whole).
+            example = group.example
+            head = f"{group.severity:<7} {group.rule} {group.name}: {group.count}, e.g. {example.location}"
+            lines.append((_fit(head, width, "  "), {"red": True} if group.severity == "error" else {"yellow": True}))
+            lines.append((_fit(example.message, width, "          "), {}))
+    return lines
+
+
+def _warnings_note(report: RunReport) -> str:
+    if report.gate.strict:
+        return " (new warnings fail the run: --ftdata-strict)"
+    return " (warnings do not fail the run)"
+
+
 def render_summary(
     report: RunReport,
     kinds: set[str],
@@ -219,10 +275,13 @@ def render_summary(
 ) -> list[tuple[str, dict]]:
     """The whole pytest-ftdata section of the terminal summary, as (text, markup) lines.
 
-    `kinds` are the report types asked for (`term`, `term-missing`, ...); `written`
-    the (type, destination) of the report files written."""
+    `kinds` are the report types asked for (`term`, `term-missing`, `term-full`, ...);
+    `written` the (type, destination) of the report files written. By default the
+    section is compact (`dataset_lines` and the tables of dimensions with a minimum);
+    `-v` or `term-full` adds every warning and every table."""
     if not report.findings and not report.files:
         return []
+    full = "term-full" in kinds or report.verbose > 0
     counts = report.counts
     out: list[tuple[str, dict]] = [("", {"sep": "=", "title": "pytest-ftdata", "bold": True})]
     files = len(report.files)
@@ -230,26 +289,29 @@ def render_summary(
         (
             f"{report.examples} examples in {files} file{'s' if files != 1 else ''}: "
             f"{counts.errors} error{'s' if counts.errors != 1 else ''}, "
-            f"{counts.warnings} warning{'s' if counts.warnings != 1 else ''}.",
+            f"{counts.warnings} warning{'s' if counts.warnings != 1 else ''}"
+            + (_warnings_note(report) if counts.warnings else "")
+            + ".",
             {},
         )
     )
+    out.extend(dataset_lines(report, width))
     # Warnings the baseline accepts are not listed again (see the gate lines below).
     warnings = [f for f in report.findings if f.severity == "warning" and not report.is_accepted(f)]
-    if warnings:
+    if warnings and full:
         out.append(("", {}))
         if report.gate.strict:
             out.append(("warnings (they fail the run under --ftdata-strict):", {"yellow": True}))
         else:
             out.append(("warnings (they do not fail the run):", {"yellow": True}))
-        out.extend((line, {}) for line in render_findings(warnings, verbose=report.verbose))
+        out.extend((line, {}) for line in render_findings(warnings, verbose=1))
     out.extend(gate_lines(report))
     coverage = report.total_coverage()
     if coverage is not None:
         out.append(("", {}))
-        if kinds & {"term", "term-missing"}:
-            missing_only = "term-missing" in kinds and "term" not in kinds
-            for line in render_coverage(report, width, missing_only=missing_only):
+        if kinds & {"term", "term-missing", "term-full"}:
+            missing_only = "term-missing" in kinds and not kinds & {"term", "term-full"}
+            for line in render_coverage(report, width, missing_only=missing_only, full=full):
                 markup = {}
                 if line.endswith(" MISSING"):
                     markup = {"red": True}
@@ -258,6 +320,15 @@ def render_summary(
                 out.append((line, markup))
         else:
             out.append((coverage.text(), {}))
+    if not full:
+        hidden = []
+        if warnings:
+            hidden.append(f"all {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+        tables = hidden_coverage(report) if kinds & {"term", "term-full"} else 0
+        if tables:
+            hidden.append(f"{tables} subgroup table{'s' if tables != 1 else ''} without a minimum")
+        if hidden:
+            out.append((f"-v or --ftdata-report term:full shows {' and '.join(hidden)}.", {}))
     for line in confusion_lines(report):
         out.append((line, {}))
     for kind, destination in written:
