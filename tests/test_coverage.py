@@ -429,7 +429,7 @@ def test_extraction_run_in_every_mode(pytester, run_mode, write_jsonl):
     write_jsonl(pytester.path / "data" / "test.jsonl", test)
     pytester.makepyprojecttoml('[tool.ftdata]\nmin_split_size = {test = 1}\nsplit_ratios = {}\n'
                                '[tool.ftdata.extraction]\nexpect_empty = ["phone"]\n')
-    result = run_mode(pytester, "--ftdata", "data", *REPORTS, *QUIET_PLUGINS)
+    result = run_mode(pytester, "--ftdata", "data", "--ftdata-report", "term:full", *REPORTS, *QUIET_PLUGINS)
     output = result.stdout.str()
     assert "Traceback" not in output and "INTERNALERROR" not in output
     text = section(output)
@@ -451,7 +451,7 @@ def test_extraction_run_in_every_mode(pytester, run_mode, write_jsonl):
     page = (pytester.path / "out" / "ftdata.html").read_text(encoding="utf-8")
     assert "<h3>keys of the JSON answers: 2 top-level keys</h3>" in page
     if run_mode.name != "serial":
-        serial = pytester.runpytest("--ftdata", "data", *REPORTS, *QUIET_PLUGINS)
+        serial = pytester.runpytest("--ftdata", "data", "--ftdata-report", "term:full", *REPORTS, *QUIET_PLUGINS)
         assert section(serial.stdout.str()) == text
         again = json.loads((pytester.path / "out" / "ftdata.json").read_text(encoding="utf-8"))
         assert again["subgroups"] == report["subgroups"] and again["findings"] == report["findings"]

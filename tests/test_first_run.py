@@ -167,7 +167,7 @@ def test_a_minority_of_records_with_another_shape_is_reported(pytester, write_js
         record.pop("meta")
         record["source"] = "v2"
     write_jsonl(pytester.path / "data" / "train.jsonl", records)
-    result = pytester.runpytest("--ftdata", "data", *NO_CACHE)
+    result = pytester.runpytest("--ftdata", "data", "--ftdata-report", "term:full", *NO_CACHE)
     result.stdout.fnmatch_lines(
         ["*data/train.jsonl:6: SPL006 3 of 40 records of data/train.jsonl have another set of keys than the other 37*"]
     )
