@@ -3,7 +3,7 @@
 A copy of example_project/ is run exactly as the README says (`python3 -m pytest`
 inside it, with the `ftdata = true` ini switch), once serially and once under
 `-n 2`. The planted defects and the rule or check family expected to find each
-are listed in data/support_broken/planted.json, written by build_dataset.py.
+are listed in example_project/planted.json, written by build_dataset.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from pytest_ftdata.families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
-PLANTED = json.loads((EXAMPLE / "data" / "support_broken" / "planted.json").read_text(encoding="utf-8"))
+PLANTED = json.loads((EXAMPLE / "planted.json").read_text(encoding="utf-8"))
 
 
 def run_example(tmp_path_factory, *extra: str) -> dict:
