@@ -401,7 +401,7 @@ class FtdataConfig(_Strict):
         default=64 * 1024 * 1024,
         description=(
             "A line longer than this many bytes is measured, skipped without being held in memory, and reported "
-            "(SCH010): it bounds the memory one line can take."
+            "(SCH010): it bounds the memory one line can take. The default is 64 MiB."
         ),
         examples=[1048576],
     )
