@@ -9,9 +9,10 @@ Writes, deterministically (same input, same bytes):
 - data/support/{train,val,test}.jsonl: 20 intents x 30 tickets (24/3/3), OpenAI chat
   format, a fixed system prompt, the customer's message as the user turn and a JSON
   answer {"intent", "priority"} as the assistant turn, plus provenance metadata;
-- data/support_broken/{train,val,test}.jsonl: the same files with planted defects,
-  and planted.json listing each defect with its file, line and the check that
-  should find it (the ground truth tests/test_example_project.py reads).
+- data/support_broken/{train,val,test}.jsonl: the same files with planted defects;
+- planted.json, beside data/ rather than in it (a `.json` array of records under
+  data/ would be collected as one more dataset file): each defect with its file, line
+  and the check that should find it (the ground truth tests/test_example_project.py reads).
 
 Banking77 (Casanueva et al., 2020) is CC BY 4.0; see ATTRIBUTION.md for what was
 changed. Train and validation tickets come from Banking77's train.csv, test tickets
@@ -255,7 +256,7 @@ def outputs(source: Path) -> dict[Path, bytes]:
         out[Path("data/support") / f"{split}.jsonl"] = render(records)
     for split, records in broken.items():
         out[Path("data/support_broken") / f"{split}.jsonl"] = render(records)
-    out[Path("data/support_broken/planted.json")] = (json.dumps(planted, indent=2) + "\n").encode()
+    out[Path("planted.json")] = (json.dumps(planted, indent=2) + "\n").encode()
     out[Path("data/support_broken/ftdata.toml")] = BROKEN_CONFIG.encode()
     return out
 

@@ -69,24 +69,50 @@ def _check_regexes(values: list[str]) -> list[str]:
 
 
 class PiiConfig(_Strict):
-    """`[tool.ftdata.pii]`."""
+    """`[tool.ftdata.pii]`: private-data and secret detection."""
 
-    enabled: bool = True
-    #: Only look in turns with these roles (default: every role; a preference pair's
-    #: rejected answer counts as an assistant turn).
-    roles: list[Role] | None = None
-    #: Kinds to look for (default: all but `high-entropy`); see the `PII` rules.
-    kinds: list[PiiKind] | None = None
-    #: Exact values that are allowed (placeholders, public support addresses).
-    allow: list[str] = []
-    #: Regular expressions: a match that fully matches one of them is allowed.
-    allow_patterns: list[str] = []
-    #: E-mail and URL domains that are allowed (`example.com` and its subdomains).
-    allow_domains: list[str] = ["example.com", "example.org", "example.net"]
-    #: Example ids (see `id_field`) whose findings are accepted.
-    allow_ids: list[str] = []
-    #: Also flag long high-entropy strings (more false positives).
-    high_entropy: bool = False
+    enabled: bool = Field(default=True, description="Run the private-data and secret detectors; `false` turns the `pii` family off.", examples=[False])
+    roles: list[Role] | None = Field(
+        default=None,
+        description=(
+            "Only look in turns with these roles (default: every role; a preference pair's rejected answer "
+            "counts as an assistant turn). `[\"user\"]` looks only at what customers typed."
+        ),
+        examples=[["user", "assistant"]],
+    )
+    kinds: list[PiiKind] | None = Field(
+        default=None,
+        description="Kinds of data to look for (default: all but `high-entropy`); see the `PII` rules.",
+        examples=[["email", "phone", "openai-key"]],
+    )
+    allow: list[str] = Field(
+        default=[],
+        description="Exact values that are allowed (placeholders, a public support address).",
+        examples=[["support@acme.io"]],
+    )
+    allow_patterns: list[str] = Field(
+        default=[],
+        description="Regular expressions: a found value that fully matches one of them is allowed.",
+        examples=[["ORD-\\d{6}"]],
+    )
+    allow_domains: list[str] = Field(
+        default=["example.com", "example.org", "example.net"],
+        description=(
+            "E-mail and URL domains (and their subdomains) that are allowed. The documentation domains stay "
+            "allowed when you set your own list."
+        ),
+        examples=[["acme.io"]],
+    )
+    allow_ids: list[str] = Field(
+        default=[],
+        description="Example ids (the values `id_field` points to) whose findings are accepted; without `id_field` it matches nothing (PII020).",
+        examples=[["ticket-1042"]],
+    )
+    high_entropy: bool = Field(
+        default=False,
+        description="Also flag long random-looking strings that may be secrets (PII014; more false positives).",
+        examples=[True],
+    )
 
     @field_validator("allow_patterns")
     @classmethod
@@ -95,12 +121,15 @@ class PiiConfig(_Strict):
 
 
 class BannedPattern(_Strict):
-    """One `[[tool.ftdata.banned]]` entry."""
+    """One `[[tool.ftdata.banned]]` entry: a pattern no example may match."""
 
-    pattern: str
-    message: str
-    roles: list[Role] | None = None
-    severity: Literal["error", "warning"] = "error"
+    pattern: str = Field(
+        description="A Python regular expression (`(?i)` for any case) that no turn may match; it runs with a time budget (POL003).",
+        examples=["(?i)as an ai language model"],
+    )
+    message: str = Field(description="What the finding says after the match: why the text is banned and what to write instead.", examples=["Model boilerplate; answer directly"])
+    roles: list[Role] | None = Field(default=None, description="Only search turns with these roles (default: every role).", examples=[["assistant"]])
+    severity: Literal["error", "warning"] = Field(default="error", description="The severity of a match.", examples=["warning"])
 
     @field_validator("pattern")
     @classmethod
@@ -114,11 +143,10 @@ class BannedPattern(_Strict):
 class SubgroupSpec(_Strict):
     """A subgroup dimension given as a table rather than a bare JSON Pointer."""
 
-    pointer: str
-    min_per_subgroup: PositiveInt | None = None
-    min_share: Fraction | None = None
-    #: Expected values: a value listed here with no example is MISSING.
-    values: list[str] | None = None
+    pointer: str = Field(description="Value spec of the dimension: a JSON Pointer into the record, `target:/pointer` or `target`.", examples=["/metadata/tier"])
+    min_per_subgroup: PositiveInt | None = Field(default=None, description="Fewest train examples each subgroup of this dimension needs (and one in validation and test).", examples=[20])
+    min_share: Fraction | None = Field(default=None, description="Smallest share of each split each subgroup of this dimension needs.", examples=[0.05])
+    values: list[str] | None = Field(default=None, description="Expected values: a value listed here with no example is MISSING, one not listed is SUB005.", examples=[["free", "pro", "enterprise"]])
 
     @field_validator("pointer")
     @classmethod
@@ -210,51 +238,172 @@ SubgroupDimension = Annotated[
 
 
 class FtdataConfig(_Strict):
-    """Every setting of pytest-ftdata. See the README's configuration reference."""
+    """Every setting of pytest-ftdata.
+
+    Each field's `description` and `examples` are its documentation: the configuration
+    reference (docs/configuration.md) and the JSON schema (docs/ftdata.schema.json) are
+    generated from them by `python -m pytest_ftdata.docs`."""
 
     # -- the task and the format
-    #: What the dataset teaches; `auto` decides per dataset directory (see `tasks.detect_task`).
-    task: Literal["auto", "classification", "extraction", "generation", "reasoning", "preference"] = "auto"
-    format: Literal["chat", "completion", "instruction", "qa", "sharegpt", "preference"] | None = None
-    target_format: Literal["json", "text"] | None = None
-    target_schema: str | None = None
-    record_schema: str | None = None
-    #: JSON Pointer to a stable example id, used in messages, allow-lists and baselines.
-    id_field: str | None = None
+    task: Literal["auto", "classification", "extraction", "generation", "reasoning", "preference"] = Field(
+        default="auto",
+        description=(
+            "What the dataset teaches; `auto` decides per dataset directory from its first records "
+            "(see `tasks.detect_task`). Rules such as DUP004 take their default severity from it."
+        ),
+        examples=["generation"],
+    )
+    format: Literal["chat", "completion", "instruction", "qa", "sharegpt", "preference"] | None = Field(
+        default=None,
+        description=(
+            "The layout every record must use (default: detected per record). Records with another layout's "
+            "keys are SCH102 errors; records with no recognised keys are read as this layout."
+        ),
+        examples=["chat"],
+    )
+    target_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description=(
+            "`json`: every answer must parse as JSON (FMT002). `text`: answers are prose (silences FMT005). "
+            "Unset: a plain-text answer in a mostly-JSON file is a warning."
+        ),
+        examples=["json"],
+    )
+    target_schema: str | None = Field(
+        default=None,
+        description="Path (relative to the file that sets it) of a JSON Schema every JSON answer must validate against (FMT003).",
+        examples=["schemas/answer.schema.json"],
+    )
+    record_schema: str | None = Field(
+        default=None,
+        description="Path (relative to the file that sets it) of a JSON Schema every whole record must validate against (SCH113); failures name the JSON path.",
+        examples=["schemas/record.schema.json"],
+    )
+    id_field: str | None = Field(
+        default=None,
+        description="JSON Pointer to a stable example id (a ticket id), used in messages, allow-lists (`pii.allow_ids`) and baselines.",
+        examples=["/metadata/ticket_id"],
+    )
 
     # -- labels
-    label: str | None = None
-    labels: list[str] | None = None
-    min_per_label: PositiveInt | dict[Split, PositiveInt] | None = None
-    max_label_imbalance: Annotated[float, Field(ge=1.0)] | None = None
-    confusable: list[Annotated[list[str], Field(min_length=2)]] = []
-    #: Look for examples whose label the rest of the data contradicts (LBL012; the [labels] extra).
-    suspect_labels: bool = True
-    #: Examples of each label of a confused pair that validation and test need (LBL014).
-    min_per_confused_pair: PositiveInt = 10
+    label: str | None = Field(
+        default=None,
+        description=(
+            "Where the label of an example is: a JSON Pointer into the record (`/metadata/intent`), "
+            "`target:/intent` into the answer parsed as JSON, or `target` for plain-label answers."
+        ),
+        examples=["target:/intent", "/metadata/intent"],
+    )
+    labels: list[str] | None = Field(
+        default=None,
+        description="The allowed labels: any other label is a finding (LBL002), and a listed label with no example is reported (LBL003).",
+        examples=[["billing", "refund", "cancel"]],
+    )
+    min_per_label: PositiveInt | dict[Split, PositiveInt] | None = Field(
+        default=None,
+        description="Fewest examples each label needs: an integer is the train minimum, a table gives one per split (LBL006).",
+        examples=[20, {"train": 20, "validation": 3, "test": 3}],
+    )
+    max_label_imbalance: Annotated[float, Field(ge=1.0)] | None = Field(
+        default=None,
+        description="Largest allowed ratio, per split, between the most and the least frequent label (LBL008).",
+        examples=[10],
+    )
+    confusable: list[Annotated[list[str], Field(min_length=2)]] = Field(
+        default=[],
+        description="Groups of labels that look alike and must each be well covered in every split (LBL009, LBL010).",
+        examples=[[["billing", "refund"], ["todo_list", "reminder"]]],
+    )
+    suspect_labels: bool = Field(
+        default=True,
+        description=(
+            "On classification datasets, look for examples whose label the rest of the data contradicts (LBL012) "
+            "and list the label pairs the data confuses; needs the `[labels]` extra (LBL013 says so when it is missing)."
+        ),
+        examples=[False],
+    )
+    min_per_confused_pair: PositiveInt = Field(
+        default=10,
+        description="Examples of each label of a confused pair that validation and test need (LBL014).",
+        examples=[20],
+    )
 
     # -- duplicates, leakage and splits
-    splits: dict[Split, list[str]] | None = None
-    group_by: str | None = None
-    #: rapidfuzz ratio (0-100) on normalized inputs. 92: one typo is found from 13 characters
-    #: up (97.5 at 40); on CLINC150 pairs at 90-91 are mostly paraphrases ("how do you say"
-    #: / "how do i say"), from 92 up one-word, one-number and typo variants (README, Benchmarks).
-    near_duplicate_threshold: Annotated[float, Field(gt=0.0, le=100.0)] = 92.0
-    ignore_punctuation: bool = False
-    #: The lesson's "practical starting point" (80/10/10); `{}` turns the ratio check off.
-    split_ratios: dict[Split, Fraction] = {"train": 0.8, "validation": 0.1, "test": 0.1}
-    split_tolerance: Fraction = 0.05
-    #: 100 examples put a 95% interval of about +-10 points on an accuracy; below that an
-    #: evaluation split is noise ("use a larger validation set than feels comfortable").
-    min_split_size: dict[Split, PositiveInt] = {"validation": 100, "test": 100}
+    splits: dict[Split, list[str]] | None = Field(
+        default=None,
+        description=(
+            "Which files are `train`, `validation`, `test`, as file-name globs. By default a word of the file name "
+            "decides: `train`/`training`, `val`/`valid`/`validation`/`dev`, `test`/`eval`/`holdout`."
+        ),
+        examples=[{"train": ["2024-*.jsonl"], "validation": ["dev_set.jsonl"], "test": ["final.jsonl"]}],
+    )
+    group_by: str | None = Field(
+        default=None,
+        description="JSON Pointer to the real-world unit (ticket, customer, conversation) whose examples must not span splits (LEAK003).",
+        examples=["/metadata/customer_id"],
+    )
+    # 92: one typo is found from 13 characters up (97.5 at 40); on CLINC150 pairs at 90-91
+    # are mostly paraphrases ("how do you say" / "how do i say"), from 92 up one-word,
+    # one-number and typo variants (docs/benchmarks.md).
+    near_duplicate_threshold: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        default=92.0,
+        description=(
+            "rapidfuzz `ratio` (0-100) of two normalized inputs from which they count as near-duplicates "
+            "(DUP003, DUP005, LEAK002). A one-character typo scores 97.5 in a 40-character input and 92.3 in a 13-character one."
+        ),
+        examples=[97],
+    )
+    ignore_punctuation: bool = Field(
+        default=False,
+        description="Also remove punctuation (Unicode category P) when inputs are normalized, so `thanks!` and `thanks` are duplicates.",
+        examples=[True],
+    )
+    # The lesson's "practical starting point" (80/10/10).
+    split_ratios: dict[Split, Fraction] = Field(
+        default={"train": 0.8, "validation": 0.1, "test": 0.1},
+        description="Expected share of the dataset of each split (SPL001); `{}` turns the ratio check off.",
+        examples=[{"train": 0.9, "validation": 0.05, "test": 0.05}, {}],
+    )
+    split_tolerance: Fraction = Field(
+        default=0.05,
+        description="Allowed deviation of a split's share from `split_ratios`.",
+        examples=[0.1],
+    )
+    # 100 examples put a 95% interval of about +-10 points on an accuracy; below that an
+    # evaluation split is noise ("use a larger validation set than feels comfortable").
+    min_split_size: dict[Split, PositiveInt] = Field(
+        default={"validation": 100, "test": 100},
+        description="Fewest examples each split needs (SPL002); a table replaces the default as a whole.",
+        examples=[{"train": 400, "validation": 50, "test": 50}],
+    )
 
     # -- subgroups
-    subgroups: dict[str, SubgroupDimension] = {}
-    min_per_subgroup: PositiveInt | dict[str, PositiveInt] | None = None
-    min_subgroup_share: Fraction | dict[str, Fraction] | None = None
+    subgroups: dict[str, SubgroupDimension] = Field(
+        default={},
+        description=(
+            "Extra dimensions of the coverage report: name -> value spec, or name -> table "
+            "`{ pointer, min_per_subgroup, min_share, values }`. The built-in names (`label`, `split`, `format`, "
+            "`system_prompt`, `turns`, `input_length`, `target_length`, `behaviour`) are reserved."
+        ),
+        examples=[{"language": "/metadata/language", "tier": {"pointer": "/metadata/tier", "min_per_subgroup": 20, "values": ["free", "pro"]}}],
+    )
+    min_per_subgroup: PositiveInt | dict[str, PositiveInt] | None = Field(
+        default=None,
+        description=(
+            "Fewest train examples each subgroup needs (and at least one in validation and test): an integer for "
+            "every dimension, built-in ones included, or a table per dimension (SUB001, SUB002)."
+        ),
+        examples=[30, {"turns": 20, "input_length": 10}],
+    )
+    min_subgroup_share: Fraction | dict[str, Fraction] | None = Field(
+        default=None,
+        description="Smallest share of each split each subgroup needs, rounded up: a fraction for every dimension, or a table per dimension.",
+        examples=[0.05, {"system_prompt": 0.05}],
+    )
     behaviour: BehaviourConfig = Field(
         default=BehaviourConfig(),
         description="Minimum shares of the behaviours the answers teach (the `behaviour` dimension).",
+        examples=[{"min_share": {"refusal": 0.02}}],
     )
     extraction: ExtractionConfig = Field(
         default=ExtractionConfig(),
@@ -270,29 +419,73 @@ class FtdataConfig(_Strict):
     )
 
     # -- private data, policy and provenance
-    pii: PiiConfig = PiiConfig()
-    banned: list[BannedPattern] = []
-    required_fields: list[str] = []
+    pii: PiiConfig = Field(
+        default=PiiConfig(),
+        description="Private-data and secret detection (`[tool.ftdata.pii]`); setting it in an `ftdata.toml` replaces the whole table.",
+        examples=[{"roles": ["user"], "allow_domains": ["acme.io"]}],
+    )
+    banned: list[BannedPattern] = Field(
+        default=[],
+        description=(
+            "Regular expressions no example may match (stale policies, forbidden phrases), each with the message "
+            "to show (`[[tool.ftdata.banned]]`, POL001)."
+        ),
+        examples=[[{"pattern": "(?i)as an ai language model", "message": "Model boilerplate; answer directly", "roles": ["assistant"]}]],
+    )
+    required_fields: list[str] = Field(
+        default=[],
+        description="JSON Pointers every record must carry with a non-empty value (provenance: source, generation method; POL002).",
+        examples=[["/metadata/source", "/metadata/generated_by"]],
+    )
 
     # -- reading
-    #: Lines longer than this many bytes are reported (SCH010) and skipped without
-    #: being held in memory; it bounds the memory one line can take.
     #: At most 1 GiB: the reader allocates up to this much for one line, and a limit
     #: beyond what C sizes hold (`10**30`) would fail inside the read.
-    max_line_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 64 * 1024 * 1024
+    max_line_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = Field(
+        default=64 * 1024 * 1024,
+        description=(
+            "A line longer than this many bytes is measured, skipped without being held in memory, and reported "
+            "(SCH010): it bounds the memory one line can take. The default is 64 MiB; at most 1 GiB."
+        ),
+        examples=[1048576],
+    )
 
     # -- length
-    max_chars: PositiveInt | None = None
-    max_tokens: PositiveInt | None = None
-    max_turn_chars: PositiveInt | None = None
-    max_turn_tokens: PositiveInt | None = None
-    #: The safety net of LEN009 when `max_chars` is not set.
-    huge_example_chars: Annotated[int, Field(ge=1000)] = 1_000_000
-    #: `tiktoken:<encoding>`, a path to a Hugging Face `tokenizer.json`, or `estimate`.
-    tokenizer: str | None = None
+    max_chars: PositiveInt | None = Field(default=None, description="Longest example, in characters (LEN001).", examples=[20000])
+    max_tokens: PositiveInt | None = Field(
+        default=None,
+        description="Longest example, in tokens of `tokenizer` (LEN002; a preference pair counts its prompt and the longer answer).",
+        examples=[4096],
+    )
+    max_turn_chars: PositiveInt | None = Field(default=None, description="Longest single turn, in characters (LEN003).", examples=[8000])
+    max_turn_tokens: PositiveInt | None = Field(default=None, description="Longest single turn, in tokens (LEN004).", examples=[2048])
+    huge_example_chars: Annotated[int, Field(ge=1000)] = Field(
+        default=1_000_000,
+        description=(
+            "Without `max_chars`, an example longer than this is still an error (LEN009): beyond the context of "
+            "any model you can fine-tune."
+        ),
+        examples=[200000],
+    )
+    tokenizer: str | None = Field(
+        default=None,
+        description=(
+            "How tokens are counted: `tiktoken:<encoding>`, a path to a Hugging Face `tokenizer.json` (relative "
+            "to the file that sets it), or `estimate`. Unset: tiktoken `o200k_base` or `cl100k_base` if cached "
+            "offline, else the estimate. Never downloads anything."
+        ),
+        examples=["estimate", "tiktoken:o200k_base", "tok/tokenizer.json"],
+    )
 
     # -- gates
-    rules: dict[str, Severity] = {}
+    rules: dict[str, Severity] = Field(
+        default={},
+        description=(
+            "Severity per rule code, rule name or family (`error`, `warning` or `off`); a code wins over a name, a "
+            "name over its family. Merged rule by rule with the inherited table. An unknown selector stops the run."
+        ),
+        examples=[{"FMT008": "off", "length": "warning"}],
+    )
 
     @field_validator("target_schema", "record_schema", "tokenizer")
     @classmethod

@@ -88,7 +88,7 @@ class Rule:
 
     @property
     def doc(self) -> str:
-        """Why and how to fix, as one text (SARIF's help, the README's rule reference)."""
+        """Why and how to fix, as one text (SARIF's help)."""
         return "\n\n".join(part for part in (self.why, self.fix) if part)
 
     def at(

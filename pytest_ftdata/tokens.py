@@ -19,7 +19,7 @@ family): it splits text like their pre-tokenizers do and counts one token per wo
 of up to 10 ASCII letters (plus one per further 10), one per group of up to 3
 digits, one per 2 punctuation characters, one per line break run, and one per 3 bytes of
 non-ASCII letters. Measured against ``cl100k_base`` it is within a few percent on
-English prose and math (see the README). Messages call its counts estimates.
+English prose and math (docs/benchmarks.md). Messages call its counts estimates.
 """
 
 from __future__ import annotations

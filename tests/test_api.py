@@ -3,7 +3,7 @@
 Unit tests on small datasets written to tmp_path: datasets and splits are found as
 the plugin finds them, every documented `Example` field has the value the record
 implies, selections are lazy and re-iterable, project rules and checks validate
-their names. The last test runs the README's "Custom dataset assertions" examples
+their names. The last test runs the python examples of docs/custom-assertions.md
 against a copy of example_project, so the documentation cannot drift from the code.
 """
 
@@ -224,18 +224,16 @@ def test_check_names_are_validated():
         pytest_ftdata.check("plain")(type("Plain", (), {}))
 
 
-# -- the README section runs ---------------------------------------------------------------------
+# -- the docs page runs ---------------------------------------------------------------------------
 
-README = ROOT / "README.md"
+#: The docs page of custom assertions and checks: every python block of it runs here.
+PAGE = ROOT / "docs" / "custom-assertions.md"
 EXAMPLE_PROJECT = ROOT / "example_project"
 
 
-def readme_blocks() -> list[tuple[str | None, str]]:
-    """(file named by the first-line comment or None, code) of the section's python blocks."""
-    text = README.read_text(encoding="utf-8")
-    start = text.index("## Custom dataset assertions")
-    end = text.find("\n## ", start + 1)
-    section = text[start : end if end != -1 else len(text)]
+def page_blocks() -> list[tuple[str | None, str]]:
+    """(file named by the first-line comment or None, code) of the page's python blocks."""
+    section = PAGE.read_text(encoding="utf-8")
     blocks = []
     for code in re.findall(r"```python\n(.*?)```", section, flags=re.S):
         first = code.splitlines()[0]
@@ -244,8 +242,8 @@ def readme_blocks() -> list[tuple[str | None, str]]:
     return blocks
 
 
-def test_readme_examples_run(pytester: pytest.Pytester):
-    blocks = readme_blocks()
+def test_custom_assertions_page_examples_run(pytester: pytest.Pytester):
+    blocks = page_blocks()
     files = {name: code for name, code in blocks if name}
     scripts = [code for name, code in blocks if not name]
     assert {"conftest.py", "tests/test_support_rules.py"} <= set(files) and scripts

@@ -9,6 +9,7 @@ inside functions, so a cycle hidden by a late import fails here too.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,32 @@ def test_every_import_inside_a_function_says_why():
         if "#" not in here and not above.strip().startswith("#"):
             unexplained.append(f"{path}:{line}: {here.strip()}")
     assert unexplained == [], "imports inside functions need a comment saying why:\n" + "\n".join(unexplained)
+
+
+# -- the page that explains the house ------------------------------------------------------------
+
+ARCHITECTURE_PAGE = ROOT / "docs" / "architecture.md"
+
+
+def _module_files() -> list[str]:
+    """Every module of the package, as the page names it (`plugin.py`, `families/schema.py`)."""
+    return sorted(path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py"))
+
+
+def test_every_module_is_named_on_the_architecture_page():
+    page = ARCHITECTURE_PAGE.read_text(encoding="utf-8")
+    missing = [name for name in _module_files() if f"`{name}`" not in page]
+    assert missing == [], f"docs/architecture.md does not say what these modules own: {missing}"
+
+
+def test_the_architecture_page_shows_the_layers_of_the_contract():
+    try:  # Python 3.11+
+        import tomllib  # the stdlib TOML reader; tomli on 3.10
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    layers = next(contract["layers"] for contract in contracts if contract["type"] == "layers")
+    page = ARCHITECTURE_PAGE.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([^`]+)` \|", page, re.M)
+    # The table lists the layers top to bottom, exactly as the contract does.
+    assert [row.replace("\\|", "|") for row in rows[: len(layers)]] == layers

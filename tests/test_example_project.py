@@ -3,13 +3,14 @@
 A copy of example_project/ is run exactly as the README says (`python3 -m pytest`
 inside it, with the `ftdata = true` ini switch), once serially and once under
 `-n 2`. The planted defects and the rule or check family expected to find each
-are listed in data/support_broken/planted.json, written by build_dataset.py.
+are listed in example_project/planted.json, written by build_dataset.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,13 +21,15 @@ import pytest
 from pytest_ftdata.families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
-PLANTED = json.loads((EXAMPLE / "data" / "support_broken" / "planted.json").read_text(encoding="utf-8"))
+PLANTED = json.loads((EXAMPLE / "planted.json").read_text(encoding="utf-8"))
 
 
 def run_example(tmp_path_factory, *extra: str) -> dict:
     copy = tmp_path_factory.mktemp("example") / "example_project"
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".pytest_cache", "__pycache__", "*.json.tmp"))
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    # A wide "terminal", so the short summary's FAILED lines are not cut and can be compared with the README's.
+    env["COLUMNS"] = "400"
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider", "--ftdata-report", "json:ftdata-report.json", *extra],
         cwd=copy,
@@ -108,3 +111,64 @@ def test_attribution_is_kept():
     for text in (readme, attribution):
         assert "Banking77" in text and "CC BY 4.0" in text and "Casanueva" in text
     assert "Attribution 4.0 International" in (EXAMPLE / "LICENSE-CC-BY-4.0.txt").read_text(encoding="utf-8")
+
+
+# -- the READMEs show what the run shows -------------------------------------------------------------
+
+README = (EXAMPLE / "README.md").read_text(encoding="utf-8")
+ROOT = EXAMPLE.parent
+
+
+def test_readme_shows_the_failed_lines_of_the_real_run(serial_run):
+    shown = [line for line in README.splitlines() if line.startswith("FAILED ")]
+    ran = [line for line in serial_run["stdout"].splitlines() if line.startswith("FAILED ")]
+    assert shown == ran, "example_project/README.md shows other FAILED lines than the run prints:\n" + "\n".join(ran)
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/index.md"])
+def test_the_taste_of_output_is_real(serial_run, page):
+    text = (ROOT / page).read_text(encoding="utf-8")
+    output = set(serial_run["stdout"].splitlines())
+    quoted = [line for line in text.splitlines() if line.startswith(("FAILED data/", "data/support_broken/", "2 schema errors"))]
+    assert quoted, f"{page} shows no output of the example project"
+    assert [line for line in quoted if line not in output] == []
+
+
+def _defect_rows() -> list[tuple[str, int, set[str]]]:
+    """(file, line, rule codes) of each row of the README's planted-defects table."""
+    table = README.split("## The planted defects", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"`\w+\.jsonl:\d+`", cells[1]):
+            name, number = cells[1].strip("`").split(":")
+            rows.append((name, int(number), set(re.findall(r"`([A-Z]{3,4}\d{3})`", cells[3]))))
+    return rows
+
+
+def test_readme_table_of_planted_defects_matches_the_ground_truth_and_the_run(serial_run):
+    rows = _defect_rows()
+    assert len(rows) == len(PLANTED)
+    findings = serial_run["report"]["findings"]
+    for (name, line, codes), defect in zip(rows, PLANTED):
+        assert (name, line) == (defect["file"], defect["line"]), defect["defect"]
+        assert {by["rule"] for by in defect["found_by"]} <= codes, defect["defect"]
+        path = f"data/support_broken/{name}"
+        for code in codes:  # every rule the row names is reported on that file in the real run
+            assert any(f["rule"] == code and path in {f["path"]} | {r["path"] for r in f["related"]} for f in findings), (code, path)
+
+
+def test_readme_names_files_that_exist_and_the_checks_they_hold(serial_run):
+    named = set(re.findall(r"`([\w./-]+\.(?:py|json|toml|md|jsonl|txt))(?::\d+)?`", README))
+    assert {"conftest.py", "planted.json", "build_dataset.py", "tests/test_dataset_rules.py"} <= named
+    places = [EXAMPLE, EXAMPLE / "data", EXAMPLE / "data" / "support_broken", ROOT]
+    missing = [name for name in named if not any((place / name).is_file() for place in places)]
+    assert missing == [], f"example_project/README.md names files that do not exist: {missing}"
+    # The README says which file holds each project check; that file declares it, and the run reports it.
+    homes = re.findall(r"`([a-z-]+)`\s+(?:in|of)\s+`([\w./]+\.py)`", README)
+    assert ("unique-ticket-ids", "conftest.py") in homes
+    for check, filename in homes:
+        assert f'"{check}"' in (EXAMPLE / filename).read_text(encoding="utf-8"), (check, filename)
+    assert ("ACME002", "data/support_broken/train.jsonl", 40) in {(f["rule"], f["path"], f["line"]) for f in serial_run["report"]["findings"]}
+    # Nothing under data/ but datasets: the ground truth lives beside it.
+    assert [f["path"] for f in serial_run["report"]["files"] if not f["path"].endswith(".jsonl")] == []

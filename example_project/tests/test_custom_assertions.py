@@ -62,7 +62,7 @@ def test_each_validation_answer_is_triaged(example):
 
 def planted(defect: str) -> dict:
     """Where build_dataset.py planted a defect in the broken copy."""
-    entries = json.loads((PROJECT / "data" / "support_broken" / "planted.json").read_text(encoding="utf-8"))
+    entries = json.loads((PROJECT / "planted.json").read_text(encoding="utf-8"))
     return next(entry for entry in entries if entry["defect"] == defect)
 
 
