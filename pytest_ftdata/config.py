@@ -408,6 +408,7 @@ class FtdataConfig(_Strict):
     extraction: ExtractionConfig = Field(
         default=ExtractionConfig(),
         description="The empty cases an extraction dataset must teach (the key table of JSON answers, SUB007).",
+        examples=[{"expect_empty": ["phone"]}],
     )
     min_effective_share: Fraction = Field(
         default=0.5,

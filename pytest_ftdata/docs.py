@@ -38,7 +38,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import findings
-from .config import BannedPattern, BehaviourConfig, FtdataConfig, PiiConfig, SubgroupSpec
+from .config import BannedPattern, BehaviourConfig, ExtractionConfig, FtdataConfig, PiiConfig, SubgroupSpec
 from .findings import FAMILIES, Rule, RuleExample
 from .tasks import TASK_DEFAULTS, TASKS
 
@@ -58,7 +58,7 @@ SECTIONS: list[tuple[str, tuple[str, ...]]] = [
         "Duplicates, leakage and splits",
         ("splits", "group_by", "near_duplicate_threshold", "ignore_punctuation", "split_ratios", "split_tolerance", "min_split_size"),
     ),
-    ("Subgroups and coverage", ("subgroups", "min_per_subgroup", "min_subgroup_share", "behaviour", "min_effective_share")),
+    ("Subgroups and coverage", ("subgroups", "min_per_subgroup", "min_subgroup_share", "behaviour", "min_effective_share", "extraction")),
     ("Private data, policy and provenance", ("pii", "banned", "required_fields")),
     ("Reading and length", ("max_line_bytes", "max_chars", "max_tokens", "max_turn_chars", "max_turn_tokens", "huge_example_chars", "tokenizer")),
     ("Gates", ("rules",)),
@@ -70,6 +70,7 @@ NESTED: dict[str, tuple[type[BaseModel], str, str]] = {
     "banned": (BannedPattern, "[[tool.ftdata.banned]]", "banned[].{key}"),
     "subgroups": (SubgroupSpec, "[tool.ftdata.subgroups]", "subgroups.<name>.{key}"),
     "behaviour": (BehaviourConfig, "[tool.ftdata.behaviour]", "behaviour.{key}"),
+    "extraction": (ExtractionConfig, "[tool.ftdata.extraction]", "extraction.{key}"),
 }
 
 

@@ -88,7 +88,16 @@ def test_rule_index_orders_by_family_then_code_and_escapes_pipes():
     index = docs.render_rule_index(FAKE)
     assert index.index("ZZZ001") < index.index("ZZZ002")  # schema before format
     assert "Second \\| piped." in index
-    assert "| [`ZZZ001`](ZZZ001.md) | `first-rule` | schema | error | First. |" in index
+    assert "| [`ZZZ001`](ZZZ001.md) | `first-rule` | schema | error |  | First. |" in index  # no per-task default
+
+
+def test_rule_index_and_pages_show_the_per_task_defaults():
+    rules = docs.load_rules()
+    index = docs.render_rule_index(rules)
+    assert "| [`DUP004`](DUP004.md) | `conflicting-targets` | duplicates | error | generation, reasoning, preference: warning |" in index
+    assert "| generation, preference: off |" in index  # DUP005
+    assert "Per task: generation, reasoning, preference: warning" in docs.render_rule_page(rules["LEAK004"])
+    assert "Per task" not in docs.render_rule_page(rules["SCH001"])
 
 
 def test_rule_page_reads_like_ruffs():
