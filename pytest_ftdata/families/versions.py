@@ -33,21 +33,27 @@ now sits on the other side of the train boundary is a move too.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
+import inspect
 import io
 import os
+import tempfile
+import zlib
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
-from ..config import FtdataConfig
+from ..config import FtdataConfig, validate
 from ..findings import Finding, FindingList, example, rule
-from ..formats import Example
+from ..formats import Example, detect_format, make_example
 from ..neardup import normalize
+from ..readers import open_reader
 from ..redact import redact
+from ..tasks import detect_task
 from ..text import compile_value_getter, label_text
 from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
 from .fingerprints import cluster_key, quoted
@@ -84,8 +90,6 @@ def _lock_example(files: dict[str, str], then: dict[str, str] | None = None, **c
 
     The lock is built by the same code a run uses, so the example can never drift from
     the format."""
-    import inspect  # noqa: PLC0415 (stdlib; only the rule examples need it)
-
     lock_of = then if then is not None else files
     cleaned = {name: inspect.cleandoc(text) + "\n" for name, text in lock_of.items()}
     lock_config = config.pop("lock_config", config)
@@ -451,13 +455,6 @@ def lock_text_for(files: dict[str, str], config_table: dict) -> str:
     """The lock of a small dataset given as {file name: JSON Lines text}, for the rule
     examples and tests. A file's split is its stem when that is `train`, `validation` or
     `test` (what the examples use); a run decides splits as the engine does."""
-    import tempfile  # noqa: PLC0415 (stdlib; only examples and tests build a lock this way)
-
-    from ..config import validate
-    from ..formats import detect_format, make_example
-    from ..readers import open_reader
-    from ..tasks import detect_task
-
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         paths = []
@@ -947,17 +944,11 @@ LOCK_UNREADABLE = rule(
 
 def pack_lock(lock: dict) -> dict:
     """The lock as it crosses from an xdist worker: its text zlib-compressed, base64."""
-    import base64  # noqa: PLC0415 (stdlib; only a lock update needs it)
-    import zlib  # noqa: PLC0415
-
     data = base64.b64encode(zlib.compress(lock["text"].encode("utf-8"), 6)).decode("ascii")
     return {"path": lock["path"], "shown": lock["shown"], "zlib": data, "examples": lock["text"].count("\n") - 1}
 
 
 def unpack_lock(packed: dict) -> tuple[str, str, bytes]:
-    import base64  # noqa: PLC0415 (stdlib; only a lock update needs it)
-    import zlib  # noqa: PLC0415
-
     return packed["path"], packed["shown"], zlib.decompress(base64.b64decode(packed["zlib"]))
 
 
