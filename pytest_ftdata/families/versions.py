@@ -42,6 +42,7 @@ import os
 import tempfile
 import zlib
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,14 +104,20 @@ def _digest64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
 
-def _digest32(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=4).digest(), "big")
+_blake2b = hashlib.blake2b
+_crc32 = zlib.crc32
 
 
 def content_key(example: Example, ignore_punctuation: bool = False) -> int:
-    """The 64-bit content key of an example (see the module docstring)."""
+    """The 64-bit content key of an example (see the module docstring; `VersionMap.visit`
+    inlines it)."""
     system = example.system or ""
     return _digest64(system + "\x1f" + normalize(example.input_text, ignore_punctuation))
+
+
+def target_hash(text: str) -> int:
+    """CRC-32 of the stripped target: it is only compared for examples of one content key."""
+    return _crc32(text.strip().encode("utf-8", "surrogatepass"))
 
 
 def _stored_value(value) -> str | None:
@@ -163,17 +170,25 @@ class VersionMap(FileMap):
         self.provenance = array("i")
         self.label_values = _Interned()
         self.provenance_values = _Interned()
+        #: raw label text -> its id (labels repeat: redaction runs once per distinct label)
+        self._label_ids: dict[str, int] = {}
 
     def visit(self, example: Example) -> None:
-        # Everything that can fail is computed before anything is appended.
-        key = content_key(example, self.ignore_punctuation)
-        target = _digest32(example.target_text.strip())
-        if self._label_of is not None:
-            label = _stored_value(self._label_of(example))
-        elif self._classification:
-            label = _stored_value(example.target_text.strip())
-        else:
-            label = None
+        # Everything that can fail is computed before anything is appended. This runs once
+        # per example of the dataset: one blake2b (the key), one CRC-32 (the target).
+        system = example.system
+        text = normalize(example.input_text, self.ignore_punctuation)
+        key = int.from_bytes(_blake2b(((system + "\x1f" + text) if system else "\x1f" + text).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+        raw_target = example.target_text.strip()
+        target = _crc32(raw_target.encode("utf-8", "surrogatepass"))
+        label = -1
+        if self._label_of is not None or self._classification:
+            raw = self._label_of(example) if self._label_of is not None else raw_target
+            label = self._label_ids.get(raw) if type(raw) is str else None
+            if label is None:
+                label = self.label_values(_stored_value(raw))
+                if type(raw) is str and len(self._label_ids) < 100_000:
+                    self._label_ids[raw] = label
         group = 0
         if self._group_of is not None:
             value = label_text(self._group_of(example))
@@ -185,7 +200,7 @@ class VersionMap(FileMap):
         self.keys.append(key)
         self.lines.append(example.line)
         self.targets.append(target)
-        self.labels.append(self.label_values(label))
+        self.labels.append(label)
         self.groups.append(group)
         self.provenance.append(prov)
 
@@ -418,8 +433,60 @@ def _parse(handle: io.BufferedIOBase) -> Snapshot:
     labels = _Interned()
     provenances = _Interned()
     count = len(snap.files)
-    loads = orjson.loads
+    # Rows are parsed a chunk at a time, as one JSON array (orjson in C); only a chunk
+    # that fails is walked row by row, to name the bad line.
+    chunk: list[bytes] = []
+    first_number = 2
     for number, line in lines:
+        if not chunk:
+            first_number = number
+        chunk.append(line)
+        if len(chunk) >= 65536:
+            _rows(snap, chunk, first_number, count, labels, provenances)
+            chunk = []
+    if chunk:
+        _rows(snap, chunk, first_number, count, labels, provenances)
+    snap.labels = labels.values
+    snap.provenances = provenances.values
+    return snap
+
+
+def _rows(snap: Snapshot, chunk: list[bytes], first: int, count: int, labels: _Interned, provenances: _Interned) -> None:
+    body = [line for line in chunk if line.strip()]
+    try:
+        rows = orjson.loads(b"[" + b",".join(body) + b"]")
+        keys = [int(row[0], 16) for row in rows]
+        files = array("I", [row[1] for row in rows])
+        lines = array("I", [row[2] for row in rows])
+        targets = array("I", [int(row[3], 16) for row in rows])
+        ok = all(
+            type(row) is list and 4 <= len(row) <= len(COLUMNS) and len(row[0]) == 16 and len(row[3]) == 8
+            and type(row[1]) is int and type(row[2]) is int and row[1] < count and row[2] > 0
+            and (len(row) < 5 or row[4] is None or (type(row[4]) is str and len(row[4]) <= MAX_LABEL_CHARS + 8))
+            and (len(row) < 6 or row[5] is None or (type(row[5]) is str and len(row[5]) == 16))
+            and (len(row) < 7 or row[6] is None or (type(row[6]) is list and all(v is None or type(v) is str for v in row[6])))
+            for row in rows
+        )
+        groups = array("Q", [int(row[5], 16) if len(row) > 5 and row[5] is not None else 0 for row in rows])
+    except (orjson.JSONDecodeError, ValueError, TypeError, IndexError, KeyError, OverflowError):
+        ok = False
+    if not ok:
+        _rows_slowly(chunk, first, count)
+        raise LockError(first, f"an example entry from line {first} on is invalid")  # when the row walk names none
+    snap.keys.extend(array("Q", keys))
+    snap.file.extend(files)
+    snap.line.extend(lines)
+    snap.target.extend(targets)
+    snap.group.extend(groups)
+    snap.label.extend(array("i", [labels(row[4]) if len(row) > 4 else -1 for row in rows]))
+    snap.prov.extend(array("i", [provenances(tuple(row[6])) if len(row) > 6 and row[6] is not None else -1 for row in rows]))
+
+
+def _rows_slowly(chunk: list[bytes], first: int, count: int) -> None:
+    """Walk a chunk that failed row by row and raise `LockError` at the first bad line."""
+    loads = orjson.loads
+    for offset, line in enumerate(chunk):
+        number = first + offset
         if not line.strip():
             continue
         try:
@@ -432,23 +499,17 @@ def _parse(handle: io.BufferedIOBase) -> Snapshot:
         file_no, line_no = row[1], row[2]
         if type(file_no) is not int or not 0 <= file_no < count or type(line_no) is not int or not 0 < line_no < 2**32:
             raise LockError(number, f"line {number} names no valid file and line")
+        _hex(row[0], 16, number, "content key")
+        _hex(row[3], 8, number, "target hash")
         label = row[4] if len(row) > 4 else None
         group = row[5] if len(row) > 5 else None
         prov = row[6] if len(row) > 6 else None
         if label is not None and (type(label) is not str or len(label) > MAX_LABEL_CHARS + 8):
             raise LockError(number, f"line {number} has no valid label")
+        if group is not None:
+            _hex(group, 16, number, "group hash")
         if prov is not None and (type(prov) is not list or not all(v is None or type(v) is str for v in prov)):
             raise LockError(number, f"line {number} has no valid provenance")
-        snap.keys.append(_hex(row[0], 16, number, "content key"))
-        snap.file.append(file_no)
-        snap.line.append(line_no)
-        snap.target.append(_hex(row[3], 8, number, "target hash"))
-        snap.label.append(labels(label))
-        snap.group.append(_hex(group, 16, number, "group hash") if group is not None else 0)
-        snap.prov.append(provenances(tuple(prov)) if prov is not None else -1)
-    snap.labels = labels.values
-    snap.provenances = provenances.values
-    return snap
 
 
 def lock_text_for(files: dict[str, str], config_table: dict) -> str:
@@ -514,56 +575,68 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
     """Match the examples of `old` and `new` by content key (see the module docstring)."""
     out = Diff()
     okeys, nkeys = old.keys, new.keys
-    old_order = sorted(range(len(okeys)), key=okeys.__getitem__)
-    new_order = sorted(range(len(nkeys)), key=nkeys.__getitem__)
     old_split = [_split_name(f.get("split")) for f in old.files]
     new_split = [_split_name(f.get("split")) for f in new.files]
     ofile, nfile = old.file, new.file
     otarget, ntarget = old.target, new.target
+    # Labels and provenance compared as ids: each new id mapped to the old id of the same value.
+    old_label_id = {value: i for i, value in enumerate(old.labels)}
+    label_map = [old_label_id.get(value, -2) for value in new.labels]
+    old_prov_id = {value: i for i, value in enumerate(old.provenances)}
+    prov_map = [old_prov_id.get(value, -2) for value in new.provenances]
+    olabel, nlabel, oprov, nprov = old.label, new.label, old.prov, new.prov
 
     def same(o: int, n: int) -> bool:
-        return otarget[o] == ntarget[n] and old.label_of(o) == new.label_of(n) and old.prov_of(o) == new.prov_of(n)
+        if otarget[o] != ntarget[n]:
+            return False
+        lab = nlabel[n]
+        if (label_map[lab] if lab >= 0 else -1) != olabel[o]:
+            return False
+        pv = nprov[n]
+        return (prov_map[pv] if pv >= 0 else -1) == oprov[o]
 
     def relabel(o: int, n: int) -> None:
         a, b = old.label_of(o), new.label_of(n)
         if a is not None and b is not None and a != b:
             out.relabelled.append((o, n))
 
-    i = j = 0
-    no, nn = len(old_order), len(new_order)
-    while i < no or j < nn:
-        ko = okeys[old_order[i]] if i < no else None
-        kn = nkeys[new_order[j]] if j < nn else None
-        if kn is None or (ko is not None and ko < kn):
-            start = i
-            while i < no and okeys[old_order[i]] == ko:
-                i += 1
-            olds, news = old_order[start:i], []
-        elif ko is None or kn < ko:
-            start = j
-            while j < nn and nkeys[new_order[j]] == kn:
-                j += 1
-            olds, news = [], new_order[start:j]
-        else:
-            start_o, start_n = i, j
-            while i < no and okeys[old_order[i]] == ko:
-                i += 1
-            while j < nn and nkeys[new_order[j]] == kn:
-                j += 1
-            olds, news = old_order[start_o:i], new_order[start_n:j]
-        if len(olds) == 1 and len(news) == 1:  # the common case, without dicts
-            o, n = olds[0], news[0]
-            a, b = old_split[ofile[o]], new_split[nfile[n]]
-            if a == b:
-                if not same(o, n):
-                    out.count(b, "changed")
+    # Keys once on each side (nearly all of them) pair up through one dict; the rest are
+    # grouped per key below.
+    old_count = Counter(okeys)
+    new_count = Counter(nkeys)
+    single_old = {key: index for index, key in enumerate(okeys) if old_count[key] == 1}
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    matched = bytearray(len(okeys))
+    for n, key in enumerate(nkeys):
+        if new_count[key] == 1:
+            o = single_old.get(key)
+            if o is not None:
+                matched[o] = 1
+                a, b = old_split[ofile[o]], new_split[nfile[n]]
+                if a == b:
+                    if not same(o, n):
+                        out.count(b, "changed")
+                        relabel(o, n)
+                else:
+                    out.moved.append((o, n))
+                    out.count(a, "moved_out")
+                    out.count(b, "moved_in")
                     relabel(o, n)
-            else:
-                out.moved.append((o, n))
-                out.count(a, "moved_out")
-                out.count(b, "moved_in")
-                relabel(o, n)
+                continue
+            if key not in old_count:
+                out.added.append(n)
+                out.count(new_split[nfile[n]], "added")
+                continue
+        groups.setdefault(key, ([], []))[1].append(n)
+    for o, key in enumerate(okeys):
+        if matched[o]:
             continue
+        if old_count[key] == 1 and key not in new_count:
+            out.removed.append(o)
+            out.count(old_split[ofile[o]], "removed")
+            continue
+        groups.setdefault(key, ([], []))[0].append(o)
+    for olds, news in groups.values():
         by_old: dict[str, list[int]] = {}
         by_new: dict[str, list[int]] = {}
         for o in sorted(olds, key=lambda x: (ofile[x], old.line[x])):
