@@ -52,7 +52,7 @@ from .engine import dataset_files, display_path, split_of
 from .formats import detect_format, make_example
 from .neardup import normalize
 from .readers import fetch_records, open_reader
-from .redact import display_repr, redact
+from .redact import display, display_repr, redact
 from .tasks import detect_task
 from .text import compile_value_getter, label_text
 
@@ -157,6 +157,7 @@ class WhyIndex:
         postings: list[array] = []
         doc_file, doc_line, doc_words, doc_label = array("I"), array("I"), array("I"), array("i")
         labels: dict[str, int] = {}
+        seen_labels: dict[str, int] = {}
         infos = []
         line_index: dict[int, tuple[array, array]] = {}
         for number, path in enumerate(files):
@@ -190,10 +191,15 @@ class WhyIndex:
                 doc_line.append(line)
                 doc_words.append(len(distinct))
                 if label is not None:
-                    label = redact(label)
-                    if len(label) > 200:
-                        label = label[:200]
-                    doc_label.append(labels.setdefault(label, len(labels)))
+                    known = seen_labels.get(label)
+                    if known is None:
+                        # Redacted whole, then cut: labels repeat, so this runs once per distinct label.
+                        shown = redact(label)
+                        shown = shown if len(shown) <= 200 else display(shown, 200)
+                        known = labels.setdefault(shown, len(labels))
+                        if len(seen_labels) < 100_000:
+                            seen_labels[label] = known
+                    doc_label.append(known)
                 else:
                     doc_label.append(-1)
             index = getattr(reader, "line_index", None)
