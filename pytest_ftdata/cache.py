@@ -8,7 +8,10 @@ dataset-level family. An entry's key hashes everything its findings depend on:
 - the merged config that applies to the directory, and the bytes of the files it
   points to (`target_schema`, `record_schema`, a tokenizer file);
 - the source of pytest-ftdata and of every registered check class (a custom check
-  edited in a conftest invalidates its entries), and the Python version.
+  edited in a conftest invalidates its entries), and the Python version;
+- for the `versions` family, the bytes of the dataset's lock (`ftdata.lock`); under
+  `--ftdata-update-lock` that family is never read from or stored in the cache (its
+  result is the lock to write).
 
 A dataset-level entry also hashes every member file, so it is redone when any file
 of the dataset changes, while the per-file results of the unchanged files are
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import zlib
 from functools import lru_cache
@@ -237,6 +241,7 @@ class ResultCache:
         progress=None,
         extra_file_checks: dict | None = None,
         extra_dataset_checks: dict | None = None,
+        update_lock: bool = False,
     ) -> DatasetResult:
         """`engine.analyze_dataset`, reusing what the cache holds."""
         wanted = frozenset(families)
@@ -281,7 +286,13 @@ class ResultCache:
         if dataset_families and all(digests[path] for path in files):
             members = [(displays[path], digests[path]) for path in files]
             for family in dataset_families:
-                key = _hash("dataset", code, conf, dataset_display, members, sorted(file_families), family)
+                extra: tuple = ()
+                if family == "versions":
+                    if update_lock:
+                        continue  # its result is the lock to write: always computed
+                    lock = directory / config.lock
+                    extra = (file_digest(lock) if lock.is_file() else ("absent" if not os.path.lexists(lock) else "unreadable"),)
+                key = _hash("dataset", code, conf, dataset_display, members, sorted(file_families), family, *extra)
                 self._known[("dataset", dataset_display, family)] = {"kind": "dataset", "key": key}
                 entry = self._get("dataset", key)
                 if entry is not None and isinstance(entry.get("files"), list):
@@ -312,9 +323,11 @@ class ResultCache:
                 cached_files={path: cached[path] for path in to_read if path in cached},
                 checksum=True,
                 task=choice,
+                update_lock=update_lock,
             )
             result.findings.update(fresh.findings)
             result.summaries.update(fresh.summaries)
+            result.outputs.update(fresh.outputs)
             fresh_files = fresh.files
         else:
             fresh_files = {}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from .families.versions import pack_lock
 from .readers import DATA_SUFFIXES, is_data_file
 from .nodes import DATASET_NODE_NAME, CheckItem, DatasetDir, DatasetItem, FtdataItem, JsonlFile, has_data_entries, node_names
 from .state import FtdataState
@@ -184,6 +185,8 @@ class FtdataCollection:
             report.ftdata_files = item.ftdata_files
             report.ftdata_summary = item.ftdata_summary
             report.ftdata_family = item.family
+            # The lock travels compressed: a million examples are about 50 MB of text.
+            report.ftdata_lock = pack_lock(item.ftdata_lock) if item.ftdata_lock is not None else None
             report.ftdata_cache = self._cache_note(item)
         return report
 

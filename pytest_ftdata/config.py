@@ -497,6 +497,17 @@ class FtdataConfig(_Strict):
             raise ValueError("must be a file path (not empty, without NUL characters)")
         return value
 
+    # -- versions
+    lock: str = Field(
+        default="ftdata.lock",
+        description=(
+            "The lock of each dataset, relative to its directory: `--ftdata-update-lock` writes it, and every run "
+            "with a lock present compares the data with it (the `versions` family, VER rules). A name ending in "
+            "`.gz` writes it gzip-compressed."
+        ),
+        examples=["ftdata.lock", "locks/support.lock.gz"],
+    )
+
     @field_validator("label", "group_by", "id_field")
     @classmethod
     def _pointer(cls, value: str | None) -> str | None:
@@ -534,6 +545,17 @@ class FtdataConfig(_Strict):
                     )
         return value
 
+    @field_validator("lock")
+    @classmethod
+    def _lock_name(cls, value: str) -> str:
+        # The lock must never be collected as data. The suffixes are `readers.DATA_SUFFIXES`
+        # (readers sits above config; tests/test_versions.py keeps the two equal).
+        if not value or value.strip() != value:
+            raise ValueError("must be a file name such as `ftdata.lock`")
+        if Path(value).name.endswith(LOCK_FORBIDDEN_SUFFIXES):
+            raise ValueError(f"`{value}` has the suffix of a data file, so it would be read as data; use `ftdata.lock`")
+        return value
+
     @field_validator("required_fields")
     @classmethod
     def _pointers(cls, values: list[str]) -> list[str]:
@@ -557,6 +579,9 @@ class FtdataConfig(_Strict):
         config was loaded)."""
         return None if path is None else Path(path)
 
+
+#: A lock may not be named like a data file (`readers.DATA_SUFFIXES`).
+LOCK_FORBIDDEN_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
 
 PATH_KEYS = ("target_schema", "record_schema", "tokenizer")
 

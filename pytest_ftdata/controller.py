@@ -33,6 +33,7 @@ import pytest
 
 from .baseline import Gate, conclude
 from .cache import store_from_report
+from .families.versions import unpack_lock, write_lock
 from .findings import Finding
 from .progress import TerminalProgress
 from .report import ReportSpec, write_reports
@@ -58,6 +59,8 @@ class FtdataController:
         self.scope: set[tuple[str, str]] = set()
         self.report: RunReport | None = None
         self.written: list[tuple[str, str]] = []
+        #: lock path -> the packed lock a `versions` item rendered (`--ftdata-update-lock`).
+        self.locks: dict[str, dict] = {}
 
     # -- while items run ------------------------------------------------------------------
 
@@ -79,6 +82,9 @@ class FtdataController:
             self.scope.update({(directory, family), (directory.rstrip("/") + "/", family)})
         if report.ftdata_summary is not None:
             self.summaries[f"{node}::{family}"] = report.ftdata_summary
+        lock = getattr(report, "ftdata_lock", None)
+        if lock:
+            self.locks[lock["path"]] = lock
         note = getattr(report, "ftdata_cache", None)
         if note and self.store is not None:
             store_from_report(self.store, note, found, report.ftdata_summary)
@@ -89,6 +95,17 @@ class FtdataController:
         if not self.findings:
             return  # no dataset item ran: `pytest tests/` with --ftdata in addopts reports nothing
         gathered = [finding for group in self.findings.values() for finding in group]
+        # The locks first: they are the only files written beside the data, once each, here.
+        locks_written: list[tuple[str, str]] = []
+        for packed in self.locks.values():
+            path, shown, data = unpack_lock(packed)
+            try:
+                write_lock(path, data)
+            except OSError as exc:
+                self._error(f"pytest-ftdata: could not write the lock {shown}: {exc}")
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            else:
+                locks_written.append(("lock", shown))
         try:
             outcome = conclude(self.gate, gathered, self.scope)
         except OSError as exc:
@@ -106,8 +123,9 @@ class FtdataController:
         )
         workspace = os.environ.get("GITHUB_WORKSPACE")
         try:
-            self.written = write_reports(self.report, self.specs, workspace)
+            self.written = locks_written + write_reports(self.report, self.specs, workspace)
         except OSError as exc:
+            self.written = locks_written
             self._error(f"pytest-ftdata: could not write a report: {exc}")
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -26,6 +26,7 @@ from .families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES
 from .findings import Finding
 from .formats import detect_format, make_example
 from .readers import open_reader
+from .why import Neighbour, WhyIndex, open_index
 
 __all__ = ["DataFile", "Dataset", "Datasets", "Examples", "load", "open_datasets", "run_check"]
 
@@ -155,6 +156,20 @@ class _Selection:
         __tracebackhide__ = True
         self.examples.expect(predicate, why, **options)
 
+    def nearest(self, text: str, k: int = 5, *, cache_dir: str | os.PathLike | None = None) -> list[Neighbour]:
+        """The `k` training examples nearest to `text` (a model output, a prompt, or both),
+        best first: "which examples taught it that?" (see `pytest_ftdata.why`). The index is
+        built once per dataset and cached under `.pytest_cache/ftdata/why/` (or `cache_dir`)."""
+        found = []
+        for dataset in self._datasets():
+            index = dataset._why_index(cache_dir)
+            found.extend(index.query(text, k, dataset.config))
+        found.sort(key=lambda n: (-n.similarity, n.path, n.line))
+        return found[:k]
+
+    def _datasets(self) -> list["Dataset"]:
+        raise NotImplementedError
+
     def check(self, family: str, **config: Any) -> list[Finding]:
         """Run one check family (built-in or project-specific) and return all its findings."""
         return run_check(self, family, **config)
@@ -183,6 +198,16 @@ class Dataset(_Selection):
     def _file_sources(self) -> list[tuple["Dataset", DataFile]]:
         return [(self, file) for file in self._files]
 
+    def _datasets(self) -> list["Dataset"]:
+        return [self]
+
+    def _why_index(self, cache_dir) -> WhyIndex:
+        key = None if cache_dir is None else str(cache_dir)
+        cached = getattr(self, "_why", None)
+        if cached is None or cached[0] != key:
+            self._why = (key, open_index(self.directory, self.config, self.rootdir, cache_dir))
+        return self._why[1]
+
     def __repr__(self) -> str:
         return f"<Dataset {self.path}: {', '.join(file.name for file in self._files)}>"
 
@@ -196,6 +221,9 @@ class Datasets(_Selection):
 
     def _file_sources(self) -> list[tuple[Dataset, DataFile]]:
         return [source for dataset in self.datasets for source in dataset._file_sources()]
+
+    def _datasets(self) -> list[Dataset]:
+        return list(self.datasets)
 
     def dataset(self, name: str) -> Dataset:
         """A dataset by directory name (`support`) or path (`data/support`)."""

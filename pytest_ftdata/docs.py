@@ -62,6 +62,7 @@ SECTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("Private data, policy and provenance", ("pii", "banned", "required_fields")),
     ("Reading and length", ("max_line_bytes", "max_chars", "max_tokens", "max_turn_chars", "max_turn_tokens", "huge_example_chars", "tokenizer")),
     ("Gates", ("rules",)),
+    ("Dataset versions", ("lock",)),
 ]
 
 #: Tables whose own keys are documented one by one: prefix -> (model, TOML header, how a key is written).

@@ -139,6 +139,8 @@ class DatasetResult:
     files: dict[str, FileResult] = field(default_factory=dict)
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     summaries: dict[str, dict] = field(default_factory=dict)
+    #: What dataset families asked the controller to write (the `versions` lock).
+    outputs: dict[str, object] = field(default_factory=dict)
     families: frozenset[str] = frozenset()
     task: TaskChoice | None = None
 
@@ -160,6 +162,7 @@ def analyze_dataset(
     cached_files: dict[Path, dict[str, list[Finding]]] | None = None,
     checksum: bool = False,
     task: TaskChoice | None = None,
+    update_lock: bool = False,
 ) -> DatasetResult:
     """Read `files` (the dataset in `directory`) once and run the selected families.
 
@@ -167,6 +170,8 @@ def analyze_dataset(
     result cache) to them: their per-file checks do not run again, and they are
     streamed only for the dataset-level checks. With `checksum`, each file's CRC-32
     of the bytes actually read is recorded (`FileInfo.crc32`), for the result cache.
+    With `update_lock`, the `versions` family renders the dataset's new lock into
+    `DatasetResult.outputs` (nothing here writes it).
     """
     cached_files = cached_files or {}
     wanted = frozenset(families)
@@ -183,7 +188,9 @@ def analyze_dataset(
     result.task = choice
     for info in infos:
         info.task, info.task_reason = choice.task, choice.reason
-    dataset_ctx = DatasetContext(path=result.path, files=infos, config=config, task=choice.task)
+    dataset_ctx = DatasetContext(
+        path=result.path, files=infos, config=config, task=choice.task, directory=directory, update_lock=update_lock
+    )
     dataset_runs = [dataset_checks[name](dataset_ctx) for name in dataset_families]
     streaming = [run for run in dataset_runs if run.streams()]
     # Each map is made once per file and combined once, however many families read it.
@@ -234,6 +241,7 @@ def analyze_dataset(
         summary = finishing.call(name, None, "while summarising the dataset", run.summary)
         if summary is not None:
             result.summaries[name] = summary
+    result.outputs.update(dataset_ctx.outputs)
     return result
 
 

@@ -29,7 +29,7 @@ Severity = Literal["error", "warning"]
 #: split may span several files, and it shares one fingerprint index with `leakage`
 #: (families/fingerprints.py).
 FILE_FAMILIES = ("schema", "format", "pii", "policy", "length", "reasoning")
-DATASET_FAMILIES = ("duplicates", "leakage", "splits", "labels", "subgroups")
+DATASET_FAMILIES = ("duplicates", "leakage", "splits", "labels", "subgroups", "versions")
 FAMILIES = FILE_FAMILIES + DATASET_FAMILIES
 #: The family of rules any family can report (a family that failed on one example).
 ANY_FAMILY = "any"

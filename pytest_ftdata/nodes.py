@@ -62,6 +62,8 @@ class FtdataItem(pytest.Item):
         self.ftdata_findings: list[Finding] = []
         self.ftdata_files: list[dict] = []
         self.ftdata_summary: dict | None = None
+        #: The new lock a `versions` item hands to the controller ({"path", "shown", "text"}).
+        self.ftdata_lock: dict | None = None
 
     def _findings(self) -> list[Finding]:
         raise NotImplementedError
@@ -145,6 +147,9 @@ class DatasetItem(FtdataItem):
         result = state.result(directory, self.family)
         self.ftdata_files = [fr.info.to_dict() for fr in result.files.values()]
         self.ftdata_summary = result.summaries.get(self.family)
+        lock = result.outputs.get("lock") if self.family == "versions" else None
+        if lock is not None:
+            self.ftdata_lock = lock
         return result.findings.get(self.family, [])
 
     def _where(self) -> str:

@@ -87,6 +87,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="accept today's findings: rewrite the --ftdata-baseline file with them (the run does not fail on findings).",
     )
     group.addoption(
+        "--ftdata-update-lock",
+        action="store_true",
+        default=False,
+        help="write each dataset's lock (ftdata.lock beside the data: every example's content key, split, "
+        "label and origin) for later runs to compare with; the run reports no versions findings.",
+    )
+    group.addoption(
         "--ftdata-no-cache",
         action="store_true",
         default=False,
@@ -159,6 +166,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state.extra_dataset_checks.update(checks.dataset)
     state.gate = make_gate(config, specs)
     state.cache = result_cache(config)
+    state.update_lock = bool(config.getoption("ftdata_update_lock", False))
     config.stash[STATE_KEY] = state
     outputs = {os.path.abspath(spec.destination) for spec in specs if spec.destination}
     if state.gate.baseline_path is not None:

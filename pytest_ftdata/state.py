@@ -39,6 +39,8 @@ class FtdataState:
         # CI gates (see baseline.py and cache.py): set up by the plugin from its options.
         self.gate = Gate()
         self.cache: ResultCache | None = None
+        #: `--ftdata-update-lock`: the `versions` items hand each dataset's new lock to the controller.
+        self.update_lock = False
 
     # -- planning (collection) ---------------------------------------------------------
 
@@ -88,6 +90,7 @@ class FtdataState:
             progress=self.progress,
             extra_file_checks=self.extra_file_checks,
             extra_dataset_checks=self.extra_dataset_checks,
+            update_lock=self.update_lock,
         )
         if self.gate.needs_keys:
             touched = assign_keys(result)

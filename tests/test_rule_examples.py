@@ -26,7 +26,7 @@ from pytest_ftdata.engine import analyze_dataset, is_data_file
 from pytest_ftdata.findings import FAMILIES, RULES, Rule, RuleExample
 
 #: Code prefixes of the built-in rules (a project rule may not use them, see `custom.rule`).
-BUILTIN_PREFIXES = ("SCH", "FMT", "PII", "POL", "LEN", "RSN", "DUP", "LEAK", "SPL", "LBL", "SUB", "CHK")
+BUILTIN_PREFIXES = ("SCH", "FMT", "PII", "POL", "LEN", "RSN", "DUP", "LEAK", "SPL", "LBL", "SUB", "VER", "CHK")
 
 #: Rules that no dataset in a directory can show, with the reason.
 NOT_SHOWN_AS_A_FILE = {

@@ -18,6 +18,7 @@ from .reasoning import ReasoningFamily
 from .schema import SchemaFamily
 from .splits import SplitsFamily
 from .subgroups import SubgroupsFamily
+from .versions import VersionsFamily
 
 BUILTIN_FILE_FAMILIES: dict[str, type[FileFamily]] = {
     "schema": SchemaFamily,
@@ -34,6 +35,7 @@ BUILTIN_DATASET_FAMILIES: dict[str, type[DatasetFamily]] = {
     "splits": SplitsFamily,
     "labels": LabelsFamily,
     "subgroups": SubgroupsFamily,
+    "versions": VersionsFamily,
 }
 
 __all__ = [

@@ -91,6 +91,12 @@ class DatasetContext:
     combined: dict[str, object] = field(default_factory=dict)
     #: What the dataset teaches (`tasks.detect_task`): rules that depend on it read it here.
     task: str = "generation"
+    #: The dataset directory itself (the `versions` family finds its lock beside the data).
+    directory: Path | None = None
+    #: `--ftdata-update-lock`: the `versions` family renders a new lock into `outputs`.
+    update_lock: bool = False
+    #: What families hand to the controller to write (only `versions`: {"lock": {...}}).
+    outputs: dict[str, object] = field(default_factory=dict)
 
     def split_files(self, split: str) -> list[FileInfo]:
         return [info for info in self.files if info.split == split]

@@ -42,6 +42,7 @@ from .coverage import (
     status_text,
 )
 from .model import DatasetView, RunReport
+from .versions import HEADERS as VERSION_HEADERS, versions_rows, versions_title
 
 SPLIT_COLORS = {"train": "#4c78a8", "validation": "#f58518", "test": "#54a24b", "other": "#9d755d"}
 #: The colour of each verdict: the meters, the dataset rows and the status cells use them.
@@ -446,6 +447,13 @@ def render_html(report: RunReport) -> str:
             f"<h2>Label pairs the data confuses: {_e(dataset_title(summary))}</h2>"
             '<table><thead><tr><th class="name">label</th><th class="name">label</th><th>confusions</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"
+        )
+    for _, summary in report.versions:
+        head = "".join(f"<th>{_e(h)}</th>" for h in VERSION_HEADERS)
+        rows = "".join("<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>" for row in versions_rows(summary))
+        body.append(
+            f"<h2>Dataset versions: {_e(versions_title(summary))}</h2>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
         )
     # Coverage in the order of the datasets above: problem datasets first.
     order = {view.directory: index for index, view in enumerate(views)}

@@ -65,6 +65,18 @@ suspect-label check, LBL012): per dataset, the label pairs the data confuses mos
                             "a_to_b": 7, "b_to_a": 5,
                             "counts": {"train": {"a": 100, "b": 100}, "test": {...}}}]}]}
 
+`versions` is present when a dataset has a lock (`ftdata.lock`) or one was written
+(`--ftdata-update-lock`): per dataset, what changed since the lock, split by split::
+
+    "versions": {"datasets": [{"nodeid": "data/dataset", "dataset": "data",
+        "lock": "data/ftdata.lock",
+        "status": "compared",        # | "written" | "unreadable" | "incomparable"
+        "had_lock": true,            # false: written where there was none
+        "splits": [{"split": "train", "examples": 802, "locked": 800,
+                    "added": 0, "removed": 0, "changed": 1, "moved_in": 2, "moved_out": 0}]}]}
+
+Findings of the `versions` check (VER001-VER007) are listed in `findings` as any other.
+
 Each file of `files` also carries `task` and `task_reason`: what the dataset teaches
 and why it was decided so (`tasks.detect_task`).
 
@@ -94,6 +106,8 @@ def build_json_report(report: RunReport) -> dict:
     }
     if report.confusions:
         data["labels"] = {"datasets": [{"nodeid": nodeid, **summary} for nodeid, summary in report.confusions]}
+    if report.versions:
+        data["versions"] = {"datasets": [{"nodeid": nodeid, **summary} for nodeid, summary in report.versions]}
     coverage = report.total_coverage()
     if coverage is not None:
         data["subgroups"] = {

@@ -31,6 +31,7 @@ from .coverage import (
     table_rows,
     total_row,
 )
+from .versions import HEADERS as VERSION_HEADERS, versions_rows, versions_title
 from .model import RunReport
 
 #: Dimensions with more rows than this are folded.
@@ -118,6 +119,11 @@ def render_markdown(report: RunReport) -> str:
         rows = [[_cell(p["a"]), _cell(p["b"]), p["confusions"]] for p in summary["confused_pairs"]]
         out += [f"### Label pairs the data confuses: `{dataset_title(summary)}`", "",
                 tabulate(rows, headers=["label", "label", "confusions"], tablefmt="github", disable_numparse=True), ""]
+    for _, summary in report.versions:
+        out += [f"### Dataset versions: `{_cell(versions_title(summary))}`", ""]
+        rows = versions_rows(summary)
+        if rows:
+            out += [tabulate(rows, headers=VERSION_HEADERS, tablefmt="github", disable_numparse=True), ""]
     for _, summary in report.coverage:
         out += [f"### Subgroup coverage: `{dataset_title(summary)}`", ""]
         if has_copies(summary):

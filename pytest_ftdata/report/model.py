@@ -20,6 +20,7 @@ from ..findings import Finding, FindingCounts, sort_key
 
 SUBGROUPS_SUFFIX = "::subgroups"
 LABELS_SUFFIX = "::labels"
+VERSIONS_SUFFIX = "::versions"
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,9 @@ class RunReport:
     #: (dataset node id, labels summary) of every dataset whose labels were modelled:
     #: the label pairs the data confuses.
     confusions: tuple[tuple[str, dict], ...] = ()
+    #: (dataset node id, versions summary) of every dataset compared with (or given) a lock:
+    #: per split, examples added, removed, changed, moved in and out since the lock.
+    versions: tuple[tuple[str, dict], ...] = ()
     gate: GateSummary = field(default_factory=GateSummary)
     #: pytest's -v level: -v lists every finding.
     verbose: int = 0
@@ -175,6 +179,11 @@ class RunReport:
              if key.endswith(LABELS_SUFFIX) and summary and summary.get("confused_pairs")),
             key=lambda item: (item[1].get("dataset", ""), item[0]),
         )
+        versions = sorted(
+            ((key[: -len(VERSIONS_SUFFIX)], summary) for key, summary in summaries.items()
+             if key.endswith(VERSIONS_SUFFIX) and summary),
+            key=lambda item: (item[1].get("dataset", ""), item[0]),
+        )
         by_path = {info["path"]: info for info in files}
         gate = gate or GateSummary()
         return cls(
@@ -183,6 +192,7 @@ class RunReport:
             files=tuple(by_path[path] for path in sorted(by_path)),
             coverage=tuple(coverage),
             confusions=tuple(confusions),
+            versions=tuple(versions),
             gate=GateSummary(
                 strict=gate.strict, baseline_path=gate.baseline_path, with_baseline=gate.with_baseline,
                 updated=gate.updated, accepted=positions, stale=gate.stale,

@@ -31,6 +31,7 @@ from .coverage import (
     total_row,
 )
 from .model import RunReport
+from .versions import HEADERS as VERSION_HEADERS, versions_rows, versions_title
 
 DEFAULT_WIDTH = 80
 #: The subgroup column is never cut below this many characters.
@@ -169,6 +170,17 @@ def confusion_lines(report: RunReport, limit: int = 5) -> list[str]:
         )
     if lines:
         lines.insert(0, "")
+    return lines
+
+
+def version_lines(report: RunReport) -> list[str]:
+    """Per dataset with a lock, the table of what changed since it, split by split."""
+    lines: list[str] = []
+    for _, summary in report.versions:
+        lines += ["", f"dataset versions: {versions_title(summary)}"]
+        rows = versions_rows(summary)
+        if rows:
+            lines += tabulate(rows, headers=VERSION_HEADERS, disable_numparse=True, colalign=["left"] + ["right"] * 7).splitlines()
     return lines
 
 
@@ -331,8 +343,13 @@ def render_summary(
             out.append((f"-v or --ftdata-report term:full shows {' and '.join(hidden)}.", {}))
     for line in confusion_lines(report):
         out.append((line, {}))
+    for line in version_lines(report):
+        out.append((line, {}))
     for kind, destination in written:
-        out.append((f"pytest-ftdata {kind} report written to {destination}", {}))
+        if kind == "lock":
+            out.append((f"pytest-ftdata lock written to {destination}", {"green": True}))
+        else:
+            out.append((f"pytest-ftdata {kind} report written to {destination}", {}))
     if fail_under is not None:
         message, failed = fail_under_line(report, fail_under)
         out.append((message, {"red": failed, "green": not failed, "bold": failed}))

@@ -1,0 +1,382 @@
+"""Dataset versions: `ftdata.lock`, the `versions` check (VER001-VER007) and `why`.
+
+The scenario of issue 15 runs on a copy of example_project in every run mode: make a
+lock, move two test examples into train, relabel one, cut a validation file's last
+lines; each change is named at its line, the moves fail the run, and the per-split
+counts are right. Then: the lock is the same bytes serially and under `-n 2` and holds
+no text; the result cache keys on the lock; baselines and lock updates stay apart; a
+hostile lock is one finding; `why` answers from the API and the command line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_ftdata import load
+from pytest_ftdata.config import LOCK_FORBIDDEN_SUFFIXES, ConfigError, validate
+from pytest_ftdata.engine import analyze_dataset, dataset_files
+from pytest_ftdata.families.versions import MAX_LINE_BYTES, lock_text_for, read_lock
+from pytest_ftdata.readers import DATA_SUFFIXES
+from pytest_ftdata.why import WhyIndex, index_path, training_files
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example_project"
+ROOT = Path(__file__).resolve().parents[1]
+VERSIONS = ("-k", "versions")
+
+
+def _copy_example(pytester: pytest.Pytester) -> Path:
+    shutil.copytree(EXAMPLE, pytester.path, dirs_exist_ok=True)
+    return pytester.path / "data" / "support"
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def _user_text(line: str) -> str:
+    return next(m["content"] for m in json.loads(line)["messages"] if m["role"] == "user")
+
+
+def _change_support(data: Path) -> tuple[str, str]:
+    """Move test lines 5 and 10 to the end of train, relabel train line 7, cut val's last 3 lines."""
+    test, train, val = _lines(data / "test.jsonl"), _lines(data / "train.jsonl"), _lines(data / "val.jsonl")
+    moved = [test[4], test[9]]
+    (data / "test.jsonl").write_text("".join(line for i, line in enumerate(test) if i not in (4, 9)), encoding="utf-8")
+    record = json.loads(train[6])
+    answer = json.loads(record["messages"][-1]["content"])
+    old = answer["intent"]
+    answer["intent"] = new = "card_arrival" if old != "card_arrival" else "change_pin"
+    record["messages"][-1]["content"] = json.dumps(answer)
+    train[6] = json.dumps(record) + "\n"
+    (data / "train.jsonl").write_text("".join(train + moved), encoding="utf-8")
+    (data / "val.jsonl").write_text("".join(val[:-3]), encoding="utf-8")
+    return old, new
+
+
+def _report(pytester: pytest.Pytester, name: str = "report.json") -> dict:
+    return json.loads((pytester.path / name).read_text(encoding="utf-8"))
+
+
+def _rows(report: dict) -> dict[str, list]:
+    [dataset] = report["versions"]["datasets"]
+    return {row["split"]: [row[k] for k in ("examples", "locked", "added", "removed", "changed", "moved_in", "moved_out")]
+            for row in dataset["splits"]}
+
+
+# -- the done scenario, in every run mode ---------------------------------------------------------
+
+
+def test_issue_scenario_names_every_change_and_fails_on_the_moves(pytester: pytest.Pytester, run_mode):
+    data = _copy_example(pytester)
+    before = sorted(p.name for p in data.iterdir())
+    made = run_mode(pytester, "--ftdata", "data/support", *VERSIONS, "--ftdata-update-lock")
+    assert made.ret == 0, made.stdout.str()
+    made.stdout.fnmatch_lines(["*pytest-ftdata lock written to data/support/ftdata.lock*"])
+    assert sorted(p.name for p in data.iterdir()) == sorted(before + ["ftdata.lock"])  # the only file written
+
+    old, new = _change_support(data)
+    result = run_mode(pytester, "--ftdata", "data/support", *VERSIONS, "--ftdata-report", "json:report.json")
+    assert result.ret == 1
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines([
+        "*data/support/train.jsonl:481: VER001 Example moved from the test split into the train split since the lock (it was at data/support/test.jsonl:5)*",
+        "*data/support/train.jsonl:482: VER001 Example moved from the test split into the train split since the lock (it was at data/support/test.jsonl:10)*",
+    ])
+    assert f"data/support/train.jsonl:7: VER004 Label changed for the same input since the lock: '{old}' -> '{new}'" in out
+    for line in (58, 59, 60):
+        assert f"data/support/val.jsonl:{line}: VER005 The example the lock has at data/support/val.jsonl:{line} is gone from the validation split" in out
+    report = _report(pytester)
+    by_rule = report["summary"]["by_rule"]
+    assert by_rule == {"VER001": 2, "VER004": 1, "VER005": 3}
+    assert {f["severity"] for f in report["findings"] if f["rule"] == "VER001"} == {"error"}
+    # split: examples, locked, added, removed, changed, moved in, moved out
+    assert _rows(report) == {
+        "train": [482, 480, 0, 0, 1, 2, 0],
+        "validation": [57, 60, 0, 3, 0, 0, 0],
+        "test": [58, 60, 0, 0, 0, 0, 2],
+    }
+    result.stdout.fnmatch_lines(["*dataset versions: data/support/ftdata.lock: changes since the lock*",
+                                 "train*482*480*+0*-0*~1*2*0*"])
+
+    # Accepting the changes: the lock is rewritten, the update run reports nothing against it,
+    # and the next run is clean.
+    accepted = run_mode(pytester, "--ftdata", "data/support", *VERSIONS, "--ftdata-update-lock")
+    assert accepted.ret == 0, accepted.stdout.str()
+    clean = run_mode(pytester, "--ftdata", "data/support", *VERSIONS)
+    assert clean.ret == 0, clean.stdout.str()
+    assert "VER0" not in clean.stdout.str()
+
+
+def test_markdown_and_html_reports_show_the_counts(pytester: pytest.Pytester):
+    data = _copy_example(pytester)
+    pytester.runpytest("--ftdata", "data/support", *VERSIONS, "--ftdata-update-lock")
+    _change_support(data)
+    pytester.runpytest("--ftdata", "data/support", *VERSIONS, "--ftdata-report", "md:r.md", "--ftdata-report", "html:r.html")
+    markdown = (pytester.path / "r.md").read_text(encoding="utf-8")
+    assert "### Dataset versions: `data/support/ftdata.lock: changes since the lock`" in markdown
+    [train] = [line for line in markdown.splitlines() if line.startswith("| train ")]
+    assert [cell.strip() for cell in train.strip("|").split("|")] == ["train", "482", "480", "+0", "-0", "~1", "2", "0"]
+    html = (pytester.path / "r.html").read_text(encoding="utf-8")
+    assert "<h2>Dataset versions: data/support/ftdata.lock: changes since the lock</h2>" in html
+    assert "<tr><td>validation</td><td>57</td><td>60</td><td>+0</td><td>-3</td>" in html
+
+
+# -- the lock itself ---------------------------------------------------------------------------------
+
+
+def test_lock_is_the_same_bytes_serially_and_under_xdist_and_holds_no_text(pytester: pytest.Pytester, run_modes):
+    data = _copy_example(pytester)
+    lock = data / "ftdata.lock"
+    serial = run_modes["serial"](pytester, "--ftdata", "data/support", "--ftdata-update-lock", "-p", "no:cacheprovider")
+    assert lock.is_file(), serial.stdout.str()
+    first = lock.read_bytes()
+    lock.unlink()
+    xdist = run_modes["xdist"](pytester, "--ftdata", "data/support", "--ftdata-update-lock", "-p", "no:cacheprovider")
+    assert xdist.ret == serial.ret
+    assert lock.read_bytes() == first
+    text = first.decode("utf-8")
+    header, *rows = text.splitlines()
+    assert json.loads(header)["examples"] == len(rows) == 600
+    assert rows == sorted(rows, key=lambda row: (json.loads(row)[0], json.loads(row)[1], json.loads(row)[2]))
+    # No input and no target text is in the lock: only hashes, labels and provenance ids.
+    for name in ("train.jsonl", "val.jsonl", "test.jsonl"):
+        for line in _lines(data / name)[:60]:
+            user = _user_text(line)
+            assert user not in text
+            assert json.loads(line)["messages"][-1]["content"] not in text
+
+
+def test_whitespace_edit_is_not_a_change_and_a_new_example_is_added(tmp_path: Path, chat, write_jsonl):
+    data = tmp_path / "data"
+    train = [chat(f"Question number {n} about invoices?", "billing") for n in range(6)]
+    write_jsonl(data / "train.jsonl", train)
+    write_jsonl(data / "test.jsonl", [chat("Where is my parcel?", "shipping")])
+    config = validate({}, "test", str(tmp_path))
+    (data / "ftdata.lock").write_text(_lock_of(data, config), encoding="utf-8")
+    train[2] = chat("  question   number 2 about INVOICES?", "billing")
+    write_jsonl(data / "train.jsonl", train + [chat("A brand new question?", "billing")])
+    result = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"])
+    assert result.findings["versions"] == []
+    row = {r["split"]: r for r in result.summaries["versions"]["splits"]}["train"]
+    assert (row["added"], row["removed"], row["changed"], row["moved_in"]) == (1, 0, 0, 0)
+
+
+def _lock_of(data: Path, config) -> str:
+    result = analyze_dataset(data, dataset_files(data), config, data.parent, families=["versions"], update_lock=True)
+    return result.outputs["lock"]["text"]
+
+
+def test_groups_that_cross_the_train_boundary_are_moves(tmp_path: Path, chat, write_jsonl):
+    data = tmp_path / "data"
+
+    def ticket(text, group):
+        return {**chat(text, "billing"), "metadata": {"ticket": group}}
+
+    write_jsonl(data / "train.jsonl", [ticket("First question of T-1?", "T-1"), ticket("Unrelated question?", "T-2")])
+    write_jsonl(data / "test.jsonl", [ticket("Second question of T-3?", "T-3")])
+    config = validate({"group_by": "/metadata/ticket"}, "test", str(tmp_path))
+    (data / "ftdata.lock").write_text(_lock_of(data, config), encoding="utf-8")
+    # A new example of the test-only group T-3 lands in train.
+    write_jsonl(data / "train.jsonl", [ticket("First question of T-1?", "T-1"), ticket("Unrelated question?", "T-2"),
+                                       ticket("A follow-up of T-3?", "T-3")])
+    found = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"]).findings["versions"]
+    assert [(f.rule, f.line) for f in found] == [("VER001", 3)]
+    assert "Group 'T-3' was in the test split in the lock and now has examples in the train split" in found[0].message
+
+
+def test_moves_between_evaluation_splits_and_definition_changes_are_warnings(tmp_path: Path, chat, write_jsonl):
+    data = tmp_path / "data"
+    write_jsonl(data / "validation.jsonl", [chat("Question A?", "a"), chat("Question B?", "b")])
+    write_jsonl(data / "test.jsonl", [chat("Question C?", "c")])
+    config = validate({}, "test", str(tmp_path))
+    (data / "ftdata.lock").write_text(_lock_of(data, config), encoding="utf-8")
+    write_jsonl(data / "validation.jsonl", [chat("Question A?", "a")])
+    write_jsonl(data / "test.jsonl", [chat("Question C?", "c"), chat("Question B?", "b")])
+    changed = validate({"near_duplicate_threshold": 97, "min_split_size": {"test": 5}}, "test", str(tmp_path))
+    found = analyze_dataset(data, dataset_files(data), changed, tmp_path, families=["versions"]).findings["versions"]
+    assert {(f.rule, f.severity) for f in found} == {("VER003", "warning"), ("VER006", "warning")}
+    [definition] = [f for f in found if f.rule == "VER006"]
+    assert "`min_split_size`, `near_duplicate_threshold`" in definition.message
+
+
+def test_a_gzip_lock_is_written_and_read(pytester: pytest.Pytester, chat, write_jsonl):
+    data = pytester.path / "data"
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])
+    pytester.makefile(".toml", ftdata='lock = "ftdata.lock.gz"\n')
+    pytester.runpytest("--ftdata", "data", *VERSIONS, "--ftdata-update-lock")
+    packed = data / "ftdata.lock.gz"
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"
+    assert json.loads(gzip.decompress(packed.read_bytes()).splitlines()[0])["examples"] == 1
+    assert read_lock(packed).keys
+    assert pytester.runpytest("--ftdata", "data", *VERSIONS).ret == 0
+
+
+def test_lock_names_of_data_files_are_refused():
+    assert LOCK_FORBIDDEN_SUFFIXES == DATA_SUFFIXES
+    with pytest.raises(ConfigError, match="suffix of a data file"):
+        validate({"lock": "ftdata.lock.jsonl"}, "test")
+
+
+# -- hostile locks ---------------------------------------------------------------------------------
+
+HEADER = '{"ftdata_lock": 1, "files": [{"name": "train.jsonl", "split": "train"}]}\n'
+
+
+@pytest.mark.parametrize(
+    "content, line, reason",
+    [
+        (b"", None, "it is empty"),
+        (HEADER.encode() + b"<<<<<<< HEAD\n", 2, "merge conflict marker"),
+        (b"<<<<<<< HEAD\n", 1, "unresolved merge conflict"),
+        (HEADER.encode() + b'["00", 0, 1, "00000000"]\n', 2, "no valid content key"),
+        (HEADER.encode() + b'["0123456789abcdef", 7, 1, "00000000"]\n', 2, "no valid file and line"),
+        (HEADER.encode() + b'{"key": 1}\n', 2, "not an example entry"),
+        (HEADER.encode() + b'["' + b"a" * (MAX_LINE_BYTES * 2) + b'"]\n', 2, "longer than"),
+        (b'{"ftdata_lock": 2, "files": []}\n', 1, "format version 2"),
+        (b"[1, 2, 3]\n", 1, "not a pytest-ftdata lock header"),
+        (b"\x1f\x8b\x08\x00garbage", None, "cannot be read"),
+        (b"\xff\xfe\x00binary", 1, "not a JSON header"),
+    ],
+)
+def test_a_hostile_lock_is_one_finding(tmp_path: Path, chat, write_jsonl, content: bytes, line, reason: str):
+    data = tmp_path / "data"
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])
+    (data / "ftdata.lock").write_bytes(content)
+    config = validate({}, "test", str(tmp_path))
+    found = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"]).findings["versions"]
+    assert [(f.rule, f.path, f.line) for f in found] == [("VER007", "data/ftdata.lock", line)]
+    assert reason in found[0].message and "--ftdata-update-lock" in found[0].message
+
+
+def test_a_directory_named_like_the_lock_is_one_finding(tmp_path: Path, chat, write_jsonl):
+    data = tmp_path / "data"
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])
+    (data / "ftdata.lock").mkdir()
+    found = analyze_dataset(data, dataset_files(data), validate({}, "t"), tmp_path, families=["versions"]).findings["versions"]
+    assert [f.rule for f in found] == ["VER007"]
+
+
+# -- the cache and the baseline -------------------------------------------------------------------
+
+
+def test_the_result_cache_keys_on_the_lock(pytester: pytest.Pytester, chat, write_jsonl):
+    data = pytester.path / "data"
+    train = [chat("Question A?", "a"), chat("Question B?", "b")]
+    test = [chat("Question C?", "c")]
+    write_jsonl(data / "train.jsonl", train)
+    write_jsonl(data / "test.jsonl", test)
+    assert pytester.runpytest("--ftdata", "data", *VERSIONS, "--ftdata-update-lock").ret == 0
+    assert pytester.runpytest("--ftdata", "data", *VERSIONS).ret == 0  # cached: clean against lock A
+    # Lock B: "Question C?" in train. Then the data goes back to exactly what was cached.
+    write_jsonl(data / "train.jsonl", train + test)
+    write_jsonl(data / "test.jsonl", [])
+    assert pytester.runpytest("--ftdata", "data", *VERSIONS, "--ftdata-update-lock").ret == 0
+    write_jsonl(data / "train.jsonl", train)
+    write_jsonl(data / "test.jsonl", test)
+    result = pytester.runpytest("--ftdata", "data", *VERSIONS)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*data/test.jsonl:1: VER002 Example moved from the train split into the test split*"])
+
+
+def test_baselined_moves_are_not_raised_and_a_lock_update_leaves_the_baseline(pytester: pytest.Pytester, run_mode, chat, write_jsonl):
+    data = pytester.path / "data"
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])
+    write_jsonl(data / "test.jsonl", [chat("Question C?", "c"), chat("Question D?", "d")])
+    assert run_mode(pytester, "--ftdata", "data", *VERSIONS, "--ftdata-update-lock").ret == 0
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a"), chat("Question C?", "c")])
+    write_jsonl(data / "test.jsonl", [chat("Question D?", "d")])
+    assert run_mode(pytester, "--ftdata", "data", *VERSIONS).ret == 1
+    baseline = pytester.path / "baseline.json"
+    update = run_mode(pytester, "--ftdata", "data", *VERSIONS, f"--ftdata-baseline={baseline}", "--ftdata-update-baseline")
+    assert update.ret == 0 and "VER001" in baseline.read_text(encoding="utf-8")
+    accepted = run_mode(pytester, "--ftdata", "data", *VERSIONS, f"--ftdata-baseline={baseline}")
+    assert accepted.ret == 0, accepted.stdout.str()
+    # A lock update does not touch the baseline (it is not a baseline update).
+    saved = baseline.read_bytes()
+    relock = run_mode(pytester, "--ftdata", "data", *VERSIONS, f"--ftdata-baseline={baseline}", "--ftdata-update-lock")
+    assert relock.ret == 0
+    assert baseline.read_bytes() == saved
+
+
+# -- why --------------------------------------------------------------------------------------------
+
+
+def _why_dataset(root: Path, chat, write_jsonl) -> Path:
+    data = root / "data"
+    write_jsonl(data / "train.jsonl", [
+        chat("My card was charged twice for one coffee.", "billing"),
+        chat("The app crashes when I open the camera.", "technical"),
+        chat("jane.doe@corp-mail.com: refund the double charge on my card", "billing"),
+        chat("How do I change my delivery address?", "shipping"),
+    ])
+    write_jsonl(data / "test.jsonl", [chat("I was charged twice for my card payment.", "billing")])
+    return data
+
+
+def test_nearest_ranks_training_examples_and_caches_an_index_without_text(tmp_path: Path, chat, write_jsonl):
+    data = _why_dataset(tmp_path, chat, write_jsonl)
+    cache = tmp_path / "cache"
+    found = load(data).nearest("charged twice on my card", k=3, cache_dir=cache)
+    assert [n.line for n in found[:2]] == [1, 3]
+    assert all(n.split == "train" for n in found)  # test examples are not searched
+    assert found[0].similarity > found[1].similarity > 0
+    assert found[0].label == "billing" and found[0].location == "data/train.jsonl:1"
+    assert "jane.doe" not in found[1].excerpt
+    assert found[1].excerpt.startswith("'[email: j***@corp-mail.com, 22 chars]: refund")
+    [index_file] = list(cache.iterdir())
+    stored = index_file.read_bytes()
+    for secret in (b"jane.doe", b"corp-mail", b"coffee", b"camera", b"charged"):
+        assert secret not in stored
+    # A new load() reads the cached index; an edited file makes it stale.
+    config = validate({}, "t")
+    assert WhyIndex.load(index_path(cache, data, config, training_files(data, config))) is not None
+    write_jsonl(data / "train.jsonl", [chat("Only one example about coffee now.", "billing")])
+    again = load(data).nearest("charged twice on my card coffee", k=3, cache_dir=cache)
+    assert [n.line for n in again] == [1]
+
+
+def test_why_command_line(tmp_path: Path, chat, write_jsonl):
+    data = _why_dataset(tmp_path, chat, write_jsonl)
+    env_path = str(ROOT)
+    command = [sys.executable, "-m", "pytest_ftdata", "why", "app crashes with the camera", str(data), "--cache-dir", str(tmp_path / "c")]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                         env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("Training examples nearest to the text, best first")
+    assert lines[1].startswith(" 1. data/train.jsonl:2  train  label 'technical'  similarity ")
+    assert "'The app crashes when I open the camera.' -> 'technical'" in lines[2]
+    as_json = subprocess.run([*command, "--json", "-k", "1"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                             env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
+    [best] = json.loads(as_json.stdout)["results"]
+    assert (best["path"], best["line"], best["split"]) == ("data/train.jsonl", 2, "train")
+    assert 0 < best["similarity"] <= 1
+    bad = subprocess.run([sys.executable, "-m", "pytest_ftdata", "why", "x", str(tmp_path / "nothing")], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path, env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+    (tmp_path / "empty").mkdir()
+    empty = subprocess.run([sys.executable, "-m", "pytest_ftdata", "why", "x", str(tmp_path / "empty")], capture_output=True,
+                           text=True, timeout=120, cwd=tmp_path, env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
+    assert empty.returncode == 2 and "no dataset files" in empty.stderr
+
+
+def test_console_script_is_declared():
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'ftdata = "pytest_ftdata.cli:main"' in text
+
+
+def test_rule_example_locks_are_built_from_their_data():
+    record = '{"messages": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Hello."}]}\n'
+    header, row = lock_text_for({"train.jsonl": record}, {"task": "generation"}).splitlines()
+    assert json.loads(header)["files"][0]["split"] == "train"
+    assert "Hi" not in row and "Hello" not in row
+    # In a classification dataset the target is the label, and labels are kept as labels.
+    _, labelled = lock_text_for({"train.jsonl": record}, {"task": "classification"}).splitlines()
+    assert json.loads(labelled)[4] == "Hello."
