@@ -146,14 +146,108 @@ def generate(examples: int, out: Path, seed: int = 0, short_share: float = 0.0) 
     return planted
 
 
+CLINC150 = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "clinc150" / "raw" / "data_full.json"
+SUITE_LANGUAGES = ["en"] * 6 + ["de", "fr", "es", "it"]
+SUITE_SYSTEM = "You route banking and travel requests. Answer with JSON: intent, confidence and a short reply."
+
+
+def clinc_utterances(path: Path = CLINC150) -> list[tuple[str, str]]:
+    """(utterance, intent) pairs of CLINC150's in-scope train/val/test lists (oos left out)."""
+    data = json.loads(path.read_text())
+    return [(text, intent) for key in ("train", "val", "test") for text, intent in data[key]]
+
+
+def generate_suite(examples: int, out: Path, seed: int = 0, source: Path = CLINC150) -> dict:
+    """Realistic chat data for the whole-suite benchmark (`bench_suite.py`).
+
+    Inputs are CLINC150 utterances with 4-12 extra words, so they are distinct and of
+    natural shape; targets are JSON with the intent, a confidence and a reply of
+    random words (no two alike); `metadata` holds a ticket id (`group_by`) and a
+    language (a subgroup). 80/10/10 train/val/test, with the same planted faults as
+    `generate()` (duplicates, near-duplicates, leakage, group leakage, personal data)
+    listed in `planted.json`.
+    """
+    rng = random.Random(seed)
+    pool = clinc_utterances(source)
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = {"train": examples * 8 // 10, "val": examples // 10}
+    sizes["test"] = examples - sizes["train"] - sizes["val"]
+    planted: dict[str, list] = {
+        "exact_duplicates": [], "near_duplicates": [], "leakage_exact": [], "leakage_near": [],
+        "group_leakage": [], "pii": [],
+    }
+    train_rows: list[tuple[str, str, str, int]] = []
+    ticket_counter = 0
+    for split in ("train", "val", "test"):
+        with open(out / f"{split}.jsonl", "wb") as handle:
+            for index in range(sizes[split]):
+                line = index + 1
+                utterance, intent = rng.choice(pool)
+                ticket_counter += 1
+                ticket = f"T{ticket_counter:08d}"
+                roll = rng.random()
+                user = None
+                if split == "train" and train_rows and roll < 0.005:
+                    source_row = rng.choice(train_rows)
+                    user, intent = source_row[0], source_row[1]
+                    planted["exact_duplicates"].append([[f"{split}.jsonl", source_row[3]], [f"{split}.jsonl", line]])
+                elif split == "train" and train_rows and roll < 0.010:
+                    source_row = rng.choice(train_rows)
+                    user, intent = _variant(rng, source_row[0]), source_row[1]
+                    planted["near_duplicates"].append([[f"{split}.jsonl", source_row[3]], [f"{split}.jsonl", line]])
+                elif split != "train" and roll < 0.002:
+                    source_row = rng.choice(train_rows)
+                    user, intent = source_row[0], source_row[1]
+                    planted["leakage_exact"].append([["train.jsonl", source_row[3]], [f"{split}.jsonl", line]])
+                elif split != "train" and roll < 0.004:
+                    source_row = rng.choice(train_rows)
+                    user, intent = _typo(rng, source_row[0]), source_row[1]
+                    planted["leakage_near"].append([["train.jsonl", source_row[3]], [f"{split}.jsonl", line]])
+                elif split != "train" and roll < 0.005:
+                    source_row = rng.choice(train_rows)
+                    ticket = source_row[2]
+                    planted["group_leakage"].append([["train.jsonl", source_row[3]], [f"{split}.jsonl", line]])
+                if user is None:
+                    extra = " ".join(rng.choices(VOCAB, k=rng.randint(4, 12)))
+                    user = f"{utterance} {extra}" if rng.random() < 0.5 else f"{extra} {utterance}"
+                    if rng.random() < 0.001:
+                        user += rng.choice(
+                            [
+                                f" Reach me at jane.doe{index}@gmail.com please.",
+                                f" Call me on +44 20 7946 {index % 10000:04d}.",
+                                " My key is sk-proj-" + "".join(rng.choices(string.ascii_letters + string.digits, k=40)),
+                            ]
+                        )
+                        planted["pii"].append([f"{split}.jsonl", line])
+                if split == "train" and len(train_rows) < 50_000 and rng.random() < 0.2:
+                    train_rows.append((user, intent, ticket, line))
+                reply = " ".join(rng.choices(VOCAB, k=rng.randint(6, 20))).capitalize() + "."
+                target = json.dumps({"intent": intent, "confidence": round(rng.uniform(0.5, 1.0), 2), "reply": reply})
+                record = {
+                    "messages": [
+                        {"role": "system", "content": SUITE_SYSTEM},
+                        {"role": "user", "content": user},
+                        {"role": "assistant", "content": target},
+                    ],
+                    "metadata": {"ticket_id": ticket, "language": rng.choice(SUITE_LANGUAGES), "source": rng.choice(SOURCES)},
+                }
+                handle.write(orjson.dumps(record) + b"\n")
+    (out / "planted.json").write_text(json.dumps(planted))
+    return planted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=100_000)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--short-share", type=float, default=0.0, help="share of 3-6 word inputs (default 0)")
+    parser.add_argument("--suite", action="store_true", help="CLINC150-based data of bench_suite.py instead")
     args = parser.parse_args()
-    planted = generate(args.examples, args.out, args.seed, args.short_share)
+    if args.suite:
+        planted = generate_suite(args.examples, args.out, args.seed)
+    else:
+        planted = generate(args.examples, args.out, args.seed, args.short_share)
     print(f"wrote {args.examples} examples to {args.out}: " + ", ".join(f"{k} {len(v)}" for k, v in planted.items()))
 
 
