@@ -524,7 +524,12 @@ def gates(text: str, entropy: bool = False) -> int:
         bits = G_EMAIL
     for digit in _DIGITS:
         if digit in text:
-            bits |= G_NUMBER
+            # The numeric detectors search only the runs `_RUN_SEED` finds (`scan` drops
+            # the bit when there is none), so a text whose digits form no run (a
+            # confidence of 0.92, a date) is not sent to them: the common case of
+            # targets that hold a number, which then skip the scan altogether.
+            if _RUN_SEED.search(text):
+                bits |= G_NUMBER
             if entropy:
                 bits |= G_ENTROPY
             if ":" in text and text.count(":") >= 2:

@@ -429,10 +429,11 @@ class _Features:
                 keys = (h.astype(np.int64) << 1) | kind
                 for doc, key, weight in zip(d.tolist(), keys.tolist(), (w * scale).tolist()):
                     vectors[rows[lo + doc]][key] = weight
-        for vector in vectors.values():
-            norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-            for key in vector:
-                vector[key] /= norm
+        # List comprehensions rather than generators (this runs for every term of every
+        # shortlisted row); the sums add the same terms in the same order as before.
+        for row, vector in vectors.items():
+            norm = math.sqrt(sum([v * v for v in vector.values()])) or 1.0
+            vectors[row] = {key: v / norm for key, v in vector.items()}
         return vectors
 
 
@@ -736,8 +737,11 @@ def _related(np, features: _Features, Z: _Sketch, y, suspect_rows, predicted, fl
     out: dict[int, list[int]] = {}
     for row, shortlist in shortlists.items():
         query = vectors[row]
+        # Only the shared terms are added, in the order of the candidate's vector: a term
+        # the query lacks adds an exact 0.0, so skipping it leaves every sum (and so every
+        # ranking and tie) bit for bit as summing them all did, at a fraction of the cost.
         ranked = sorted(
-            (-sum(w * query.get(key, 0.0) for key, w in vectors[r].items()), r) for r in shortlist
+            (-sum([w * query[key] for key, w in vectors[r].items() if key in query]), r) for r in shortlist
         )
         out[row] = [r for _, r in ranked[:limit]]
     return out
