@@ -117,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
             **{name: {k: best[name][k] for k in ("wall_s", "cpu_s", "peak_rss_mb")} for name in best},
             "summaries": summaries,
         }
+        # Each size as soon as it is measured: a 1M run on a busy machine takes a while.
+        for name in best:
+            run = results[size][name]
+            print(f"measured {size:,} {name}: wall {run['wall_s']:.2f} s, CPU {run['cpu_s']:.2f} s, "
+                  f"peak RSS {run['peak_rss_mb']:.0f} MB, {run['wall_s'] / results[size]['parse']['wall_s']:.2f}x the parse loop",
+                  flush=True)
 
     print()
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs; best of {args.repeat}; one invocation")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from . import share
 from .baseline import Gate, conclude
 from .cache import store_from_report
 from .families.versions import unpack_lock, write_lock
@@ -183,6 +184,34 @@ class FtdataController:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(message, red=True)
+
+
+class WorkShare:
+    """The controller's half of `share.py`: one private directory per run, made when
+    the first xdist worker starts, named to every worker with its token, removed at
+    the end. Registered on the controller only; inert without xdist."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.directory: Path | None = None
+        self.token: str | None = None
+        # Under `--dist loadgroup` one worker runs every item of a dataset: it reads the
+        # dataset once for all of them, as a serial run does, and shares nothing. (Decided
+        # here: a worker does not see the controller's `--dist`.)
+        self.enabled = config.getoption("dist", "no") != "loadgroup"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        if not self.enabled:
+            return
+        if self.directory is None:
+            self.directory, self.token = share.create()
+        node.workerinput["ftdata_share_dir"] = str(self.directory)
+        node.workerinput["ftdata_share_token"] = self.token
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.directory is not None:
+            share.remove(self.directory)
+            self.directory = None
 
 
 def _width(terminalreporter) -> int:

@@ -20,12 +20,13 @@ from . import fixtures, hooks
 from ._compat import whole_assertion_values
 from .config import ConfigError, ConfigLoader
 from .collection import DatasetNodeArguments, FtdataCollection
-from .controller import FtdataController
+from .controller import FtdataController, WorkShare
 from .findings import RULES
 from .gates import make_gate, result_cache
 from .nodes import STATE_KEY
 from .progress import TerminalProgress
 from .report import parse_report_spec
+from .share import ShareDir
 from .state import FtdataState
 
 
@@ -173,6 +174,8 @@ def pytest_configure(config: pytest.Config) -> None:
         outputs.add(os.path.abspath(state.gate.baseline_path))
     config.pluginmanager.register(FtdataCollection(state, data_roots, node_arguments, outputs), "ftdata-collection")
     if _is_worker(config):
+        # The controller names the run's shared directory (not under `--dist loadgroup`).
+        state.share = ShareDir.open(config.workerinput.get("ftdata_share_dir"), config.workerinput.get("ftdata_share_token"))
         return  # workers report through their test reports; their output never reaches the terminal
     try:
         after = float(config.getini("ftdata_progress_after"))
@@ -181,6 +184,7 @@ def pytest_configure(config: pytest.Config) -> None:
     progress = TerminalProgress(config, after)
     state.progress = progress
     config.pluginmanager.register(FtdataController(config, state.gate, specs, progress), "ftdata-controller")
+    config.pluginmanager.register(WorkShare(config), "ftdata-work-share")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -17,6 +17,13 @@ from .baseline import Gate, assign_keys
 from .cache import ResultCache
 from .config import ConfigLoader
 from .engine import DatasetResult, analyze_dataset, dataset_files, display_path
+from .families import BUILTIN_DATASET_FAMILIES
+from .share import ShareDir
+from .tasks import detect_task
+
+
+#: Dataset-level families an xdist worker analyses on their own (see `_shared_result`).
+SEPARATE_DATASET_FAMILIES = frozenset({"labels"})
 
 
 @dataclass
@@ -33,6 +40,7 @@ class FtdataState:
         self.verbose = verbose
         self.plans: dict[Path, Plan] = {}
         self.results: dict[Path, DatasetResult] = {}
+        self.shared_results: dict[tuple, DatasetResult] = {}
         self.progress: Callable[[str, int], None] | None = None
         self.extra_file_checks: dict = {}
         self.extra_dataset_checks: dict = {}
@@ -41,6 +49,8 @@ class FtdataState:
         self.cache: ResultCache | None = None
         #: `--ftdata-update-lock`: the `versions` items hand each dataset's new lock to the controller.
         self.update_lock = False
+        #: On an xdist worker, the run's shared results (`share.py`); None otherwise.
+        self.share: ShareDir | None = None
 
     # -- planning (collection) ---------------------------------------------------------
 
@@ -73,6 +83,8 @@ class FtdataState:
         if cached is not None and family in cached.families:
             return cached
         plan.families.add(family)
+        if plan.whole_dataset and self._shares(directory):
+            return self._shared_result(directory, plan, family, file)
         if plan.whole_dataset:
             files = dataset_files(directory)
         elif file is not None:
@@ -97,4 +109,62 @@ class FtdataState:
             if self.cache is not None:
                 self.cache.mark_changed(result, touched)
         self.results[key] = result
+        return result
+
+    # -- sharing the work between xdist workers ------------------------------------------------
+
+    def _shares(self, directory: Path) -> bool:
+        """Whether this worker splits the analysis of `directory` with the others.
+
+        Not with the result cache (its dataset entries are keyed by the file families
+        analysed beside them), nor when the project registers dataset checks of its own
+        (one may read the file families' findings, `DatasetContext.file_findings`)."""
+        return self.share is not None and self.cache is None and not self.extra_dataset_checks
+
+    def _shared_result(self, directory: Path, plan: Plan, family: str, file: Path | None) -> DatasetResult:
+        """The analysis an item needs, made once per run by whichever worker needs it first.
+
+        A file's item needs that file's file-level families only; a dataset item, the
+        dataset-level families over every file. The task, which decides default
+        severities, is detected from every file of the dataset either way, so each
+        finding is the one a serial run produces."""
+        dataset_level = set(BUILTIN_DATASET_FAMILIES) | set(self.extra_dataset_checks)
+        if file is not None and family not in dataset_level:
+            key: Path | tuple = ("file", file)
+            families = {name for name in plan.families if name not in dataset_level}
+            files = [file]
+        else:
+            # `labels` apart from the other dataset-level families: its suspect-label model
+            # is the largest single cost of a classification dataset, and on its own it
+            # can run on one worker while another does the fingerprints, for the price
+            # of one more read of the files (its maps are cheap).
+            alone = family in SEPARATE_DATASET_FAMILIES
+            key = ("dataset", directory, family if alone else "")
+            families = {
+                name for name in plan.families
+                if name in dataset_level and (name == family if alone else name not in SEPARATE_DATASET_FAMILIES)
+            }
+            files = dataset_files(directory)
+        cached = self.shared_results.get(key)
+        if cached is not None and family in cached.families:
+            return cached
+        config = self.loader.for_directory(directory)
+
+        def compute() -> DatasetResult:
+            return analyze_dataset(
+                directory,
+                files,
+                config,
+                self.rootdir,
+                families=families,
+                extra_file_checks=self.extra_file_checks,
+                extra_dataset_checks=self.extra_dataset_checks,
+                task=detect_task(dataset_files(directory), config),
+            )
+
+        name = "\0".join([key[0], str(key[1]), *sorted(families)])
+        result = self.share.get(name, compute)
+        if self.gate.needs_keys:
+            assign_keys(result)
+        self.shared_results[key] = result
         return result
