@@ -80,16 +80,61 @@ def _record(user: str, intent: str, priority: str, ticket: str, customer: str, r
     }
 
 
+PLANTED_KINDS = ("exact_duplicates", "near_duplicates", "leakage_exact", "leakage_near", "group_leakage", "pii")
+
+
+def _split_sizes(examples: int) -> dict[str, int]:
+    """80/10/10 into train, val and test."""
+    sizes = {"train": examples * 8 // 10, "val": examples // 10}
+    sizes["test"] = examples - sizes["train"] - sizes["val"]
+    return sizes
+
+
+def _plant_copy(rng: random.Random, split: str, line: int, train_rows: list, planted: dict, *, variants_keep_intent: bool):
+    """Maybe make the example at `line` a copy of an earlier train example: an exact or
+    near duplicate within train, or an exact, near or group leak from train into the
+    other splits, recorded in `planted`. Returns (user, intent, ticket), each None where
+    the fresh value stays; near copies keep the source's intent only if asked to."""
+    roll = rng.random()
+    if split == "train":
+        if not train_rows or roll >= 0.010:
+            return None, None, None
+        kind, origin = ("exact_duplicates" if roll < 0.005 else "near_duplicates"), f"{split}.jsonl"
+    else:
+        if roll >= 0.005:
+            return None, None, None
+        kind = "leakage_exact" if roll < 0.002 else "leakage_near" if roll < 0.004 else "group_leakage"
+        origin = "train.jsonl"
+    source = rng.choice(train_rows)
+    planted[kind].append([[origin, source[3]], [f"{split}.jsonl", line]])
+    if kind in ("exact_duplicates", "leakage_exact"):
+        return source[0], source[1], None
+    if kind == "group_leakage":
+        return None, None, source[2]
+    user = _variant(rng, source[0]) if kind == "near_duplicates" else _typo(rng, source[0])
+    return user, (source[1] if variants_keep_intent else None), None
+
+
+def _with_planted_pii(rng: random.Random, user: str, index: int, split: str, line: int, planted: dict) -> str:
+    """`user`, one time in a thousand with an e-mail address, a phone number or an API key added."""
+    if rng.random() >= 0.001:
+        return user
+    planted["pii"].append([f"{split}.jsonl", line])
+    return user + rng.choice(
+        [
+            f" Reach me at jane.doe{index}@gmail.com please.",
+            f" Call me on +44 20 7946 {index % 10000:04d}.",
+            " My key is sk-proj-" + "".join(rng.choices(string.ascii_letters + string.digits, k=40)),
+        ]
+    )
+
+
 def generate(examples: int, out: Path, seed: int = 0, short_share: float = 0.0) -> dict:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
-    sizes = {"train": examples * 8 // 10, "val": examples // 10}
-    sizes["test"] = examples - sizes["train"] - sizes["val"]
-    planted: dict[str, list] = {
-        "exact_duplicates": [], "near_duplicates": [], "leakage_exact": [], "leakage_near": [],
-        "group_leakage": [], "pii": [],
-    }
-    train_rows: list[tuple[str, str, str, str]] = []  # (user, intent, ticket, line) samples for copies
+    sizes = _split_sizes(examples)
+    planted: dict[str, list] = {kind: [] for kind in PLANTED_KINDS}
+    train_rows: list[tuple[str, str, str, int]] = []  # (user, intent, ticket, line) samples for copies
     ticket_counter = 0
 
     def new_ticket() -> str:
@@ -106,39 +151,13 @@ def generate(examples: int, out: Path, seed: int = 0, short_share: float = 0.0) 
                 priority = rng.choice(PRIORITIES)
                 ticket = new_ticket()
                 customer = f"C{rng.randrange(examples // 3 + 1):07d}"
-                roll = rng.random()
-                user = None
-                if split == "train" and train_rows and roll < 0.005:
-                    source = rng.choice(train_rows)
-                    user, intent = source[0], source[1]
-                    planted["exact_duplicates"].append([[f"{split}.jsonl", source[3]], [f"{split}.jsonl", line]])
-                elif split == "train" and train_rows and roll < 0.010:
-                    source = rng.choice(train_rows)
-                    user = _variant(rng, source[0])
-                    planted["near_duplicates"].append([[f"{split}.jsonl", source[3]], [f"{split}.jsonl", line]])
-                elif split != "train" and roll < 0.002:
-                    source = rng.choice(train_rows)
-                    user, intent = source[0], source[1]
-                    planted["leakage_exact"].append([["train.jsonl", source[3]], [f"{split}.jsonl", line]])
-                elif split != "train" and roll < 0.004:
-                    source = rng.choice(train_rows)
-                    user = _typo(rng, source[0])
-                    planted["leakage_near"].append([["train.jsonl", source[3]], [f"{split}.jsonl", line]])
-                elif split != "train" and roll < 0.005:
-                    source = rng.choice(train_rows)
-                    ticket = source[2]
-                    planted["group_leakage"].append([["train.jsonl", source[3]], [f"{split}.jsonl", line]])
+                user, copied_intent, copied_ticket = _plant_copy(
+                    rng, split, line, train_rows, planted, variants_keep_intent=False
+                )
+                intent, ticket = copied_intent or intent, copied_ticket or ticket
                 if user is None:
                     user = _text(rng, short=bool(short_share) and rng.random() < short_share)
-                    if rng.random() < 0.001:
-                        user += rng.choice(
-                            [
-                                f" Reach me at jane.doe{index}@gmail.com please.",
-                                f" Call me on +44 20 7946 {index % 10000:04d}.",
-                                " My key is sk-proj-" + "".join(rng.choices(string.ascii_letters + string.digits, k=40)),
-                            ]
-                        )
-                        planted["pii"].append([f"{split}.jsonl", line])
+                    user = _with_planted_pii(rng, user, index, split, line, planted)
                 if split == "train" and len(train_rows) < 50_000 and rng.random() < 0.2:
                     train_rows.append((user, intent, ticket, line))
                 handle.write(orjson.dumps(_record(user, intent, priority, ticket, customer, rng)) + b"\n")
@@ -170,12 +189,8 @@ def generate_suite(examples: int, out: Path, seed: int = 0, source: Path = CLINC
     rng = random.Random(seed)
     pool = clinc_utterances(source)
     out.mkdir(parents=True, exist_ok=True)
-    sizes = {"train": examples * 8 // 10, "val": examples // 10}
-    sizes["test"] = examples - sizes["train"] - sizes["val"]
-    planted: dict[str, list] = {
-        "exact_duplicates": [], "near_duplicates": [], "leakage_exact": [], "leakage_near": [],
-        "group_leakage": [], "pii": [],
-    }
+    sizes = _split_sizes(examples)
+    planted: dict[str, list] = {kind: [] for kind in PLANTED_KINDS}
     train_rows: list[tuple[str, str, str, int]] = []
     ticket_counter = 0
     for split in ("train", "val", "test"):
@@ -185,40 +200,14 @@ def generate_suite(examples: int, out: Path, seed: int = 0, source: Path = CLINC
                 utterance, intent = rng.choice(pool)
                 ticket_counter += 1
                 ticket = f"T{ticket_counter:08d}"
-                roll = rng.random()
-                user = None
-                if split == "train" and train_rows and roll < 0.005:
-                    source_row = rng.choice(train_rows)
-                    user, intent = source_row[0], source_row[1]
-                    planted["exact_duplicates"].append([[f"{split}.jsonl", source_row[3]], [f"{split}.jsonl", line]])
-                elif split == "train" and train_rows and roll < 0.010:
-                    source_row = rng.choice(train_rows)
-                    user, intent = _variant(rng, source_row[0]), source_row[1]
-                    planted["near_duplicates"].append([[f"{split}.jsonl", source_row[3]], [f"{split}.jsonl", line]])
-                elif split != "train" and roll < 0.002:
-                    source_row = rng.choice(train_rows)
-                    user, intent = source_row[0], source_row[1]
-                    planted["leakage_exact"].append([["train.jsonl", source_row[3]], [f"{split}.jsonl", line]])
-                elif split != "train" and roll < 0.004:
-                    source_row = rng.choice(train_rows)
-                    user, intent = _typo(rng, source_row[0]), source_row[1]
-                    planted["leakage_near"].append([["train.jsonl", source_row[3]], [f"{split}.jsonl", line]])
-                elif split != "train" and roll < 0.005:
-                    source_row = rng.choice(train_rows)
-                    ticket = source_row[2]
-                    planted["group_leakage"].append([["train.jsonl", source_row[3]], [f"{split}.jsonl", line]])
+                user, copied_intent, copied_ticket = _plant_copy(
+                    rng, split, line, train_rows, planted, variants_keep_intent=True
+                )
+                intent, ticket = copied_intent or intent, copied_ticket or ticket
                 if user is None:
                     extra = " ".join(rng.choices(VOCAB, k=rng.randint(4, 12)))
                     user = f"{utterance} {extra}" if rng.random() < 0.5 else f"{extra} {utterance}"
-                    if rng.random() < 0.001:
-                        user += rng.choice(
-                            [
-                                f" Reach me at jane.doe{index}@gmail.com please.",
-                                f" Call me on +44 20 7946 {index % 10000:04d}.",
-                                " My key is sk-proj-" + "".join(rng.choices(string.ascii_letters + string.digits, k=40)),
-                            ]
-                        )
-                        planted["pii"].append([f"{split}.jsonl", line])
+                    user = _with_planted_pii(rng, user, index, split, line, planted)
                 if split == "train" and len(train_rows) < 50_000 and rng.random() < 0.2:
                     train_rows.append((user, intent, ticket, line))
                 reply = " ".join(rng.choices(VOCAB, k=rng.randint(6, 20))).capitalize() + "."
