@@ -12,16 +12,15 @@ UTF-8, a check that crashes) are listed in `NOT_SHOWN_AS_A_FILE` with the reason
 from __future__ import annotations
 
 import re
-import typing
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
 import pytest_ftdata.custom  # noqa: F401  (CHK001)
 import pytest_ftdata.engine  # noqa: F401  (CHK002)
 import pytest_ftdata.families  # noqa: F401  (every family's rules)
-from pytest_ftdata.config import FtdataConfig, validate
+from pytest_ftdata.config import validate
+from pytest_ftdata.docs import is_setting
 from pytest_ftdata.engine import analyze_dataset, is_data_file
 from pytest_ftdata.findings import FAMILIES, RULES, Rule, RuleExample
 
@@ -53,23 +52,6 @@ BUILTIN_RULES = sorted((rule for rule in RULES.values() if _builtin(rule)), key=
 WITH_EXAMPLES = [rule for rule in BUILTIN_RULES if rule.bad is not None]
 
 
-def _models(annotation: object) -> list[type[BaseModel]]:
-    """The pydantic models an annotation holds (`PiiConfig`, `list[BannedPattern]`, ...)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [model for argument in typing.get_args(annotation) for model in _models(argument)]
-
-
-def _is_setting(key: str) -> bool:
-    top, _, nested = key.partition(".")
-    field = FtdataConfig.model_fields.get(top)
-    if field is None:
-        return False
-    if not nested:
-        return True
-    return any(nested in model.model_fields for model in _models(field.annotation))
-
-
 def test_the_builtin_rules_are_all_here():
     families = {rule.family for rule in BUILTIN_RULES}
     assert set(FAMILIES) <= families
@@ -81,7 +63,7 @@ def test_the_builtin_rules_are_all_here():
 def test_every_rule_is_documented(rule: Rule):
     assert rule.why.strip(), f"{rule.code} does not say why it matters (`why`)"
     assert rule.fix.strip(), f"{rule.code} does not say how to fix it (`fix`)"
-    unknown = [key for key in rule.settings if not _is_setting(key)]
+    unknown = [key for key in rule.settings if not is_setting(key)]
     assert not unknown, f"{rule.code} names settings that do not exist: {unknown}"
     assert len(set(rule.settings)) == len(rule.settings), f"{rule.code} names a setting twice"
     shown = rule.bad is not None and rule.good is not None
