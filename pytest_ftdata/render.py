@@ -8,14 +8,25 @@ from .findings import Finding, sort_key
 MAX_SHOWN = 20
 
 
+#: Related locations listed per finding before "and N more".
+MAX_RELATED = 8
+
+
+def related_text(finding: Finding) -> str:
+    """"also at a.jsonl:3, b.jsonl:9 and 4 more" ("" when nothing is related)."""
+    if not finding.related:
+        return ""
+    shown = ", ".join(str(loc) for loc in finding.related[:MAX_RELATED])
+    more = f" and {len(finding.related) - MAX_RELATED} more" if len(finding.related) > MAX_RELATED else ""
+    return f"also at {shown}{more}"
+
+
 def render_finding(finding: Finding, indent: str = "") -> list[str]:
     lines = [f"{indent}{finding.render()}"]
     if finding.excerpt:
         lines.append(f"{indent}    | {finding.excerpt}")
     if finding.related:
-        shown = ", ".join(str(loc) for loc in finding.related[:8])
-        more = f" and {len(finding.related) - 8} more" if len(finding.related) > 8 else ""
-        lines.append(f"{indent}    = also at {shown}{more}")
+        lines.append(f"{indent}    = {related_text(finding)}")
     return lines
 
 

@@ -41,6 +41,7 @@ from .coverage import (
     share_text,
     status_text,
 )
+from ..render import related_text
 from .model import DatasetView, RunReport
 from .versions import HEADERS as VERSION_HEADERS, versions_rows, versions_title
 
@@ -294,9 +295,7 @@ def _finding_html(finding, split: str) -> str:
     if finding.excerpt:
         parts.append(f'<span class="excerpt">| {_e(finding.excerpt)}</span>')
     if finding.related:
-        shown = ", ".join(str(loc) for loc in finding.related[:8])
-        more = f" and {len(finding.related) - 8} more" if len(finding.related) > 8 else ""
-        parts.append(f'<span class="related">= also at {_e(shown)}{_e(more)}</span>')
+        parts.append(f'<span class="related">= {_e(related_text(finding))}</span>')
     return (
         f'<div class="finding" data-severity="{_e(finding.severity)}" data-rule="{_e(finding.rule)}" '
         f'data-file="{_e(finding.path)}" data-split="{_e(split)}">{"".join(parts)}</div>'
