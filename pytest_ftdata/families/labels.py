@@ -797,7 +797,8 @@ class LabelsFamily(DatasetFamily):
             )
             return
         rows = sample.rows
-        shown = self._quoted(rows, [s.index for s in result.suspects] + [r for s in result.suspects for r in s.related])
+        # A finding quotes its own example; the related ones are named by path:line only.
+        shown = self._quoted(rows, [s.index for s in result.suspects])
         for suspect in result.suspects:
             _, given, split, file, line = rows[suspect.index]
             related = [(rows[r][3].path, rows[r][4]) for r in suspect.related]
