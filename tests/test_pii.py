@@ -285,3 +285,38 @@ def test_alpaca_libre_phone_list_and_email(shared_datasets, tmp_path):
     findings = _pii_findings(shared_datasets / "alpaca_libre", tmp_path)
     rules = [f.rule for f in findings if f.path.endswith("v2.jsonl")]
     assert rules.count("PII002") == 10 and rules.count("PII001") == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "server 2001:4860:4860::8888 is down",
+        "ping 2606:4700:4700::1111, please",
+        "addr=2a00:1450:4001:81b::200e",
+    ],
+)
+def test_ipv6_addresses_pass_the_gate_and_are_found(text):
+    from pytest_ftdata.detectors import G_IPV6, gates
+
+    assert gates(text) & G_IPV6
+    assert [kind for _, _, kind in find_sensitive(text)] == ["ip-address"]
+
+
+def test_json_keys_with_digits_do_not_open_the_ipv6_gate():
+    from pytest_ftdata.detectors import G_IPV6, gates
+
+    assert not gates('{"intent": "credit_score", "confidence": 0.92, "reply": "ok"}') & G_IPV6
+
+
+def test_the_ipv6_gate_never_hides_an_address_the_detector_finds():
+    from hypothesis import given, settings, strategies as st
+
+    from pytest_ftdata.detectors import G_IPV6, _find_ipv6, gates
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet="0123456789abcdefAF:. x\"", max_size=60))
+    def check(text):
+        if _find_ipv6(text, None):
+            assert gates(text) & G_IPV6
+
+    check()
