@@ -234,13 +234,24 @@ def analyze_dataset(
 
     dataset_ctx.combined = combiners
     finishing = _Guard(result.path)
-    for name, run in zip(dataset_families, dataset_runs):
+    # Each combined map is released once the last family that reads it has finished, and
+    # a family with a large model of its own finishes after the others (`finishes_last`).
+    readers = {key: len(users) for key, users in map_users.items()}
+    order = sorted(range(len(dataset_runs)), key=lambda i: dataset_runs[i].finishes_last)
+    for i in order:
+        name, run = dataset_families[i], dataset_runs[i]
         produced = finishing.call(name, None, "while finishing the dataset", run.finish) or []
         found = [*produced, *pending_crashes.get(name, ()), *finishing.findings(name)]
         result.findings[name] = sorted(apply_rule_settings(found, config, choice.task), key=sort_key)
         summary = finishing.call(name, None, "while summarising the dataset", run.summary)
         if summary is not None:
             result.summaries[name] = summary
+        for cls in dict.fromkeys(run.maps):
+            readers[cls.key] -= 1
+            if not readers[cls.key]:
+                del combiners[cls.key]
+    result.findings = {name: result.findings[name] for name in dataset_families}
+    result.summaries = {name: result.summaries[name] for name in dataset_families if name in result.summaries}
     result.outputs.update(dataset_ctx.outputs)
     return result
 

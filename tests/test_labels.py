@@ -312,3 +312,24 @@ def test_user_facing_label_is_the_label_the_checks_count(chat):
     for value in ["billing", " ", "", 3, None, ["a"], {"a": 1}, True]:
         example = make_example("p", 1, chat("q", "a", metadata={"intent": value}), "chat")
         assert example_label(example, "/metadata/intent") == compile_label_getter("/metadata/intent")(example), value
+
+
+def test_the_label_model_runs_after_the_fingerprint_index_is_released(dataset, intent, monkeypatch):
+    """Serially one process holds every family's state: the suspect-label model (the
+    largest of them) finishes last, when the fingerprint index, which only the
+    duplicate, leakage and subgroup checks read, is gone."""
+    from pytest_ftdata.families import labels as labels_module
+
+    seen: list[set[str]] = []
+    original = labels_module.LabelsFamily._suspects
+
+    def recording(self):
+        seen.append(set(self.ctx.combined))
+        return original(self)
+
+    monkeypatch.setattr(labels_module.LabelsFamily, "_suspects", recording)
+    root = dataset(train=[intent(f"book a flight {i}", "travel") for i in range(6)] + [intent(f"pay bill {i}", "bills") for i in range(6)])
+    families = ("duplicates", "leakage", "labels", "subgroups")
+    result = analyze(root, families=families, label="target:/intent")
+    assert seen and "fingerprints" not in seen[0] and "label-texts" in seen[0]
+    assert list(result.findings) == list(families)  # reported in the registered order all the same

@@ -161,6 +161,10 @@ class DatasetFamily:
     family: ClassVar[str]
     #: The per-file maps this family combines (shared by key with other families).
     maps: ClassVar[tuple[type[FileMap], ...]] = ()
+    #: Whether `finish` builds a large model of its own (the suspect-label model). Such a
+    #: family finishes after the others, so that the combined maps only they read (the
+    #: fingerprint index) are released first and the two never share the memory.
+    finishes_last: ClassVar[bool] = False
 
     def __init__(self, ctx: DatasetContext) -> None:
         self.ctx = ctx

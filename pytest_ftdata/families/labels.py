@@ -721,6 +721,7 @@ class LabelTexts(Combiner):
 class LabelsFamily(DatasetFamily):
     family = "labels"
     maps = (LabelMap, LabelTextMap)
+    finishes_last = True  # the suspect-label model
 
     def __init__(self, ctx: DatasetContext) -> None:
         super().__init__(ctx)
