@@ -333,3 +333,31 @@ def test_the_label_model_runs_after_the_fingerprint_index_is_released(dataset, i
     result = analyze(root, families=families, label="target:/intent")
     assert seen and "fingerprints" not in seen[0] and "label-texts" in seen[0]
     assert list(result.findings) == list(families)  # reported in the registered order all the same
+
+
+def test_the_suspect_label_sample_is_bounded_per_file_and_kept_in_dataset_order(dataset, intent, monkeypatch):
+    """A file's texts are sampled while it is read: no map ever holds more than
+    SUSPECT_SAMPLE texts, however large the file, and the dataset's sample is the same
+    on every run, in dataset order; below the cap every example is kept."""
+    from pytest_ftdata.families import labels as labels_module
+    from pytest_ftdata.families.base import DatasetContext, FileInfo
+
+    monkeypatch.setattr(labels_module, "SUSPECT_SAMPLE", 5)
+    config = validate({"label": "target:/intent"}, "t", None)
+    ctx = DatasetContext(path="data", files=[], config=config, task="classification", directory=Path("data"))
+
+    def sample(*files: tuple[str, int]):
+        combiner = labels_module.LabelTextMap.combiner(ctx)
+        for path, count in files:
+            info = FileInfo(path=path, abspath=Path(path), split="train")
+            part = labels_module.LabelTextMap(ctx, info)
+            for line in range(1, count + 1):
+                part.visit(make_example(path, line, intent(f"text {path} {line}", "a"), "chat"))
+                assert len(part.rows) <= 5
+            combiner.add(info, part.result())
+        return [(row[3].path, row[4]) for row in combiner.rows], combiner.seen
+
+    rows, seen = sample(("data/train.jsonl", 40), ("data/more.jsonl", 40))
+    assert seen == 80 and len(rows) == 5 and rows == sorted(rows, key=lambda r: (r[0] != "data/train.jsonl", r[1]))
+    assert sample(("data/train.jsonl", 40), ("data/more.jsonl", 40))[0] == rows  # the same on every run
+    assert sample(("data/train.jsonl", 3))[0] == [("data/train.jsonl", 1), ("data/train.jsonl", 2), ("data/train.jsonl", 3)]

@@ -18,8 +18,10 @@ table and the `::labels` item always agree.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import random
 import re
+import zlib
 from array import array
 from bisect import bisect_right
 from typing import Callable, Iterable
@@ -339,7 +341,9 @@ SUSPECT_LABEL = rule(
     self-confidence ranking) decides which disagreements are issues. A suspicion, not a
     proof: the message gives the label the data suggests, how sure the model is, and the
     most similar examples that carry that label. Classification datasets only (see
-    `task`); needs the `[labels]` extra.""",
+    `task`); needs the `[labels]` extra. A dataset of more than 250,000 labelled examples
+    is judged on a sample of 250,000, the same on every run and however the files are
+    split between workers.""",
     fix="""Read the example beside the similar ones the message names. Relabel it if the
     suggestion is right; if both labels fit, the pair of labels may be too close to learn
     (see the label pairs the data confuses in the coverage report). Turn the check off with
@@ -661,10 +665,16 @@ class LabelTotals(Combiner):
 
 
 class LabelTextMap(FileMap):
-    """The input and label of every example of one file, for the suspect-label model:
+    """The input and label of the examples of one file, for the suspect-label model:
     only on classification datasets with `suspect_labels` on (the one map that keeps
-    text: an input's first `SUSPECT_TEXT_CHARS` characters; never shown, and a sample
-    of at most `SUSPECT_SAMPLE` is kept for the whole dataset)."""
+    text: an input's first `SUSPECT_TEXT_CHARS` characters; never shown).
+
+    At most `SUSPECT_SAMPLE` examples of a file are kept, and as many of the dataset:
+    each example draws a priority from a generator seeded by its file's path, and the
+    sample is the examples with the lowest priorities (a bottom-k sample). The draw
+    depends on the file alone, never on the files read before it, so each file's
+    sample can be taken apart (on another worker, say) and the combined sample is the
+    same; below `SUSPECT_SAMPLE` examples every one is kept, in dataset order."""
 
     key = "label-texts"
 
@@ -672,9 +682,10 @@ class LabelTextMap(FileMap):
         super().__init__(ctx, file)
         wanted = ctx.config.label and ctx.config.suspect_labels and ctx.task == "classification"
         self._label_of = compile_label_getter(ctx.config.label) if wanted else None
-        self.texts: list[str] = []
-        self.labels: list[str] = []
-        self.lines = array("I")
+        self._random = random.Random(zlib.crc32(file.path.encode("utf-8", "surrogatepass"))).random
+        #: (-priority, line, text, label): a max-heap by priority once full.
+        self.rows: list[tuple[float, int, str, str]] = []
+        self.seen = 0
 
     def visit(self, example: Example) -> None:
         label_of = self._label_of
@@ -684,12 +695,18 @@ class LabelTextMap(FileMap):
         text = example.input_text
         if label is None or not text:
             return
-        self.texts.append(text[:SUSPECT_TEXT_CHARS])
-        self.labels.append(label)
-        self.lines.append(example.line)
+        self.seen += 1
+        priority = -self._random()
+        row = (priority, example.line, text[:SUSPECT_TEXT_CHARS], label)
+        if len(self.rows) < SUSPECT_SAMPLE:
+            self.rows.append(row)
+            if len(self.rows) == SUSPECT_SAMPLE:
+                heapq.heapify(self.rows)
+        elif priority > self.rows[0][0]:
+            heapq.heapreplace(self.rows, row)
 
     def result(self) -> "LabelTextMap":
-        self._label_of = None
+        self._label_of = self._random = None
         return self
 
     @classmethod
@@ -698,26 +715,40 @@ class LabelTextMap(FileMap):
 
 
 class LabelTexts(Combiner):
-    """A deterministic reservoir of at most `SUSPECT_SAMPLE` (text, label, split, file, line)."""
+    """The dataset's sample of (text, label, split, file, line), in dataset order: the
+    `SUSPECT_SAMPLE` lowest priorities of every file's sample (see `LabelTextMap`)."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str | None, FileInfo, int]] = []
         self.seen = 0
-        self._random = random.Random(0)
+        self._rows: list[tuple[str, str, str | None, FileInfo, int]] | None = None
+        #: (-priority, file number, line, text, label) while full: a max-heap by priority.
+        self._heap: list[tuple[float, int, int, str, str]] = []
+        self._files: list[FileInfo] = []
 
     def add(self, file: FileInfo, part: LabelTextMap) -> None:
-        for text, label, line in zip(part.texts, part.labels, part.lines):
-            self.seen += 1
-            row = (text, label, file.split, file, line)
-            if len(self.rows) < SUSPECT_SAMPLE:
-                self.rows.append(row)
-            else:
-                slot = self._random.randrange(self.seen)
-                if slot < SUSPECT_SAMPLE:
-                    self.rows[slot] = row
-        part.texts, part.labels = [], []
+        self.seen += part.seen
+        number = len(self._files)
+        self._files.append(file)
+        heap = self._heap
+        for priority, line, text, label in part.rows:
+            row = (priority, number, line, text, label)
+            if len(heap) < SUSPECT_SAMPLE:
+                heap.append(row)
+                if len(heap) == SUSPECT_SAMPLE:
+                    heapq.heapify(heap)
+            elif priority > heap[0][0]:
+                heapq.heapreplace(heap, row)
+        part.rows = []
+        self._rows = None
 
-
+    @property
+    def rows(self) -> list[tuple[str, str, str | None, FileInfo, int]]:
+        """The sample, in dataset order (made once every file is in)."""
+        if self._rows is None:
+            files = self._files
+            kept = sorted(self._heap, key=lambda row: (row[1], row[2]))
+            self._rows = [(text, label, files[n].split, files[n], line) for _, n, line, text, label in kept]
+        return self._rows
 class LabelsFamily(DatasetFamily):
     family = "labels"
     maps = (LabelMap, LabelTextMap)
