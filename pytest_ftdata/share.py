@@ -17,6 +17,10 @@ Protocol, per result (`ShareDir.get(name, compute)`):
   the claimant is no longer alive, so a crashed worker cannot make another wait forever;
 - a worker holds at most one claim and waits for nothing while it holds it (an analysis
   never asks for another shared result), so two workers can never wait for each other;
+- while it waits, a worker helps (`get(..., help=...)`): the caller's `help` computes one
+  result nobody has claimed yet (`offer`, which never waits) and the worker looks again,
+  so a worker whose next item is being analysed elsewhere analyses what another item of
+  the run will need instead of sitting idle; it waits only when nothing is left unclaimed;
 - a failed computation releases its claim before the error propagates: the waiter then
   computes (and reports) the same error itself.
 
@@ -86,12 +90,41 @@ class ShareDir:
             return None
         return cls(directory)
 
-    def get(self, name: str, compute: Callable[[], T]) -> T:
-        """The result called `name`: loaded when another worker made it, else computed
-        here (and published), or waited for while another worker computes it."""
+    def _paths(self, name: str) -> tuple[Path, Path]:
         stem = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        path = self.directory / f"{stem}.pickle"
-        claim = self.directory / f"{stem}.claim"
+        return self.directory / f"{stem}.pickle", self.directory / f"{stem}.claim"
+
+    def offer(self, name: str, compute: Callable[[], object]) -> bool:
+        """Compute and publish the result called `name` if nobody has made or claimed it;
+        never waits. True when it was computed here."""
+        path, claim = self._paths(name)
+        if path.exists() or claim.exists():
+            return False
+        try:
+            descriptor = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except OSError:
+            return False  # claimed meanwhile, or the directory is gone
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(str(os.getpid()))
+        try:
+            value = compute()
+        except Exception:
+            # Whoever needs it computes it again and reports the error in its own item.
+            self._release(claim)
+            return True
+        except BaseException:
+            self._release(claim)
+            raise
+        self._publish(path, value)
+        self._release(claim)
+        return True
+
+    def get(self, name: str, compute: Callable[[], T], help: Callable[[], bool] | None = None) -> T:
+        """The result called `name`: loaded when another worker made it, else computed
+        here (and published), or waited for while another worker computes it. While it
+        waits, `help()` is called first; it returns whether it did some work (then the
+        result is looked for again at once) or found nothing to do (then this waits)."""
+        path, claim = self._paths(name)
         pause = POLL_START
         while True:
             found = self._load(path)
@@ -105,6 +138,8 @@ class ShareDir:
                         claim.unlink()
                     except OSError:
                         pass
+                    continue
+                if help is not None and help():
                     continue
                 time.sleep(pause)
                 pause = min(pause * 2, POLL_MAX)

@@ -51,6 +51,8 @@ class FtdataState:
         self.update_lock = False
         #: On an xdist worker, the run's shared results (`share.py`); None otherwise.
         self.share: ShareDir | None = None
+        #: The shares of the work this worker may still help with while it waits (`_help`).
+        self._pending_units: list | None = None
 
     # -- planning (collection) ---------------------------------------------------------
 
@@ -121,33 +123,25 @@ class FtdataState:
         (one may read the file families' findings, `DatasetContext.file_findings`)."""
         return self.share is not None and self.cache is None and not self.extra_dataset_checks
 
-    def _shared_result(self, directory: Path, plan: Plan, family: str, file: Path | None) -> DatasetResult:
-        """The analysis an item needs, made once per run by whichever worker needs it first.
+    def _unit(self, directory: Path, plan: Plan, family: str, file: Path | None) -> tuple[tuple, set[str], list[Path]]:
+        """The share of the work an item of `family` needs: (key, families, files).
 
         A file's item needs that file's file-level families only; a dataset item, the
-        dataset-level families over every file. The task, which decides default
-        severities, is detected from every file of the dataset either way, so each
-        finding is the one a serial run produces."""
+        dataset-level families over every file; a `labels` item, `labels` alone over
+        every file: its suspect-label model is the largest single cost of a classification
+        dataset, and on its own it can run on one worker while another does the
+        fingerprints, for the price of one more read of the files (its maps are cheap)."""
         dataset_level = set(BUILTIN_DATASET_FAMILIES) | set(self.extra_dataset_checks)
         if file is not None and family not in dataset_level:
-            key: Path | tuple = ("file", file)
-            families = {name for name in plan.families if name not in dataset_level}
-            files = [file]
-        else:
-            # `labels` apart from the other dataset-level families: its suspect-label model
-            # is the largest single cost of a classification dataset, and on its own it
-            # can run on one worker while another does the fingerprints, for the price
-            # of one more read of the files (its maps are cheap).
-            alone = family in SEPARATE_DATASET_FAMILIES
-            key = ("dataset", directory, family if alone else "")
-            families = {
-                name for name in plan.families
-                if name in dataset_level and (name == family if alone else name not in SEPARATE_DATASET_FAMILIES)
-            }
-            files = dataset_files(directory)
-        cached = self.shared_results.get(key)
-        if cached is not None and family in cached.families:
-            return cached
+            return ("file", file), {name for name in plan.families if name not in dataset_level}, [file]
+        alone = family in SEPARATE_DATASET_FAMILIES
+        families = {
+            name for name in plan.families
+            if name in dataset_level and (name == family if alone else name not in SEPARATE_DATASET_FAMILIES)
+        }
+        return ("dataset", directory, family if alone else ""), families, dataset_files(directory)
+
+    def _compute(self, directory: Path, families: set[str], files: list[Path]) -> Callable[[], DatasetResult]:
         config = self.loader.for_directory(directory)
 
         def compute() -> DatasetResult:
@@ -162,8 +156,63 @@ class FtdataState:
                 task=detect_task(dataset_files(directory), config),
             )
 
-        name = "\0".join([key[0], str(key[1]), *sorted(families)])
-        result = self.share.get(name, compute)
+        return compute
+
+    @staticmethod
+    def _share_name(key: tuple, families: set[str]) -> str:
+        return "\0".join([key[0], str(key[1]), *([key[2]] if len(key) > 2 else []), *sorted(families)])
+
+    def _units(self) -> list[tuple[tuple, set[str], list[Path], Path]]:
+        """Every share of the work this run's items need, largest first: the `labels`
+        analyses, the other dataset-level ones, then the files by size."""
+        units = []
+        for directory, plan in self.plans.items():
+            if not plan.whole_dataset or not self._shares(directory):
+                continue
+            wanted = [(family, None) for family in sorted(plan.families)]
+            wanted += [(family, file) for file in sorted(plan.files) for family in sorted(plan.families)]
+            seen = set()
+            for family, file in wanted:
+                key, families, files = self._unit(directory, plan, family, file)
+                if key in seen or not families:
+                    continue
+                seen.add(key)
+                units.append((key, families, files, directory))
+
+        def size(unit) -> tuple:
+            key = unit[0]
+            if key[0] == "dataset":
+                return (0 if key[2] in SEPARATE_DATASET_FAMILIES else 1, 0)
+            try:
+                return (2, -key[1].stat().st_size)
+            except OSError:
+                return (2, 0)
+
+        return sorted(units, key=size)
+
+    def _help(self) -> bool:
+        """Compute one share of the run's work that no worker has claimed (see `share.py`)."""
+        if self._pending_units is None:
+            self._pending_units = self._units()
+        while self._pending_units:
+            key, families, files, directory = self._pending_units.pop(0)
+            if key in self.shared_results:
+                continue
+            if self.share.offer(self._share_name(key, families), self._compute(directory, families, files)):
+                return True
+        return False
+
+    def _shared_result(self, directory: Path, plan: Plan, family: str, file: Path | None) -> DatasetResult:
+        """The analysis an item needs (`_unit`), made once per run by whichever worker
+        needs it first, or by one that would otherwise wait (`_help`). The task, which
+        decides default severities, is detected from every file of the dataset either
+        way, so each finding is the one a serial run produces."""
+        key, families, files = self._unit(directory, plan, family, file)
+        cached = self.shared_results.get(key)
+        if cached is not None and family in cached.families:
+            return cached
+        name = self._share_name(key, families)
+        result = self.share.get(name, self._compute(directory, families, files), help=self._help)
         if self.gate.needs_keys:
             assign_keys(result)
         self.shared_results[key] = result

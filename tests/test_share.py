@@ -71,6 +71,52 @@ def test_the_claim_of_a_dead_worker_is_taken_over(shared):
     assert store.get("probe", lambda: "mine") == "mine"
 
 
+def _claim_by_another_live_worker(directory: Path, store: ShareDir, name: str) -> Path:
+    """Make `name` look claimed by a worker that is alive (this test's parent process)."""
+    _, claim = store._paths(name)
+    claim.write_text(str(os.getppid()))
+    return claim
+
+
+def test_a_waiting_worker_helps_with_unclaimed_work_then_takes_its_result(shared):
+    """While another worker computes `a`, the waiting one computes `b`, which nobody has
+    claimed; it returns `a` once it is published, and `b` is published for the others."""
+    directory, token = shared
+    store = ShareDir.open(str(directory), token)
+    claim = _claim_by_another_live_worker(directory, store, "a")
+    helped = []
+
+    def help() -> bool:
+        if helped:
+            # The other worker finishes `a` meanwhile.
+            store._publish(store._paths("a")[0], "a, from the other worker")
+            claim.unlink()
+            return False
+        helped.append(store.offer("b", lambda: "b, computed while waiting"))
+        return True
+
+    assert store.get("a", lambda: "a, computed here", help=help) == "a, from the other worker"
+    assert helped == [True]
+    assert ShareDir.open(str(directory), token).get("b", lambda: "again") == "b, computed while waiting"
+
+
+def test_offer_never_waits_and_never_computes_claimed_or_published_work(shared):
+    directory, token = shared
+    store = ShareDir.open(str(directory), token)
+    _claim_by_another_live_worker(directory, store, "claimed")
+    store.get("done", lambda: 1)
+    calls = []
+    assert store.offer("claimed", lambda: calls.append("claimed")) is False
+    assert store.offer("done", lambda: calls.append("done")) is False
+    assert calls == []
+
+    def broken():
+        raise ValueError("boom")
+
+    assert store.offer("broken", broken) is True  # tried: whoever needs it computes and reports the error
+    assert not store._paths("broken")[1].exists() and not store._paths("broken")[0].exists()
+
+
 def _worker(directory: str, token: str, log: str) -> None:
     def compute():
         with open(log, "a") as handle:
