@@ -24,6 +24,9 @@ API
     `final_answer_derived`: see Derivation. `values`: the numbers computed or written
     before the final answer. Counters: `annotations_checked`, `prose_checked`,
     `unverifiable`, and `truncated` when the text has more than `MAX_EQUATIONS`.
+`check_reasoning_noting_question(text, question=None, unit_scales=None) -> (ReasoningReport, bool)`
+    The same report, and whether it depends on the question (a function of the
+    text alone): a caller may remember the reports of the others by text.
 `find_final_answer(text) -> FinalAnswer | None`, `final_answer_marker(text) -> str | None`
     The answer a text ends with, and its marker shape (one of `MARKERS`): `####`
     (`#### 72`), `boxed` (`\\boxed{72}`), `answer-is` (`The answer is 72.`,
@@ -1327,23 +1330,26 @@ def _is_among(target: Rational, decimals: int, known: set, scales: tuple[int, ..
 
 
 def _is_derived(final: FinalAnswer, computed: list[Rational], text: str, limit: int, question: str | None,
-                scales: tuple[int, ...]) -> bool | None:
+                scales: tuple[int, ...]) -> tuple[bool | None, bool]:
+    """(whether the final answer is derived, whether that depends on the question):
+    the second is a function of the text alone, true when the text by itself neither
+    derives the answer nor lacks numbers to derive it from, whatever the question."""
     target = final.value
     if target in computed or _written_before(target, text, limit):
-        return True
+        return True, False
     written = _numbers_in(text, 0, limit, MAX_VALUES)
     match = _RESULT.search(final.text)
     decimals = _decimals(match.group(2)) if match else 0
     if _is_among(target, decimals, set(computed) | set(written), scales):
-        return True
+        return True, False
     # The slower readings, only for the few answers the others do not find.
     in_words = _numbers_in_words(text, 0, limit, MAX_VALUES)
     if not (written or computed or in_words):
-        return None  # no reasoning to derive the answer from
+        return None, False  # no reasoning to derive the answer from
     if question:
         in_words += _numbers_in(question, 0, len(question), MAX_VALUES)
         in_words += _numbers_in_words(question, 0, len(question), MAX_VALUES)
-    return _is_among(target, decimals, set(in_words), scales)
+    return _is_among(target, decimals, set(in_words), scales), True
 
 
 # -- the entry point ---------------------------------------------------------------------------
@@ -1391,12 +1397,21 @@ def check_reasoning(text: str, question: str | None = None,
     `question`, when given, holds numbers a final answer may merely repeat;
     `unit_scales` replaces UNIT_SCALES for derivation. Never raises on a string;
     the work is bounded by the MAX_* constants."""
+    return check_reasoning_noting_question(text, question, unit_scales)[0]
+
+
+def check_reasoning_noting_question(text: str, question: str | None = None,
+                                    unit_scales: tuple[int, ...] | None = None) -> tuple[ReasoningReport, bool]:
+    """`check_reasoning`, and whether its report depends on the question at all: a
+    function of `text` (and `unit_scales`) alone, false for all but the few texts
+    whose final answer only the question could derive. A caller that remembers
+    reports may then key them by the text alone."""
     if unit_scales is None:
         unit_scales = UNIT_SCALES
     has_equals = "=" in text
     final = find_final_answer(text) if _may_have_marker(text) else None
     if not has_equals and final is None:
-        return _NOTHING
+        return _NOTHING, False
     limit = final.start if final else len(text)
 
     errors: list[WrongResult] = []
@@ -1451,8 +1466,8 @@ def check_reasoning(text: str, question: str | None = None,
         if prose_errors:
             errors.sort(key=lambda error: error.start)
 
-    derived = None
+    derived, asks = None, False
     if final is not None and final.value is not None:
-        derived = _is_derived(final, computed, text, limit, question, unit_scales)
+        derived, asks = _is_derived(final, computed, text, limit, question, unit_scales)
     return _new_report(tuple(errors), final, derived, annotations_checked, prose_checked, unverifiable,
-                           truncated, tuple(computed[:MAX_VALUES]), text)
+                       truncated, tuple(computed[:MAX_VALUES]), text), asks
