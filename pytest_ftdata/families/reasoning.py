@@ -162,7 +162,8 @@ class ReasoningFamily(FileFamily):
         #: (text, where, error or final answer) -> the message and excerpt of its finding:
         #: a target met again is shown once. At most one entry per finding listed one by
         #: one (`FindingList.limit` per rule), the only ones whose text is built, and
-        #: texts of `MEMO_TARGET_CHARS` and `MEMO_CHARS` in all, as for `reports`.
+        #: texts of `MEMO_TARGET_CHARS` and `MEMO_CHARS` in all, as for `reports` (and off
+        #: with it: `MEMO_TARGETS` = 0).
         self.rendered: dict[tuple, tuple[str, str]] = {}
         self.rendered_chars = 0
 
@@ -288,7 +289,7 @@ class ReasoningFamily(FileFamily):
 
     def _keep_rendered(self, key: tuple, shown: tuple[str, str]) -> None:
         chars = len(key[0])
-        if chars <= MEMO_TARGET_CHARS and self.rendered_chars + chars <= MEMO_CHARS:
+        if MEMO_TARGETS and chars <= MEMO_TARGET_CHARS and self.rendered_chars + chars <= MEMO_CHARS:
             self.rendered[key] = shown
             self.rendered_chars += chars
 
