@@ -701,14 +701,12 @@ def _annotation_verdict(match: re.Match, fast: bool = True) -> _Verdict:
     """Judge one annotation match of `_SCAN`: a function of the matched text alone,
     which is what lets `check_reasoning` remember it. With `fast`, the common case
     (a flat expression with an integer value, a plain integer result, the same
-    number after it) skips the general reading of results; tests keep the two
-    paths equal."""
+    number or none after it) skips the general reading of results; tests keep the
+    two paths equal."""
     expression, result, after, percent, suffix = match.groups()
     if (
         fast
-        and after == result
-        and not percent
-        and not suffix
+        and (after is None or (after == result and not percent and not suffix))  # nothing after, or the same
         and result.isdigit()
         and result.isascii()
         and len(result) <= MAX_LITERAL_DIGITS
