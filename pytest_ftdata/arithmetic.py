@@ -505,7 +505,7 @@ def _readings(tokens: list[tuple[str, str]], prose: bool = False) -> tuple[Ratio
         grouped = _group_divisors(tokens)
         if grouped is not None:
             variants.append(grouped)
-    percents = ((1, 100), (1, 1)) if any(text == "%" for _, text in tokens) else ((1, 100),)
+    percents = ((1, 100), (1, 1)) if ("o", "%") in tokens else ((1, 100),)  # only an operator is `%`
     for variant in variants:
         for percent in percents:
             if variant is tokens and percent == (1, 100):
@@ -843,7 +843,8 @@ def _prose_tokens(text: str, start: int, end: int) -> list[tuple[int, str, int, 
 
 
 def _depth_change(tokens) -> int:
-    return sum(1 if token[1] == "(" else -1 if token[1] == ")" else 0 for token in tokens)
+    texts = [token[1] for token in tokens]
+    return texts.count("(") - texts.count(")")
 
 
 class _Side:
@@ -910,7 +911,8 @@ class _ProseChecker:
             following = (None, None)
             if not ends_in_annotation and position < count:
                 after = tokens[position]
-                following = tuple(tokens[position + offset] if position + offset < count else None for offset in (1, 2))
+                following = (tokens[position + 1] if position + 1 < count else None,
+                             tokens[position + 2] if position + 2 < count else None)
             left_cut = open_left and first == 0
             right_cut = open_right and position >= count and not ends_in_annotation
             self.check_chain(sides, (before, ahead, ahead_is_result), left_cut, after, following, right_cut, ends_in_annotation)
@@ -1050,6 +1052,14 @@ class _ProseChecker:
         return True
 
     def side(self, tokens, first: bool, last: bool) -> _Side:
+        if len(tokens) == 1 and tokens[0][0] == _NUM:  # `= 24`: what the general reading below gives
+            _, written, begin, finish = tokens[0]
+            value = _literal(written)  # Unverifiable as the evaluator's `_pair` would be
+            try:
+                stated = _stated(written)
+            except Unverifiable:
+                stated = None
+            return _Side((value,), stated, begin, finish)
         # An unmatched parenthesis at the outer edge of a chain belongs to the
         # sentence or to a larger expression; anywhere else the side is not a whole
         # expression and the evaluator refuses it.
