@@ -212,8 +212,12 @@ class ReasoningFamily(FileFamily):
             return
         else:
             final_shape = None
-        if not example.target_is_tool_call:
-            self._count_shape(final_shape, example.line)
+        if not example.target_is_tool_call:  # `_count_shape`, inline
+            counts = self.shape_counts
+            seen = counts.get(final_shape, 0)
+            counts[final_shape] = seen + 1
+            if seen < MAX_SHAPE_LINES:
+                self._shape_line(final_shape, example.line)
 
     def _visit_turns(self, example: Example, target: str) -> None:
         """Every answer turn of a conversation (all assistant turns) is checked."""
@@ -233,10 +237,13 @@ class ReasoningFamily(FileFamily):
         seen = self.shape_counts.get(final_shape, 0)
         self.shape_counts[final_shape] = seen + 1
         if seen < MAX_SHAPE_LINES:
-            lines = self.shape_lines.get(final_shape)
-            if lines is None:
-                lines = self.shape_lines[final_shape] = array("I")
-            lines.append(line)
+            self._shape_line(final_shape, line)
+
+    def _shape_line(self, final_shape: str | None, line: int) -> None:
+        lines = self.shape_lines.get(final_shape)
+        if lines is None:
+            lines = self.shape_lines[final_shape] = array("I")
+        lines.append(line)
 
     def _judge(self, example: Example, index: int | None, text: str, last: bool, outcome) -> str | None:
         """Report what one answer turn with reasoning holds (`index` None: the target,
