@@ -24,6 +24,9 @@ API
     `final_answer_derived`: see Derivation. `values`: the numbers computed or written
     before the final answer. Counters: `annotations_checked`, `prose_checked`,
     `unverifiable`, and `truncated` when the text has more than `MAX_EQUATIONS`.
+`check_reasoning_noting_question(text, question=None, unit_scales=None) -> (ReasoningReport, bool)`
+    The same report, and whether it depends on the question (a function of the
+    text alone): a caller may remember the reports of the others by text.
 `find_final_answer(text) -> FinalAnswer | None`, `final_answer_marker(text) -> str | None`
     The answer a text ends with, and its marker shape (one of `MARKERS`): `####`
     (`#### 72`), `boxed` (`\\boxed{72}`), `answer-is` (`The answer is 72.`,
@@ -194,25 +197,41 @@ class ReasoningReport:
 _NOTHING = ReasoningReport((), None, None, 0, 0, 0, False)
 
 
-def _fast_constructor(cls):
-    """A constructor of the frozen dataclass `cls` taking every field positionally,
-    that sets the instance dictionary in one step. The generated `__init__` of a
-    frozen dataclass calls `object.__setattr__` once per field, which costs as much
-    as reading a whole GSM8K answer's annotations from the memo; instances made
-    either way are the same (equality, hashing, pickling, `cached_property`)."""
-    names = tuple(cls.__dataclass_fields__)
-    new, setattr_ = object.__new__, object.__setattr__
-
-    def make(*values):
-        instance = new(cls)
-        setattr_(instance, "__dict__", dict(zip(names, values)))
-        return instance
-
-    return make
+# The generated `__init__` of a frozen dataclass calls `object.__setattr__` once per
+# field, and a generic constructor (`dict(zip(names, values))`) is little faster: each
+# costs over a microsecond, as much as reading a whole GSM8K answer's annotations from
+# the memo. These two fill the instance dictionary field by field, in the order the
+# dataclass declares; instances made either way are the same (equality, hashing,
+# pickling, `cached_property`), which a test checks field by field.
+_object_new = object.__new__
 
 
-_new_report = _fast_constructor(ReasoningReport)
-_new_final_answer = _fast_constructor(FinalAnswer)
+def _new_report(errors, final_answer, final_answer_derived, annotations_checked, prose_checked, unverifiable,
+                truncated, computed, text) -> ReasoningReport:
+    report = _object_new(ReasoningReport)
+    fields = report.__dict__
+    fields["errors"] = errors
+    fields["final_answer"] = final_answer
+    fields["final_answer_derived"] = final_answer_derived
+    fields["annotations_checked"] = annotations_checked
+    fields["prose_checked"] = prose_checked
+    fields["unverifiable"] = unverifiable
+    fields["truncated"] = truncated
+    fields["computed"] = computed
+    fields["text"] = text
+    return report
+
+
+def _new_final_answer(marker, text, value, start, end) -> FinalAnswer:
+    answer = _object_new(FinalAnswer)
+    fields = answer.__dict__
+    fields["marker"] = marker
+    fields["text"] = text
+    fields["value"] = value
+    fields["start"] = start
+    fields["end"] = end
+    return answer
+
 
 # -- numbers and expressions -------------------------------------------------------------------
 
@@ -486,7 +505,7 @@ def _readings(tokens: list[tuple[str, str]], prose: bool = False) -> tuple[Ratio
         grouped = _group_divisors(tokens)
         if grouped is not None:
             variants.append(grouped)
-    percents = ((1, 100), (1, 1)) if any(text == "%" for _, text in tokens) else ((1, 100),)
+    percents = ((1, 100), (1, 1)) if ("o", "%") in tokens else ((1, 100),)  # only an operator is `%`
     for variant in variants:
         for percent in percents:
             if variant is tokens and percent == (1, 100):
@@ -603,6 +622,10 @@ _SUFFIX_SCALES = {"k": 1000, "m": 1000000, "b": 1000000000}
 # + - * /, with no parentheses, signs or percentages.
 _FLAT = re.compile(rf"{_PLAIN_NUMBER}(?:[-+*/]{_PLAIN_NUMBER})*")
 _FLAT_SPLIT = re.compile(r"([-+*/])")
+# The commonest of them, `48/2`, `3*12`: two integers that `_pair` accepts (no leading
+# zero, at most MAX_LITERAL_DIGITS digits) and one operator.
+_INTEGER = rf"(?:[1-9][0-9]{{0,{MAX_LITERAL_DIGITS - 1}}}|0)"
+_SIMPLE = re.compile(rf"({_INTEGER})([-+*/])({_INTEGER})")
 
 
 def _flat_value(expression: str) -> Rational:
@@ -678,27 +701,39 @@ def _annotation_verdict(match: re.Match, fast: bool = True) -> _Verdict:
     """Judge one annotation match of `_SCAN`: a function of the matched text alone,
     which is what lets `check_reasoning` remember it. With `fast`, the common case
     (a flat expression with an integer value, a plain integer result, the same
-    number after it) skips the general reading of results; tests keep the two
-    paths equal."""
+    number or none after it) skips the general reading of results; tests keep the
+    two paths equal."""
     expression, result, after, percent, suffix = match.groups()
     if (
         fast
-        and after == result
-        and not percent
-        and not suffix
+        and (after is None or (after == result and not percent and not suffix))  # nothing after, or the same
         and result.isdigit()
         and result.isascii()
         and len(result) <= MAX_LITERAL_DIGITS
         and (result[0] != "0" or len(result) == 1)
-        and _FLAT.fullmatch(expression)
     ):
-        try:
-            value = _flat_value(expression)
-        except Unverifiable:
-            value = None
-        # An integer value holds only for an equal integer result (see `_agrees`).
-        if type(value) is int and value == int(result):
-            return (1, 0, value, ())
+        simple = _SIMPLE.fullmatch(expression)
+        if simple is not None:  # `a op b` in integers: the value `_flat_value` gives, when it is an integer
+            left, operator, right = simple.groups()
+            a, b, stated = int(left), int(right), int(result)
+            if operator == "*":
+                value = a * b
+            elif operator == "+":
+                value = a + b
+            elif operator == "-":
+                value = a - b
+            else:
+                value = a // b if b and a % b == 0 else None
+            if value == stated:
+                return (1, 0, value, ())
+        elif _FLAT.fullmatch(expression):
+            try:
+                value = _flat_value(expression)
+            except Unverifiable:
+                value = None
+            # An integer value holds only for an equal integer result (see `_agrees`).
+            if type(value) is int and value == int(result):
+                return (1, 0, value, ())
     try:
         exact = _annotation_value(expression)
     except Unverifiable:
@@ -783,14 +818,13 @@ def _prose_tokens(text: str, start: int, end: int) -> list[tuple[int, str, int, 
     """Tokens of text[start:end] as (kind, text, start, end); `x` and `of` become
     operators where they stand between operands (`3 x 4`, `20% of 50`, `1/2 of 20`)."""
     tokens = []
-    operator_words = False
+    append = tokens.append
     for match in _PROSE_TOKEN.finditer(text, start, end):
         kind = match.lastindex
-        word = match.group(kind)
-        if kind == _WORD and (word == "x" or word == "X" or word == "of"):
-            operator_words = True
-        tokens.append((kind, word, match.start(kind), match.end()))
-    if not operator_words:
+        begin, finish = match.span(kind)  # the group ends where the match does
+        append((kind, match.group(kind), begin, finish))
+    # Only a window with an `x`, `X` or `of` in it can hold such a word.
+    if text.find("x", start, end) < 0 and text.find("X", start, end) < 0 and text.find("of", start, end) < 0:
         return tokens
     for index in range(1, len(tokens) - 1):
         kind, word, begin, finish = tokens[index]
@@ -809,7 +843,8 @@ def _prose_tokens(text: str, start: int, end: int) -> list[tuple[int, str, int, 
 
 
 def _depth_change(tokens) -> int:
-    return sum(1 if token[1] == "(" else -1 if token[1] == ")" else 0 for token in tokens)
+    texts = [token[1] for token in tokens]
+    return texts.count("(") - texts.count(")")
 
 
 class _Side:
@@ -876,7 +911,8 @@ class _ProseChecker:
             following = (None, None)
             if not ends_in_annotation and position < count:
                 after = tokens[position]
-                following = tuple(tokens[position + offset] if position + offset < count else None for offset in (1, 2))
+                following = (tokens[position + 1] if position + 1 < count else None,
+                             tokens[position + 2] if position + 2 < count else None)
             left_cut = open_left and first == 0
             right_cut = open_right and position >= count and not ends_in_annotation
             self.check_chain(sides, (before, ahead, ahead_is_result), left_cut, after, following, right_cut, ends_in_annotation)
@@ -1016,6 +1052,14 @@ class _ProseChecker:
         return True
 
     def side(self, tokens, first: bool, last: bool) -> _Side:
+        if len(tokens) == 1 and tokens[0][0] == _NUM:  # `= 24`: what the general reading below gives
+            _, written, begin, finish = tokens[0]
+            value = _literal(written)  # Unverifiable as the evaluator's `_pair` would be
+            try:
+                stated = _stated(written)
+            except Unverifiable:
+                stated = None
+            return _Side((value,), stated, begin, finish)
         # An unmatched parenthesis at the outer edge of a chain belongs to the
         # sentence or to a larger expression; anywhere else the side is not a whole
         # expression and the evaluator refuses it.
@@ -1214,8 +1258,8 @@ def find_final_answer(text: str) -> FinalAnswer | None:
 
 
 def _may_have_marker(text: str) -> bool:
-    tail = text[-FINAL_ANSWER_TAIL - 64 :]
-    return "####" in tail or "boxed" in tail or "nswer" in tail
+    tail = max(0, len(text) - FINAL_ANSWER_TAIL - 64)  # searched in place: no copy of the tail
+    return text.find("####", tail) >= 0 or text.find("boxed", tail) >= 0 or text.find("nswer", tail) >= 0
 
 
 def has_reasoning(text: str) -> bool:
@@ -1327,23 +1371,26 @@ def _is_among(target: Rational, decimals: int, known: set, scales: tuple[int, ..
 
 
 def _is_derived(final: FinalAnswer, computed: list[Rational], text: str, limit: int, question: str | None,
-                scales: tuple[int, ...]) -> bool | None:
+                scales: tuple[int, ...]) -> tuple[bool | None, bool]:
+    """(whether the final answer is derived, whether that depends on the question):
+    the second is a function of the text alone, true when the text by itself neither
+    derives the answer nor lacks numbers to derive it from, whatever the question."""
     target = final.value
     if target in computed or _written_before(target, text, limit):
-        return True
+        return True, False
     written = _numbers_in(text, 0, limit, MAX_VALUES)
     match = _RESULT.search(final.text)
     decimals = _decimals(match.group(2)) if match else 0
     if _is_among(target, decimals, set(computed) | set(written), scales):
-        return True
+        return True, False
     # The slower readings, only for the few answers the others do not find.
     in_words = _numbers_in_words(text, 0, limit, MAX_VALUES)
     if not (written or computed or in_words):
-        return None  # no reasoning to derive the answer from
+        return None, False  # no reasoning to derive the answer from
     if question:
         in_words += _numbers_in(question, 0, len(question), MAX_VALUES)
         in_words += _numbers_in_words(question, 0, len(question), MAX_VALUES)
-    return _is_among(target, decimals, set(in_words), scales)
+    return _is_among(target, decimals, set(in_words), scales), True
 
 
 # -- the entry point ---------------------------------------------------------------------------
@@ -1391,12 +1438,21 @@ def check_reasoning(text: str, question: str | None = None,
     `question`, when given, holds numbers a final answer may merely repeat;
     `unit_scales` replaces UNIT_SCALES for derivation. Never raises on a string;
     the work is bounded by the MAX_* constants."""
+    return check_reasoning_noting_question(text, question, unit_scales)[0]
+
+
+def check_reasoning_noting_question(text: str, question: str | None = None,
+                                    unit_scales: tuple[int, ...] | None = None) -> tuple[ReasoningReport, bool]:
+    """`check_reasoning`, and whether its report depends on the question at all: a
+    function of `text` (and `unit_scales`) alone, false for all but the few texts
+    whose final answer only the question could derive. A caller that remembers
+    reports may then key them by the text alone."""
     if unit_scales is None:
         unit_scales = UNIT_SCALES
     has_equals = "=" in text
     final = find_final_answer(text) if _may_have_marker(text) else None
     if not has_equals and final is None:
-        return _NOTHING
+        return _NOTHING, False
     limit = final.start if final else len(text)
 
     errors: list[WrongResult] = []
@@ -1451,8 +1507,8 @@ def check_reasoning(text: str, question: str | None = None,
         if prose_errors:
             errors.sort(key=lambda error: error.start)
 
-    derived = None
+    derived, asks = None, False
     if final is not None and final.value is not None:
-        derived = _is_derived(final, computed, text, limit, question, unit_scales)
+        derived, asks = _is_derived(final, computed, text, limit, question, unit_scales)
     return _new_report(tuple(errors), final, derived, annotations_checked, prose_checked, unverifiable,
-                           truncated, tuple(computed[:MAX_VALUES]), text)
+                       truncated, tuple(computed[:MAX_VALUES]), text), asks

@@ -692,6 +692,24 @@ def test_property_fast_annotation_path_equals_the_general_one(text):
         assert arithmetic._annotation_verdict(match) == arithmetic._annotation_verdict(match, fast=False), text
 
 
+def test_the_fast_constructors_make_what_the_dataclasses_make():
+    """`_new_report` and `_new_final_answer` set every field, in declaration order, and
+    nothing else: equal, equally hashed and pickled, `values` computed the same."""
+    final = arithmetic.FinalAnswer("####", "72", 72, 35, 42)
+    fast_final = arithmetic._new_final_answer("####", "72", 72, 35, 42)
+    text = "So <<48/2=24>>24 and 24 + 48 = 72.\n#### 72"
+    values = ((), final, True, 1, 1, 0, False, (24, 72), text)
+    for made, fast, cls in (
+        (ReasoningReport(*values), arithmetic._new_report(*values), ReasoningReport),
+        (final, fast_final, arithmetic.FinalAnswer),
+    ):
+        assert type(fast) is cls and fast == made
+        assert list(vars(fast)) == list(cls.__dataclass_fields__) == list(vars(made))
+        assert pickle.loads(pickle.dumps(fast)) == made
+    assert hash(fast_final) == hash(final)
+    assert arithmetic._new_report(*values).values == ReasoningReport(*values).values == (24, 72, 48, 2, 24, 24, 24, 48, 72)
+
+
 def test_the_fast_path_takes_the_common_annotation():
     match = arithmetic._SCAN.search("So <<48/2=24>>24 pens")
     assert arithmetic._annotation_verdict(match) == (1, 0, 24, ())

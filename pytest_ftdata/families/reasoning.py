@@ -20,16 +20,18 @@ family turns what it finds into findings:
 Every answer turn is checked (all assistant turns of a conversation, the chosen answer
 of a preference pair; never the rejected one, which is meant to be wrong). A text
 with neither `=` nor a final-answer marker costs two substring tests, and a target
-met again in the file (the same answer to the same question) is judged once: its
-report is kept (within `MEMO_TARGETS` and `MEMO_CHARS`), so its findings at every
-line where it occurs are the same as if it had been checked there.
+met again in the file is judged once: its report is kept (within `MEMO_TARGETS` and
+`MEMO_CHARS`), keyed by the answer's text, or by the answer and its question for the
+few answers whose final answer only the question derives (`check_reasoning_noting_question`
+says which), so its findings at every line where it occurs are the same as if it had
+been checked there.
 """
 
 from __future__ import annotations
 
 from array import array
 
-from ..arithmetic import MARKERS, ReasoningReport, WrongResult, check_reasoning, has_reasoning
+from ..arithmetic import MARKERS, ReasoningReport, WrongResult, check_reasoning_noting_question, has_reasoning
 from ..findings import Finding, FindingList, example, rule
 from ..formats import TARGET_ROLES, Example
 from ..redact import display, display_span
@@ -114,10 +116,10 @@ MIN_TARGETS = 5
 MAX_SHAPE_LINES = 1000
 #: Characters of the target shown around an equation.
 EXCERPT_WIDTH = 100
-#: Reports kept per file for targets met again (the same answer to the same
-#: question: a duplicated record, an answer repeated for paraphrased prompts...): at
-#: most this many, of at most this many characters of answers and questions in all,
-#: each target at most MEMO_TARGET_CHARS long: some 40 MB at the most.
+#: Reports kept per file for targets met again (a duplicated record, an answer
+#: repeated for paraphrased prompts...): at most this many, kept under at most this
+#: many characters of answers (and of the questions of answers whose report depends
+#: on them) in all, each at most MEMO_TARGET_CHARS long: some 40 MB at the most.
 MEMO_TARGETS = 16_384
 MEMO_CHARS = 6_000_000
 MEMO_TARGET_CHARS = 20_000
@@ -126,6 +128,14 @@ MEMO_TARGET_CHARS = 20_000
 #: string per marker, so that a hit reads nothing but the key), or `_NO_MARKER`.
 _NO_MARKER = object()
 _CLEAN = {**{marker: marker for marker in MARKERS}, None: _NO_MARKER}
+
+
+
+class _ByQuestion(dict):
+    """question -> outcome, for an answer whose report depends on its question."""
+
+    __slots__ = ()
+
 
 _SHAPES = {"####": "`#### <answer>`", "boxed": "`\\boxed{<answer>}`", "answer-is": "`The answer is <answer>.`"}
 
@@ -143,65 +153,114 @@ class ReasoningFamily(FileFamily):
         self.underived: list[Finding] = []
         self.underived_unlisted = array("I")
         self.underived_count = 0
-        #: (answer, question) -> its report, or for an answer with nothing to report
-        #: the marker it ends in (`_NO_MARKER` for none): a target met again is judged once
-        self.reports: dict[tuple[str, str | None], ReasoningReport | str | object] = {}
+        #: answer -> its report, or for an answer with nothing to report the marker it
+        #: ends in (`_NO_MARKER` for none), or for the few answers whose report depends
+        #: on the question, a `_ByQuestion` of them: a target met again is judged once
+        self.reports: dict[str, ReasoningReport | str | object] = {}
+        self.remembered = 0
         self.remembered_chars = 0
+        #: (text, where, error or final answer) -> the message and excerpt of its finding:
+        #: a target met again is shown once. At most one entry per finding listed one by
+        #: one (`FindingList.limit` per rule), the only ones whose text is built, and
+        #: texts of `MEMO_TARGET_CHARS` and `MEMO_CHARS` in all, as for `reports` (and off
+        #: with it: `MEMO_TARGETS` = 0).
+        self.rendered: dict[tuple, tuple[str, str]] = {}
+        self.rendered_chars = 0
 
-    def _remember(self, key: tuple[str, str | None], report: ReasoningReport | str | object) -> None:
-        """Keep a report for a target met again, within `MEMO_TARGETS` targets and
-        `MEMO_CHARS` characters of answers and questions; when full, start afresh."""
-        chars = len(key[0]) + (len(key[1]) if key[1] else 0)
+    def _remember(self, text: str, question: str | None, asks: bool, outcome: ReasoningReport | str | object) -> None:
+        """Keep the outcome of an answer met again, keyed by its text, or by its text
+        and its question when the report depends on the question (`asks`), within
+        `MEMO_TARGETS` outcomes and `MEMO_CHARS` characters of the texts and questions
+        they are kept under; when full, start afresh."""
+        chars = len(text) + (len(question) if asks and question else 0)
         if chars > MEMO_TARGET_CHARS or not MEMO_TARGETS:
             return
-        if len(self.reports) >= MEMO_TARGETS or self.remembered_chars + chars > MEMO_CHARS:
+        if self.remembered >= MEMO_TARGETS or self.remembered_chars + chars > MEMO_CHARS:
             self.reports.clear()
-            self.remembered_chars = 0
-        self.reports[key] = report
+            self.remembered = self.remembered_chars = 0
+        if asks:
+            by_question = self.reports.get(text)
+            if type(by_question) is not _ByQuestion:
+                by_question = self.reports[text] = _ByQuestion()
+            by_question[question] = outcome
+        else:
+            self.reports[text] = outcome
+        self.remembered += 1
         self.remembered_chars += chars
 
     def visit(self, example: Example) -> None:
         target = example.target_text
-        final_shape = None
-        if _target_alone(example):
-            if target and has_reasoning(target):
-                # A clean target met before: its marker, read straight from the memo.
-                final_shape = self.reports.get((target, example.input_text or None))
-                if type(final_shape) is not str:
-                    final_shape = self._check(example, None, target, True)
+        fmt = example.format
+        if fmt == "sharegpt" or (fmt == "chat" and not (example.plain and len(example.record["messages"]) <= 3)):
+            self._visit_turns(example, target)
+            return
+        # The target is the only answer turn to check: every single-answer layout, and
+        # a plain chat record of up to three messages (most of them). This runs once
+        # per example, so the common case reads the memo inline: a clean answer met
+        # before costs one lookup of its text.
+        if not target:
+            return
+        if "=" in target or has_reasoning(target):  # the first test is the common case, inline
+            outcome = self.reports.get(target)
+            if type(outcome) is str:
+                final_shape = outcome
+            elif outcome is _NO_MARKER:
+                final_shape = None
+            else:
+                final_shape = self._judge(example, None, target, True, outcome)
+        elif target.isspace():
+            return
         else:
-            answers = [(index, turn.text) for index, turn in enumerate(example.turns)
-                       if turn.role in TARGET_ROLES and turn.text]
-            last = answers[-1][0] if answers else None
-            for index, text in answers:
-                shape = self._check(example, index, text, index == last)
+            final_shape = None
+        if not example.target_is_tool_call:  # `_count_shape`, inline
+            counts = self.shape_counts
+            seen = counts.get(final_shape, 0)
+            counts[final_shape] = seen + 1
+            if seen < MAX_SHAPE_LINES:
+                self._shape_line(final_shape, example.line)
+
+    def _visit_turns(self, example: Example, target: str) -> None:
+        """Every answer turn of a conversation (all assistant turns) is checked."""
+        answers = [(index, turn.text) for index, turn in enumerate(example.turns)
+                   if turn.role in TARGET_ROLES and turn.text]
+        last = answers[-1][0] if answers else None
+        final_shape = None
+        for index, text in answers:
+            if has_reasoning(text):
+                shape = self._judge(example, index, text, index == last, self.reports.get(text))
                 if index == last:
                     final_shape = shape
         if target and not example.target_is_tool_call and not target.isspace():
-            seen = self.shape_counts.get(final_shape, 0)
-            self.shape_counts[final_shape] = seen + 1
-            if seen < MAX_SHAPE_LINES:
-                lines = self.shape_lines.get(final_shape)
-                if lines is None:
-                    lines = self.shape_lines[final_shape] = array("I")
-                lines.append(example.line)
+            self._count_shape(final_shape, example.line)
 
-    def _check(self, example: Example, index: int | None, text: str, last: bool) -> str | None:
-        """Report what one answer turn holds (`index` None: the target, whose turn is
-        looked up only for a finding); the marker of its final answer when `last`."""
-        if not has_reasoning(text):
-            return None  # nothing to find, and cheaper to see than to remember
-        question = example.input_text or None
-        key = (text, question)
-        outcome = self.reports.get(key)
-        if outcome is None:
-            report = check_reasoning(text, question)
-            final = report.final_answer
-            if report.errors or (final is not None and report.final_answer_derived is False):
-                outcome = report
-            else:  # nothing to report: all that is kept is the marker, shared by every such target
-                outcome = _CLEAN[final.marker if final is not None else None]
-            self._remember(key, outcome)
+    def _count_shape(self, final_shape: str | None, line: int) -> None:
+        seen = self.shape_counts.get(final_shape, 0)
+        self.shape_counts[final_shape] = seen + 1
+        if seen < MAX_SHAPE_LINES:
+            self._shape_line(final_shape, line)
+
+    def _shape_line(self, final_shape: str | None, line: int) -> None:
+        lines = self.shape_lines.get(final_shape)
+        if lines is None:
+            lines = self.shape_lines[final_shape] = array("I")
+        lines.append(line)
+
+    def _judge(self, example: Example, index: int | None, text: str, last: bool, outcome) -> str | None:
+        """Report what one answer turn with reasoning holds (`index` None: the target,
+        whose turn is looked up only for a finding), given what the memo holds for its
+        text (None: nothing); the marker of its final answer when `last`."""
+        if outcome is None or type(outcome) is _ByQuestion:
+            question = example.input_text or None
+            if outcome is not None:
+                outcome = outcome.get(question)
+            if outcome is None:
+                report, asks = check_reasoning_noting_question(text, question)
+                final = report.final_answer
+                if report.errors or (final is not None and report.final_answer_derived is False):
+                    outcome = report
+                else:  # nothing to report: all that is kept is the marker, shared by every such target
+                    outcome = _CLEAN[final.marker if final is not None else None]
+                self._remember(text, question, asks, outcome)
         if type(outcome) is str:
             return outcome if last else None
         if outcome is _NO_MARKER:
@@ -227,6 +286,23 @@ class ReasoningFamily(FileFamily):
         if not self.findings.room(rule_, example.line):
             return
         where = self._where(example, index)
+        key = (text, where, error)
+        shown = self.rendered.get(key)
+        if shown is None:
+            shown = self._error_text(where, text, error)
+            self._keep_rendered(key, shown)
+        message, excerpt = shown
+        self.findings.append(rule_.at(self.path, example.line, message, excerpt=excerpt))
+
+    def _keep_rendered(self, key: tuple, shown: tuple[str, str]) -> None:
+        chars = len(key[0])
+        if MEMO_TARGETS and chars <= MEMO_TARGET_CHARS and self.rendered_chars + chars <= MEMO_CHARS:
+            self.rendered[key] = shown
+            self.rendered_chars += chars
+
+    @staticmethod
+    def _error_text(where: str, text: str, error: WrongResult) -> tuple[str, str]:
+        """The message and the excerpt of an error's finding."""
         equation, stated = display(error.equation, 80), display(error.stated, 30)
         if error.kind == "annotation":
             message = (
@@ -243,9 +319,7 @@ class ReasoningFamily(FileFamily):
                 f"The equation `{equation}` in {where} does not hold: the exact result is {error.correct}, not "
                 f"{stated}. It was read from prose, which can be misread: correct it if it is arithmetic."
             )
-        self.findings.append(
-            rule_.at(self.path, example.line, message, excerpt=display_span(text, error.start, error.end, EXCERPT_WIDTH))
-        )
+        return message, display_span(text, error.start, error.end, EXCERPT_WIDTH)
 
     def _underived(self, example: Example, index: int, text: str, answer) -> None:
         self.underived_count += 1
@@ -253,18 +327,21 @@ class ReasoningFamily(FileFamily):
             if len(self.underived_unlisted) < 20:
                 self.underived_unlisted.append(example.line)
             return
-        shown = display(text[answer.start : answer.end], 40)
-        message = (
-            f"The final answer `{shown}` of {self._where(example, index)} is not computed or written anywhere "
-            "before it, nor in the question (allowing dollars as cents and rounding): check that the reasoning "
-            "derives it, and add the missing step or correct the answer. Certain that the number appears "
-            "nowhere; whether the answer is wrong needs a person."
-        )
-        self.underived.append(
-            FINAL_ANSWER_NOT_DERIVED.at(
-                self.path, example.line, message, excerpt=display_span(text, answer.start, answer.end, EXCERPT_WIDTH)
+        where = self._where(example, index)
+        key = (text, where, answer)
+        shown = self.rendered.get(key)
+        if shown is None:
+            written = display(text[answer.start : answer.end], 40)
+            message = (
+                f"The final answer `{written}` of {where} is not computed or written anywhere "
+                "before it, nor in the question (allowing dollars as cents and rounding): check that the reasoning "
+                "derives it, and add the missing step or correct the answer. Certain that the number appears "
+                "nowhere; whether the answer is wrong needs a person."
             )
-        )
+            shown = (message, display_span(text, answer.start, answer.end, EXCERPT_WIDTH))
+            self._keep_rendered(key, shown)
+        message, excerpt = shown
+        self.underived.append(FINAL_ANSWER_NOT_DERIVED.at(self.path, example.line, message, excerpt=excerpt))
 
     def finish(self) -> list[Finding]:
         dominant = self._dominant_shape()
@@ -305,16 +382,6 @@ class ReasoningFamily(FileFamily):
             unlisted = self.shape_counts[shape] - len(lines)
             if unlisted:
                 self.findings.count_unlisted(MISSING_FINAL_ANSWER, unlisted, ())
-
-
-def _target_alone(example: Example) -> bool:
-    """Whether the target is the only answer turn to check: every single-answer layout,
-    and a plain chat record of up to three messages (most of them), without building
-    the turns."""
-    fmt = example.format
-    if fmt == "chat":
-        return example.plain and len(example.record["messages"]) <= 3
-    return fmt != "sharegpt"
 
 
 def _target_index(example: Example) -> int:
