@@ -39,6 +39,7 @@ import hashlib
 import inspect
 import io
 import os
+import sys
 import tempfile
 import zlib
 from array import array
@@ -57,7 +58,7 @@ from ..redact import redact
 from ..tasks import detect_task
 from ..text import compile_value_getter, label_text
 from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
-from .fingerprints import cluster_key, quoted
+from .fingerprints import cluster_key, normalized_input, quoted
 from .refetch import read_again
 
 LOCK_VERSION = 1
@@ -106,6 +107,17 @@ def _digest64(text: str) -> int:
 
 _blake2b = hashlib.blake2b
 _crc32 = zlib.crc32
+#: Distinct system prompts whose hashed prefix a map keeps (most datasets have a few).
+MAX_PREFIXES = 4096
+
+
+def _keys_from_bytes(data: bytes | bytearray) -> array:
+    """Content keys packed as 8-byte big-endian digests, as an array of ints (in C)."""
+    keys = array("Q")
+    keys.frombytes(bytes(data))
+    if sys.byteorder == "little":
+        keys.byteswap()
+    return keys
 
 
 def content_key(example: Example, ignore_punctuation: bool = False) -> int:
@@ -162,6 +174,10 @@ class VersionMap(FileMap):
         self._group_of = compile_value_getter(config.group_by) if config.group_by else None
         pointers = provenance_pointers(config)
         self._provenance = [compile_value_getter(p) for p in pointers]
+        #: No label, group or provenance to record: the columns after the target are constant.
+        self._plain = self._label_of is None and not self._classification and self._group_of is None and not pointers
+        # The keys as 8-byte big-endian digests, one after another (an array at `result`).
+        self._key_bytes = bytearray()
         self.keys = array("Q")
         self.lines = array("I")
         self.targets = array("I")
@@ -172,15 +188,39 @@ class VersionMap(FileMap):
         self.provenance_values = _Interned()
         #: raw label text -> its id (labels repeat: redaction runs once per distinct label)
         self._label_ids: dict[str, int] = {}
+        #: system prompt -> a blake2b that has hashed it and the separator (prompts repeat)
+        self._prefixes: dict[str | None, object] = {}
+        # Bound `append`s: `visit` runs once per example of the dataset.
+        self._add_key = self._key_bytes.extend
+        self._add_line = self.lines.append
+        self._add_target = self.targets.append
+
+    def _prefix(self, system: str | None):
+        hasher = _blake2b((system + "\x1f" if system else "\x1f").encode("utf-8", "surrogatepass"), digest_size=8)
+        if len(self._prefixes) < MAX_PREFIXES:
+            self._prefixes[system] = hasher
+        return hasher
 
     def visit(self, example: Example) -> None:
         # Everything that can fail is computed before anything is appended. This runs once
-        # per example of the dataset: one blake2b (the key), one CRC-32 (the target).
+        # per example of the dataset: the key is the blake2b of the system prompt's cached
+        # state continued with the normalized input (which the fingerprint map has usually
+        # made already), the target a CRC-32.
+        norm = example.normalized
+        if norm is None or example.normalized_punctuation != self.ignore_punctuation:
+            norm = normalized_input(example, self.ignore_punctuation)
         system = example.system
-        text = normalize(example.input_text, self.ignore_punctuation)
-        key = int.from_bytes(_blake2b(((system + "\x1f" + text) if system else "\x1f" + text).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+        hasher = self._prefixes.get(system) or self._prefix(system)
+        hasher = hasher.copy()
+        hasher.update(norm.encode("utf-8", "surrogatepass"))
+        key = hasher.digest()
         raw_target = example.target_text.strip()
         target = _crc32(raw_target.encode("utf-8", "surrogatepass"))
+        if self._plain:
+            self._add_key(key)
+            self._add_line(example.line)
+            self._add_target(target)
+            return
         label = -1
         if self._label_of is not None or self._classification:
             raw = self._label_of(example) if self._label_of is not None else raw_target
@@ -197,16 +237,25 @@ class VersionMap(FileMap):
         if self._provenance:
             values = tuple(_stored_value(getter(example)) for getter in self._provenance)
             prov = self.provenance_values(values) if any(v is not None for v in values) else -1
-        self.keys.append(key)
-        self.lines.append(example.line)
-        self.targets.append(target)
+        self._add_key(key)
+        self._add_line(example.line)
+        self._add_target(target)
         self.labels.append(label)
         self.groups.append(group)
         self.provenance.append(prov)
 
     def result(self) -> "VersionMap":
+        self.keys = _keys_from_bytes(self._key_bytes)
+        self._key_bytes = bytearray()
+        if self._plain:
+            count = len(self.lines)
+            self.labels = array("i", [-1]) * count
+            self.groups = array("Q", bytes(8 * count))
+            self.provenance = array("i", [-1]) * count
         self._label_of = self._group_of = None
         self._provenance = []
+        self._prefixes = {}
+        del self._add_key, self._add_line, self._add_target
         return self
 
     @classmethod
