@@ -165,9 +165,17 @@ class VersionMap(FileMap):
 
     key = "versions"
 
-    def __init__(self, ctx: DatasetContext, file: FileInfo) -> None:
+    def __init__(self, ctx: DatasetContext, file: FileInfo, vouched: bool = True) -> None:
         super().__init__(ctx, file)
         config = ctx.config
+        #: The file's sha256 once known (it is hashed here when the lock may vouch for it).
+        self.sha256: str | None = None
+        entry = ctx.shared.get("versions", {}).get(file.abspath.name) if vouched else None
+        if entry is not None and entry[0] == file.split:
+            self.sha256 = file.digest or _file_sha256(file.abspath)
+            # The bytes the lock recorded, under the same definition: its rows for this
+            # file are this file's rows, so none is computed (see `snapshot_of`).
+            self.visits = self.sha256 is None or self.sha256 != entry[1]
         self.ignore_punctuation = config.ignore_punctuation
         self._label_of = compile_value_getter(config.label) if config.label else None
         self._classification = config.label is None and ctx.task == "classification"
@@ -354,8 +362,14 @@ def definition(config: FtdataConfig) -> tuple[dict[str, str], dict[str, str | No
     return settings, schemas
 
 
-def snapshot_of(ctx: DatasetContext, state: VersionState) -> Snapshot:
-    """The data now, as a `Snapshot` (file digests are read here unless the cache knew them)."""
+def snapshot_of(ctx: DatasetContext, state: VersionState, lock: Snapshot | None = None) -> Snapshot:
+    """The data now, as a `Snapshot` (file digests are read here unless known already).
+
+    A file the lock vouched for (`VersionMap.visits` is False) was not visited: its rows
+    are taken from `lock` (the lock read in full), or, without it, left out (only its
+    count of examples is known, which is all the header comparison needs). When the lock
+    no longer holds those rows (it changed during the run) or the file changed while it
+    was read, the file is read again here."""
     config = ctx.config
     settings, schemas = definition(config)
     snap = Snapshot(
@@ -364,11 +378,22 @@ def snapshot_of(ctx: DatasetContext, state: VersionState) -> Snapshot:
     )
     labels = _Interned()
     provenances = _Interned()
+    examples = 0
+    locked_files = _file_numbers(lock) if lock is not None else {}
     for number, (info, part) in enumerate(state.parts):
+        digest = info.digest or part.sha256 or _file_sha256(info.abspath)
+        part.sha256 = digest
         snap.files.append({
             "name": info.abspath.name, "split": info.split, "format": info.format,
-            "sha256": info.digest or _file_sha256(info.abspath), "examples": info.examples,
+            "sha256": digest, "examples": info.examples,
         })
+        if not part.visits:
+            if lock is None:
+                examples += info.examples
+                continue
+            rows = None if info.changed else _rows_from_lock(lock, locked_files.get(info.abspath.name), digest, info.examples)
+            part = rows if rows is not None else _map_file(ctx, info)
+        examples += len(part.keys)
         snap.keys.extend(part.keys)
         snap.file.extend(array("I", [number]) * len(part.keys))
         snap.line.extend(part.lines)
@@ -380,7 +405,74 @@ def snapshot_of(ctx: DatasetContext, state: VersionState) -> Snapshot:
         snap.prov.extend(array("i", (prov_ids[i] if i >= 0 else -1 for i in part.provenance)))
     snap.labels = labels.values
     snap.provenances = provenances.values
+    snap.examples = examples
     return snap
+
+
+def _file_numbers(lock: Snapshot) -> dict[str, tuple[int, list[int]]]:
+    """File name -> (its number in the lock, the lock's rows of it in line order); names
+    a lock lists twice are left out (their rows cannot be told apart)."""
+    names = Counter(f["name"] for f in lock.files)
+    wanted = {number: f["name"] for number, f in enumerate(lock.files) if names[f["name"]] == 1}
+    rows: dict[int, list[int]] = {number: [] for number in range(len(lock.files))}
+    for index, number in enumerate(lock.file):
+        rows[number].append(index)
+    line = lock.line.__getitem__
+    return {name: (number, sorted(rows[number], key=line)) for number, name in wanted.items()}
+
+
+class _LockedRows:
+    """One file's rows as the lock has them, in the shape of a `VersionMap` result."""
+
+    def __init__(self) -> None:
+        self.label_values = _Interned()
+        self.provenance_values = _Interned()
+
+
+def _rows_from_lock(lock: Snapshot, found: tuple[int, list[int]] | None, digest: str | None,
+                    examples: int) -> _LockedRows | None:
+    """The rows `lock` has for a file of these bytes, or None when it has not exactly those."""
+    if found is None or digest is None or lock.files[found[0]].get("sha256") != digest or len(found[1]) != examples:
+        return None
+    rows = found[1]
+    out = _LockedRows()
+    keys, lines, targets, groups = lock.keys, lock.line, lock.target, lock.group
+    out.keys = array("Q", [keys[i] for i in rows])
+    out.lines = array("I", [lines[i] for i in rows])
+    out.targets = array("I", [targets[i] for i in rows])
+    out.groups = array("Q", [groups[i] for i in rows])
+    # Label and provenance ids are the lock's; `snapshot_of` renumbers them.
+    out.label_values.values = lock.labels
+    out.provenance_values.values = lock.provenances
+    label, prov = lock.label, lock.prov
+    out.labels = array("i", [label[i] for i in rows])
+    out.provenance = array("i", [prov[i] for i in rows])
+    return out
+
+
+def _map_file(ctx: DatasetContext, info: FileInfo, count: bool = False) -> "VersionMap":
+    """Read one file through a `VersionMap` of its own (with `count`, its examples and
+    format are recorded on `info`, as the engine would)."""
+    part = VersionMap(ctx, info, vouched=False)
+    config = ctx.config
+    formats: dict[str, int] = {}
+    examples = 0
+    for number, record in open_reader(info.abspath, max_line_bytes=config.max_line_bytes):
+        if type(record) is not dict:
+            continue
+        fmt = detect_format(record) or config.format
+        if fmt is None:
+            continue
+        formats[fmt] = formats.get(fmt, 0) + 1
+        try:
+            part.visit(make_example(info.path, number, record, fmt))
+        except Exception:  # as in the engine's pass: the example is left out of the lock
+            continue
+        examples += 1
+    if count:
+        info.examples = examples
+        info.format = max(formats, key=formats.get) if formats else None
+    return part.result()
 
 
 def render_lock(snap: Snapshot) -> str:
@@ -610,19 +702,7 @@ def lock_text_for(files: dict[str, str], config_table: dict) -> str:
         ctx = DatasetContext(path=".", files=infos, config=config, task=task, directory=root)
         state = VersionState(ctx)
         for info in infos:
-            part = VersionMap(ctx, info)
-            formats: dict[str, int] = {}
-            for number, record in open_reader(info.abspath, max_line_bytes=config.max_line_bytes):
-                if type(record) is not dict:
-                    continue
-                fmt = detect_format(record) or config.format
-                if fmt is None:
-                    continue
-                formats[fmt] = formats.get(fmt, 0) + 1
-                part.visit(make_example(info.path, number, record, fmt))
-                info.examples += 1
-            info.format = max(formats, key=formats.get) if formats else None
-            state.add(info, part.result())
+            state.add(info, _map_file(ctx, info, count=True))
         return render_lock(snapshot_of(ctx, state))
 
 
@@ -790,7 +870,7 @@ def _unchanged(old: Snapshot, new: Snapshot) -> bool:
 
     return (
         files(old) == files(new) and all(f.get("sha256") for f in new.files)
-        and old.examples == len(new.keys) and not _definition_changes(old, new)
+        and old.examples == new.examples and not _definition_changes(old, new)
         and old.ignore_punctuation == new.ignore_punctuation
     )
 
@@ -802,6 +882,27 @@ class VersionsFamily(DatasetFamily):
     def __init__(self, ctx: DatasetContext) -> None:
         super().__init__(ctx)
         self._summary: dict | None = None
+        ctx.shared["versions"] = self._vouched()
+
+    def _vouched(self) -> dict[str, tuple[str | None, str]]:
+        """File name -> (split, sha256) of the files the lock's header records, when its
+        definition (task, settings, schemas, `ignore_punctuation`) is today's: a file of
+        that name, split and sha256 has exactly the rows the lock has for it, so its map
+        computes none (a lock update computes every row)."""
+        path = self.lock_path()
+        if path is None or self.ctx.update_lock or not os.path.isfile(path):
+            return {}
+        try:
+            header = read_lock(path, header_only=True)
+        except LockError:
+            return {}
+        settings, schemas = definition(self.config)
+        now = Snapshot(task=self.ctx.task, ignore_punctuation=self.config.ignore_punctuation, config=settings, schemas=schemas)
+        if header.ignore_punctuation != now.ignore_punctuation or _definition_changes(header, now):
+            return {}
+        names = Counter(f["name"] for f in header.files)
+        return {f["name"]: (f.get("split"), f["sha256"]) for f in header.files
+                if names[f["name"]] == 1 and isinstance(f.get("sha256"), str)}
 
     def _where(self, name: str) -> str:
         return name if self.ctx.path in (".", "") else f"{self.ctx.path.rstrip('/')}/{name}"
@@ -831,6 +932,9 @@ class VersionsFamily(DatasetFamily):
                     self._summary = self._summarise(old, new, Diff(), shown, "compared", locked_from_header=True)
                     return []
                 old = read_lock(path)
+                state = self.combined(VersionMap)
+                if any(not part.visits for _, part in state.parts):
+                    new = snapshot_of(self.ctx, state, old)  # the rows of the files the lock vouched for
             except LockError as exc:
                 problem = exc
         if self.ctx.update_lock:
