@@ -45,7 +45,8 @@ import zlib
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import add, eq, itemgetter, lshift, not_, or_
 from pathlib import Path
 
 import orjson
@@ -796,6 +797,61 @@ def _rank(split: str) -> tuple:
     return (_SPLIT_RANK.get(split, 4), split)
 
 
+def _split_column(snap: Snapshot, names: list[str], ids: dict[str, int]):
+    """The split of every example of `snap`, as small ids shared by both sides."""
+    table = [ids.setdefault(name, len(ids)) for name in names]
+    if len(table) <= 256:
+        return bytes(array("B", snap.file)).translate(bytes(table + [0] * (256 - len(table))))
+    return array("I", map(table.__getitem__, snap.file))
+
+
+def _signatures(snap: Snapshot, splits, labels, provs, full: bool):
+    """One exact int per example: key, target hash and split (and label and provenance
+    ids, with `full`) in bit fields side by side, so that equal ints are equal examples."""
+    packed = map(or_, map(lshift, snap.keys, repeat(64)), map(or_, map(lshift, snap.target, repeat(32)), splits))
+    if full:
+        # ids are at least -2 and below 2**31: shifted by 2, each fits in 32 bits
+        packed = map(or_, map(lshift, packed, repeat(64)),
+                     map(or_, map(lshift, map(add, labels, repeat(2)), repeat(32)), map(add, provs, repeat(2))))
+    return packed
+
+
+def _repeated(keys) -> set[int]:
+    """The keys that are in `keys` more than once (sorted in C, neighbours compared)."""
+    ordered = sorted(keys)
+    return set(compress(ordered[1:], map(eq, ordered[1:], ordered)))
+
+
+def _kept(old: Snapshot, new: Snapshot, old_split: list[str], new_split: list[str], label_map: list[int],
+          prov_map: list[int]) -> tuple[list[int], list[int]]:
+    """The examples of `old` and `new` that are left once those kept as they were are
+    taken out, in index order.
+
+    An example is kept when its key is once in `old` and once in `new`, in the same split,
+    with the same target, label and provenance: the matching would pair the two and
+    count nothing, and no other example has that key. They are found with set
+    operations on one exact int per example, in C (most of a dataset is kept)."""
+    ids: dict[str, int] = {}
+    osplit, nsplit = _split_column(old, old_split, ids), _split_column(new, new_split, ids)
+    full = bool(old.labels or new.labels or old.provenances or new.provenances)
+    nlabel = nprov = new.label
+    if full:
+        # new label and provenance ids as the old side's (-2: a value the lock lacks)
+        label_of = {-1: -1, **dict(enumerate(label_map))}.__getitem__
+        prov_of = {-1: -1, **dict(enumerate(prov_map))}.__getitem__
+        nlabel, nprov = array("i", map(label_of, new.label)), array("i", map(prov_of, new.prov))
+    repeated = _repeated(old.keys) | _repeated(new.keys)
+    old_sigs = list(_signatures(old, osplit, old.label, old.prov, full))
+    new_sigs = list(_signatures(new, nsplit, nlabel, nprov, full))
+    old_set = set(compress(old_sigs, map(not_, map(repeated.__contains__, old.keys))) if repeated else old_sigs)
+    new_kept = list(map(old_set.__contains__, new_sigs))
+    del old_set
+    new_set = set(compress(new_sigs, new_kept))
+    old_rest = list(compress(range(len(old_sigs)), map(not_, map(new_set.__contains__, old_sigs))))
+    new_rest = list(compress(range(len(new_sigs)), map(not_, new_kept)))
+    return old_rest, new_rest
+
+
 def diff(old: Snapshot, new: Snapshot) -> Diff:
     """Match the examples of `old` and `new` by content key (see the module docstring)."""
     out = Diff()
@@ -825,14 +881,18 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
         if a is not None and b is not None and a != b:
             out.relabelled.append((o, n))
 
-    # Keys once on each side (nearly all of them) pair up through one dict; the rest are
-    # grouped per key below.
-    old_count = Counter(okeys)
-    new_count = Counter(nkeys)
-    single_old = {key: index for index, key in enumerate(okeys) if old_count[key] == 1}
+    # Examples kept as they were (nearly all) are left out first, in C; every count and
+    # pairing below is the same with or without them (see `_kept`).
+    old_rest, new_rest = _kept(old, new, old_split, new_split, label_map, prov_map)
+    # Keys once on each side pair up through one dict; the rest are grouped per key below.
+    # (No kept example shares a key with one left, so these are the keys' full counts.)
+    old_count = Counter([okeys[o] for o in old_rest])
+    new_count = Counter([nkeys[n] for n in new_rest])
+    single_old = {okeys[o]: o for o in old_rest if old_count[okeys[o]] == 1}
     groups: dict[int, tuple[list[int], list[int]]] = {}
     matched = bytearray(len(okeys))
-    for n, key in enumerate(nkeys):
+    for n in new_rest:
+        key = nkeys[n]
         if new_count[key] == 1:
             o = single_old.get(key)
             if o is not None:
@@ -853,9 +913,10 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
                 out.count(new_split[nfile[n]], "added")
                 continue
         groups.setdefault(key, ([], []))[1].append(n)
-    for o, key in enumerate(okeys):
+    for o in old_rest:
         if matched[o]:
             continue
+        key = okeys[o]
         if old_count[key] == 1 and key not in new_count:
             out.removed.append(o)
             out.count(old_split[ofile[o]], "removed")
