@@ -408,10 +408,17 @@ def snapshot_of(ctx: DatasetContext, state: VersionState, lock: Snapshot | None 
         snap.line.extend(part.lines)
         snap.target.extend(part.targets)
         snap.group.extend(part.groups)
-        label_ids = [labels(value) for value in part.label_values.values]
-        snap.label.extend(array("i", (label_ids[i] if i >= 0 else -1 for i in part.labels)))
-        prov_ids = [provenances(value) for value in part.provenance_values.values]
-        snap.prov.extend(array("i", (prov_ids[i] if i >= 0 else -1 for i in part.provenance)))
+        # Ids renumbered into the snapshot's tables (a part with no values has only -1s).
+        if part.label_values.values:
+            label_ids = [labels(value) for value in part.label_values.values]
+            snap.label.extend(array("i", (label_ids[i] if i >= 0 else -1 for i in part.labels)))
+        else:
+            snap.label.extend(part.labels)
+        if part.provenance_values.values:
+            prov_ids = [provenances(value) for value in part.provenance_values.values]
+            snap.prov.extend(array("i", (prov_ids[i] if i >= 0 else -1 for i in part.provenance)))
+        else:
+            snap.prov.extend(part.provenance)
     snap.labels = labels.values
     snap.provenances = provenances.values
     snap.examples = examples
