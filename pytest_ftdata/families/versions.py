@@ -23,6 +23,12 @@ Invariants:
   and the controller writes it (`write_lock`), once, as the only file beside the data.
 - A lock that cannot be read (a merge conflict, a hostile or huge line, another
   version) is one VER007 finding, never an exception.
+- A file whose name, split and sha256 the lock's header records, under the same
+  definition (task, settings, schemas, `ignore_punctuation`), has the rows the lock
+  has for it: its map hashes nothing (`FileMap.visits` is False) and, when another
+  file changed, its rows are taken from the lock. A lock update hashes every example.
+  The normalized input comes from the example when the fingerprint map made it first
+  (`fingerprints.normalized_input`).
 
 Matching is by content key, as a multiset: per key and split, the examples present
 in both are kept (and are `changed` when target, label or provenance differ); what
@@ -388,7 +394,10 @@ def snapshot_of(ctx: DatasetContext, state: VersionState, lock: Snapshot | None 
     labels = _Interned()
     provenances = _Interned()
     examples = 0
-    locked_files = _file_numbers(lock) if lock is not None else {}
+    # The lock's file number -> the snapshot's, for the files whose rows the lock gives.
+    taken: dict[int, int] = {}
+    locked_files = _locked_numbers(lock) if lock is not None else {}
+    locked_counts = Counter(lock.file) if lock is not None else Counter()
     for number, (info, part) in enumerate(state.parts):
         digest = info.digest or part.sha256 or _file_sha256(info.abspath)
         part.sha256 = digest
@@ -400,8 +409,13 @@ def snapshot_of(ctx: DatasetContext, state: VersionState, lock: Snapshot | None 
             if lock is None:
                 examples += info.examples
                 continue
-            rows = None if info.changed else _rows_from_lock(lock, locked_files.get(info.abspath.name), digest, info.examples)
-            part = rows if rows is not None else _map_file(ctx, info)
+            found = locked_files.get(info.abspath.name)
+            if (not info.changed and digest is not None and found is not None
+                    and lock.files[found].get("sha256") == digest and locked_counts[found] == info.examples):
+                taken[found] = number
+                examples += info.examples
+                continue
+            part = _map_file(ctx, info)
         examples += len(part.keys)
         snap.keys.extend(part.keys)
         snap.file.extend(array("I", [number]) * len(part.keys))
@@ -419,51 +433,38 @@ def snapshot_of(ctx: DatasetContext, state: VersionState, lock: Snapshot | None 
             snap.prov.extend(array("i", (prov_ids[i] if i >= 0 else -1 for i in part.provenance)))
         else:
             snap.prov.extend(part.provenance)
+    if taken:
+        _take_rows(snap, lock, taken, labels, provenances)
     snap.labels = labels.values
     snap.provenances = provenances.values
     snap.examples = examples
     return snap
 
 
-def _file_numbers(lock: Snapshot) -> dict[str, tuple[int, list[int]]]:
-    """File name -> (its number in the lock, the lock's rows of it in line order); names
-    a lock lists twice are left out (their rows cannot be told apart)."""
+def _locked_numbers(lock: Snapshot) -> dict[str, int]:
+    """File name -> its number in the lock (names a lock lists twice are left out: their
+    rows cannot be told apart)."""
     names = Counter(f["name"] for f in lock.files)
-    wanted = {number: f["name"] for number, f in enumerate(lock.files) if names[f["name"]] == 1}
-    rows: dict[int, list[int]] = {number: [] for number in range(len(lock.files))}
-    for index, number in enumerate(lock.file):
-        rows[number].append(index)
-    line = lock.line.__getitem__
-    return {name: (number, sorted(rows[number], key=line)) for number, name in wanted.items()}
+    return {f["name"]: number for number, f in enumerate(lock.files) if names[f["name"]] == 1}
 
 
-class _LockedRows:
-    """One file's rows as the lock has them, in the shape of a `VersionMap` result."""
-
-    def __init__(self) -> None:
-        self.label_values = _Interned()
-        self.provenance_values = _Interned()
-
-
-def _rows_from_lock(lock: Snapshot, found: tuple[int, list[int]] | None, digest: str | None,
-                    examples: int) -> _LockedRows | None:
-    """The rows `lock` has for a file of these bytes, or None when it has not exactly those."""
-    if found is None or digest is None or lock.files[found[0]].get("sha256") != digest or len(found[1]) != examples:
-        return None
-    rows = found[1]
-    out = _LockedRows()
-    keys, lines, targets, groups = lock.keys, lock.line, lock.target, lock.group
-    out.keys = array("Q", [keys[i] for i in rows])
-    out.lines = array("I", [lines[i] for i in rows])
-    out.targets = array("I", [targets[i] for i in rows])
-    out.groups = array("Q", [groups[i] for i in rows])
-    # Label and provenance ids are the lock's; `snapshot_of` renumbers them.
-    out.label_values.values = lock.labels
-    out.provenance_values.values = lock.provenances
-    label, prov = lock.label, lock.prov
-    out.labels = array("i", [label[i] for i in rows])
-    out.provenance = array("i", [prov[i] for i in rows])
-    return out
+def _take_rows(snap: Snapshot, lock: Snapshot, taken: dict[int, int], labels: _Interned, provenances: _Interned) -> None:
+    """Append the lock's rows of the files in `taken` (the lock's file number -> the
+    snapshot's), every column in C. They come in the lock's order, not the files' line
+    order: the matching sorts what it reports by file and line."""
+    chosen = list(map(taken.__contains__, lock.file))
+    snap.keys.extend(array("Q", compress(lock.keys, chosen)))
+    snap.file.extend(array("I", map(taken.__getitem__, compress(lock.file, chosen))))
+    snap.line.extend(array("I", compress(lock.line, chosen)))
+    snap.target.extend(array("I", compress(lock.target, chosen)))
+    snap.group.extend(array("Q", compress(lock.group, chosen)))
+    for column, values, own, table in ((snap.label, lock.labels, lock.label, labels),
+                                       (snap.prov, lock.provenances, lock.prov, provenances)):
+        if values:  # the lock's ids renumbered into the snapshot's table
+            ids = {-1: -1, **{i: table(value) for i, value in enumerate(values)}}
+            column.extend(array("i", map(ids.__getitem__, compress(own, chosen))))
+        else:
+            column.extend(array("i", compress(own, chosen)))
 
 
 def _map_file(ctx: DatasetContext, info: FileInfo, count: bool = False) -> "VersionMap":
