@@ -209,7 +209,7 @@ def analyze_dataset(
             guard.call(run.family, None, "at the start of the file", run.begin_file, info)
         visitors = [
             *((run.family, run) for run in runs),
-            *((tuple(map_users[mapper.key]), mapper) for mapper in mappers),
+            *((tuple(map_users[mapper.key]), mapper) for mapper in mappers if mapper.visits),
             *((run.family, run) for run in streaming),
         ]
         with _cyclic_gc_paused():

@@ -186,7 +186,7 @@ class Example:
 
     __slots__ = (
         "path", "line", "record", "format", "_turns", "system", "input_text", "target_text", "rejected_text",
-        "target_is_tool_call", "plain",
+        "target_is_tool_call", "plain", "normalized", "normalized_punctuation",
     )
 
     def __init__(
@@ -215,6 +215,11 @@ class Example:
         self.target_is_tool_call = target_is_tool_call
         #: True for a chat record in the plain canonical shape (see `_plain_chat`).
         self.plain = False
+        #: The normalized input (`neardup.normalize`) once a map has computed it, and the
+        #: `ignore_punctuation` it was made with: the fingerprint and version maps both
+        #: need it, and `families.fingerprints.normalized_input` makes it once for both.
+        self.normalized: str | None = None
+        self.normalized_punctuation = False
 
     @property
     def turns(self) -> list[Turn]:

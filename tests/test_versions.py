@@ -224,6 +224,166 @@ def test_lock_names_of_data_files_are_refused():
         validate({"lock": "ftdata.lock.jsonl"}, "test")
 
 
+# -- the shared normalized input, the vouched files, the fast paths ----------------------------------
+
+
+def _example(user: str, system: str | None = "Classify the ticket.", line: int = 1):
+    from pytest_ftdata.formats import make_example
+
+    messages = ([{"role": "system", "content": system}] if system is not None else []) + [
+        {"role": "user", "content": user}, {"role": "assistant", "content": "billing"}]
+    return make_example("train.jsonl", line, {"messages": messages}, "chat")
+
+
+@pytest.mark.parametrize("ignore_punctuation", [False, True])
+def test_the_key_made_from_the_shared_normalized_input_is_the_lock_key(tmp_path: Path, ignore_punctuation: bool):
+    from pytest_ftdata.families.base import DatasetContext, FileInfo
+    from pytest_ftdata.families.fingerprints import FingerprintMap
+    from pytest_ftdata.families.versions import VersionMap, content_key
+
+    config = validate({"ignore_punctuation": ignore_punctuation}, "test", str(tmp_path))
+    info = FileInfo(path="train.jsonl", abspath=tmp_path / "train.jsonl", split="train")
+    ctx = DatasetContext(path=".", files=[info], config=config)
+    texts = [("Hello,   WORLD!", "Classify the ticket."), ("Héllo ﬁ world", None), ("  tidy text  ", ""), ("x", "Other prompt.")]
+    # Each example is seen by the fingerprint map first (as in a run), or by the version map alone.
+    shared, alone = VersionMap(ctx, info), VersionMap(ctx, info)
+    fingerprints = FingerprintMap(ctx, info)
+    for number, (user, system) in enumerate(texts, 1):
+        first = _example(user, system, number)
+        fingerprints.visit(first)
+        assert first.normalized is not None and first.normalized_punctuation == ignore_punctuation
+        shared.visit(first)
+        alone.visit(_example(user, system, number))
+    want = [content_key(_example(user, system), ignore_punctuation) for user, system in texts]
+    assert list(shared.result().keys) == list(alone.result().keys) == want
+    # A text normalized for the other setting is made again, not reused.
+    other = _example("Hello,   WORLD!")
+    FingerprintMap(ctx, info).visit(other)
+    flipped = validate({"ignore_punctuation": not ignore_punctuation}, "test", str(tmp_path))
+    versions = VersionMap(DatasetContext(path=".", files=[info], config=flipped), info)
+    versions.visit(other)
+    assert list(versions.result().keys) == [content_key(_example("Hello,   WORLD!"), not ignore_punctuation)]
+
+
+def _versions_run(data: Path, config, tmp_path: Path, monkeypatch, vouch: bool):
+    from pytest_ftdata.families import versions
+
+    made: list = []
+    original = versions.VersionMap.__init__
+
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(versions.VersionMap, "__init__", recording)
+        if not vouch:
+            patch.setattr(versions.VersionsFamily, "_vouched", lambda self: {})
+        result = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["duplicates", "versions"])
+    visited: dict[str, bool] = {}
+    for m in made:  # the engine's map of each file (a file read again makes another)
+        visited.setdefault(m.file.path.rsplit("/", 1)[-1], m.visits)
+    return result.findings["versions"], result.summaries["versions"], visited
+
+
+def test_files_the_lock_vouches_for_are_not_visited_and_find_the_same(tmp_path: Path, chat, write_jsonl, monkeypatch):
+    data = tmp_path / "data"
+    label = lambda n: {**chat(f"Question {n} about my bill?", "billing"), "metadata": {"customer": f"C-{n % 7}"}}
+    write_jsonl(data / "train.jsonl", [label(n) for n in range(30)])
+    write_jsonl(data / "validation.jsonl", [label(n) for n in range(30, 36)])
+    write_jsonl(data / "test.jsonl", [label(n) for n in range(36, 42)])
+    config = validate({"label": "target", "group_by": "/metadata/customer", "id_field": "/metadata/customer"},
+                      "test", str(tmp_path))
+    (data / "ftdata.lock").write_text(_lock_of(data, config), encoding="utf-8")
+    unchanged = _versions_run(data, config, tmp_path, monkeypatch, vouch=True)
+    assert unchanged[0] == [] and set(unchanged[2].values()) == {False}  # header only: nothing visited
+    # Only test.jsonl changes: a train example copied in, one removed, one relabelled, a new one.
+    test = [label(n) for n in range(36, 42)]
+    test[1]["messages"][-1]["content"] = "refunds"
+    write_jsonl(data / "test.jsonl", test[:3] + test[4:] + [label(5), label(99)])
+    vouched, summary, visited = _versions_run(data, config, tmp_path, monkeypatch, vouch=True)
+    assert visited == {"train.jsonl": False, "validation.jsonl": False, "test.jsonl": True}
+    assert {f.rule for f in vouched} >= {"VER004", "VER005"}
+    assert (vouched, summary) == _versions_run(data, config, tmp_path, monkeypatch, vouch=False)[:2]
+
+
+def test_a_vouched_file_the_lock_has_no_rows_for_is_read_again(tmp_path: Path, chat, write_jsonl, monkeypatch):
+    data = tmp_path / "data"
+    answer = lambda n: f"Here is the longer answer number {n}, written out in full."
+    write_jsonl(data / "train.jsonl", [chat(f"Question {n}?", answer(n)) for n in range(5)])
+    write_jsonl(data / "test.jsonl", [chat("Question T?", answer(7))])
+    config = validate({}, "test", str(tmp_path))
+    header, *rows = _lock_of(data, config).splitlines()
+    # The header vouches for train.jsonl, but its rows are gone from the lock (file 1 is train).
+    kept = [row for row in rows if json.loads(row)[1] != 1]
+    (data / "ftdata.lock").write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+    write_jsonl(data / "test.jsonl", [chat("Question T?", answer(7)), chat("Question U?", answer(8))])
+    found, summary, visited = _versions_run(data, config, tmp_path, monkeypatch, vouch=True)
+    assert visited["train.jsonl"] is False
+    train = {row["split"]: row for row in summary["splits"]}["train"]
+    assert (train["examples"], train["locked"], train["added"]) == (5, 0, 5)
+    assert (found, summary) == _versions_run(data, config, tmp_path, monkeypatch, vouch=False)[:2]
+
+
+def test_the_fast_lock_reader_and_diff_agree_with_the_row_by_row_ones(tmp_path: Path, monkeypatch):
+    import random
+    from array import array
+
+    from pytest_ftdata.families import versions
+
+    rng = random.Random(5)
+    files = [{"name": "train.jsonl", "split": "train"}, {"name": "validation.jsonl", "split": "validation"},
+             {"name": "test.jsonl", "split": "test"}, {"name": "notes.jsonl", "split": None}]
+
+    def snapshot(rows, labels) -> versions.Snapshot:
+        snap = versions.Snapshot(files=[dict(f) for f in files], labels=labels)
+        for key, file, line, target, label in rows:
+            snap.keys.append(key); snap.file.append(file); snap.line.append(line); snap.target.append(target)
+            snap.label.append(label); snap.group.append(0); snap.prov.append(-1)
+        return snap
+
+    keys = [rng.getrandbits(64) for _ in range(400)]
+    old_rows = [(rng.choice(keys[:300]) if n % 9 == 0 else keys[n % 400], rng.randrange(4), n + 1, rng.randrange(3), rng.choice([-1, 0, 1]))
+                for n in range(600)]
+    new_rows = []
+    for key, file, line, target, label in old_rows:
+        roll = rng.random()
+        if roll < 0.05:
+            continue  # removed
+        if roll < 0.10:
+            file = rng.randrange(4)  # moved (or not)
+        elif roll < 0.15:
+            target ^= 1  # changed
+        elif roll < 0.20:
+            label = rng.choice([-1, 0, 1])  # relabelled
+        new_rows.append((key, file, line, target, label))
+    new_rows += [(rng.choice(keys), rng.randrange(4), 1000 + n, 0, -1) for n in range(40)]  # copies and new ones
+    rng.shuffle(new_rows)
+    old, new = snapshot(old_rows, ["billing", "refunds"]), snapshot(new_rows, ["refunds", "billing"])
+
+    def matched(changes):
+        return changes.counts, changes.moved, changes.relabelled, changes.added, changes.removed
+
+    fast = versions.diff(old, new)
+    monkeypatch.setattr(versions, "_kept", lambda old, new, *rest: (list(range(len(old.keys))), list(range(len(new.keys)))))
+    assert matched(fast) == matched(versions.diff(old, new))
+    assert fast.moved and fast.relabelled and fast.added and fast.removed
+    monkeypatch.undo()
+
+    # The lock of a plain dataset is read in C and row by row alike.
+    plain = snapshot([(k, f, l, t, -1) for k, f, l, t, _ in old_rows], [])
+    plain.task, plain.config, plain.schemas = "generation", {}, {}
+    path = tmp_path / "ftdata.lock"
+    path.write_text(versions.render_lock(plain), encoding="utf-8")
+    columns = ("keys", "file", "line", "target", "label", "group", "prov", "labels", "provenances", "files")
+    taken = versions.read_lock(path)
+    monkeypatch.setattr(versions, "_plain_rows", lambda *args: False)
+    walked = versions.read_lock(path)
+    assert [getattr(taken, c) for c in columns] == [getattr(walked, c) for c in columns]
+    assert sorted(zip(taken.keys, taken.line)) == sorted(zip(plain.keys, plain.line))
+    assert isinstance(taken.keys, array)
+
+
 # -- hostile locks ---------------------------------------------------------------------------------
 
 HEADER = '{"ftdata_lock": 1, "files": [{"name": "train.jsonl", "split": "train"}]}\n'

@@ -97,6 +97,9 @@ class DatasetContext:
     update_lock: bool = False
     #: What families hand to the controller to write (only `versions`: {"lock": {...}}).
     outputs: dict[str, object] = field(default_factory=dict)
+    #: What a dataset family works out once per dataset for its maps, by family (only
+    #: `versions`: which files its lock's header vouches for).
+    shared: dict[str, object] = field(default_factory=dict)
 
     def split_files(self, split: str) -> list[FileInfo]:
         return [info for info in self.files if info.split == split]
@@ -109,6 +112,10 @@ class FileMap:
     it may travel between processes or sit in a cache."""
 
     key: ClassVar[str]
+    #: False when the map needs none of this file's examples (decided in `__init__`, as
+    #: the `versions` map does for a file its lock vouches for): the engine then does not
+    #: call `visit` for this file; `result()` is still taken.
+    visits: bool = True
 
     def __init__(self, ctx: DatasetContext, file: FileInfo) -> None:
         self.ctx = ctx

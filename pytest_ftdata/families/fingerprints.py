@@ -55,6 +55,18 @@ MAX_GROUP_CHARS = 512
 _LABEL_SALT = 0x3C6EF372FE94F82B
 
 
+def normalized_input(example: Example, ignore_punctuation: bool) -> str:
+    """`neardup.normalize` of the example's input, made once per example however many maps
+    ask: the fingerprint map (duplicates, leakage) and the version map (`ftdata.lock`'s
+    content key) read the same text, so the second one reads it from the example (the hot
+    loops inline this test)."""
+    norm = example.normalized
+    if norm is None or example.normalized_punctuation != ignore_punctuation:
+        norm = example.normalized = normalize(example.input_text, ignore_punctuation)
+        example.normalized_punctuation = ignore_punctuation
+    return norm
+
+
 def _whole_hash(example: Example, raw_input: str) -> int:
     """A hash of everything the model trains on in `example` (metadata excluded).
 
@@ -145,7 +157,9 @@ class FingerprintMap(FileMap):
             value = self._group_of(example)
             if type(value) is not str:
                 value = "" if value is None or isinstance(value, (dict, list)) else str(value)
-        norm = normalize(raw, self.ignore_punctuation)
+        norm = example.normalized
+        if norm is None or example.normalized_punctuation != self.ignore_punctuation:
+            norm = normalized_input(example, self.ignore_punctuation)
         norm_key = (hash(norm) or 1) if norm else 0
 
         self._add_line(example.line)

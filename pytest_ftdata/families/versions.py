@@ -23,6 +23,12 @@ Invariants:
   and the controller writes it (`write_lock`), once, as the only file beside the data.
 - A lock that cannot be read (a merge conflict, a hostile or huge line, another
   version) is one VER007 finding, never an exception.
+- A file whose name, split and sha256 the lock's header records, under the same
+  definition (task, settings, schemas, `ignore_punctuation`), has the rows the lock
+  has for it: its map hashes nothing (`FileMap.visits` is False) and, when another
+  file changed, its rows are taken from the lock. A lock update hashes every example.
+  The normalized input comes from the example when the fingerprint map made it first
+  (`fingerprints.normalized_input`).
 
 Matching is by content key, as a multiset: per key and split, the examples present
 in both are kept (and are `changed` when target, label or provenance differ); what
@@ -39,11 +45,14 @@ import hashlib
 import inspect
 import io
 import os
+import sys
 import tempfile
 import zlib
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import add, eq, itemgetter, lshift, not_, or_
 from pathlib import Path
 
 import orjson
@@ -57,7 +66,7 @@ from ..redact import redact
 from ..tasks import detect_task
 from ..text import compile_value_getter, label_text
 from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
-from .fingerprints import cluster_key, quoted
+from .fingerprints import cluster_key, normalized_input, quoted
 from .refetch import read_again
 
 LOCK_VERSION = 1
@@ -68,6 +77,8 @@ MAX_LABEL_CHARS = 200
 #: The header line may be this long (a dataset of many files); example lines far less.
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024
+#: Example lines parsed at once (one JSON array for orjson).
+CHUNK_ROWS = 65536
 #: Settings that do not change what the data is (where the lock lives, how a finding is gated).
 NOT_HASHED = ("lock", "target_schema", "record_schema", "tokenizer")
 SCHEMA_KEYS = ("record_schema", "target_schema")
@@ -106,6 +117,22 @@ def _digest64(text: str) -> int:
 
 _blake2b = hashlib.blake2b
 _crc32 = zlib.crc32
+#: Distinct system prompts whose hashed prefix a map keeps (most datasets have a few).
+MAX_PREFIXES = 4096
+
+
+#: The array types the packed columns are converted with have the widths of the lock's columns.
+_NATIVE_WIDTHS = array("Q").itemsize == 8 and array("I").itemsize == 4
+_FIRST_FOUR = tuple(itemgetter(i) for i in range(4))
+
+
+def _keys_from_bytes(data: bytes | bytearray) -> array:
+    """Content keys packed as 8-byte big-endian digests, as an array of ints (in C)."""
+    keys = array("Q")
+    keys.frombytes(bytes(data))
+    if sys.byteorder == "little":
+        keys.byteswap()
+    return keys
 
 
 def content_key(example: Example, ignore_punctuation: bool = False) -> int:
@@ -153,15 +180,27 @@ class VersionMap(FileMap):
 
     key = "versions"
 
-    def __init__(self, ctx: DatasetContext, file: FileInfo) -> None:
+    def __init__(self, ctx: DatasetContext, file: FileInfo, vouched: bool = True) -> None:
         super().__init__(ctx, file)
         config = ctx.config
+        #: The file's sha256 once known (it is hashed here when the lock may vouch for it).
+        self.sha256: str | None = None
+        entry = ctx.shared.get("versions", {}).get(file.abspath.name) if vouched else None
+        if entry is not None and entry[0] == file.split:
+            self.sha256 = file.digest or _file_sha256(file.abspath)
+            # The bytes the lock recorded, under the same definition: its rows for this
+            # file are this file's rows, so none is computed (see `snapshot_of`).
+            self.visits = self.sha256 is None or self.sha256 != entry[1]
         self.ignore_punctuation = config.ignore_punctuation
         self._label_of = compile_value_getter(config.label) if config.label else None
         self._classification = config.label is None and ctx.task == "classification"
         self._group_of = compile_value_getter(config.group_by) if config.group_by else None
         pointers = provenance_pointers(config)
         self._provenance = [compile_value_getter(p) for p in pointers]
+        #: No label, group or provenance to record: the columns after the target are constant.
+        self._plain = self._label_of is None and not self._classification and self._group_of is None and not pointers
+        # The keys as 8-byte big-endian digests, one after another (an array at `result`).
+        self._key_bytes = bytearray()
         self.keys = array("Q")
         self.lines = array("I")
         self.targets = array("I")
@@ -172,15 +211,39 @@ class VersionMap(FileMap):
         self.provenance_values = _Interned()
         #: raw label text -> its id (labels repeat: redaction runs once per distinct label)
         self._label_ids: dict[str, int] = {}
+        #: system prompt -> a blake2b that has hashed it and the separator (prompts repeat)
+        self._prefixes: dict[str | None, object] = {}
+        # Bound `append`s: `visit` runs once per example of the dataset.
+        self._add_key = self._key_bytes.extend
+        self._add_line = self.lines.append
+        self._add_target = self.targets.append
+
+    def _prefix(self, system: str | None):
+        hasher = _blake2b((system + "\x1f" if system else "\x1f").encode("utf-8", "surrogatepass"), digest_size=8)
+        if len(self._prefixes) < MAX_PREFIXES:
+            self._prefixes[system] = hasher
+        return hasher
 
     def visit(self, example: Example) -> None:
         # Everything that can fail is computed before anything is appended. This runs once
-        # per example of the dataset: one blake2b (the key), one CRC-32 (the target).
+        # per example of the dataset: the key is the blake2b of the system prompt's cached
+        # state continued with the normalized input (which the fingerprint map has usually
+        # made already), the target a CRC-32.
+        norm = example.normalized
+        if norm is None or example.normalized_punctuation != self.ignore_punctuation:
+            norm = normalized_input(example, self.ignore_punctuation)
         system = example.system
-        text = normalize(example.input_text, self.ignore_punctuation)
-        key = int.from_bytes(_blake2b(((system + "\x1f" + text) if system else "\x1f" + text).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+        hasher = self._prefixes.get(system) or self._prefix(system)
+        hasher = hasher.copy()
+        hasher.update(norm.encode("utf-8", "surrogatepass"))
+        key = hasher.digest()
         raw_target = example.target_text.strip()
         target = _crc32(raw_target.encode("utf-8", "surrogatepass"))
+        if self._plain:
+            self._add_key(key)
+            self._add_line(example.line)
+            self._add_target(target)
+            return
         label = -1
         if self._label_of is not None or self._classification:
             raw = self._label_of(example) if self._label_of is not None else raw_target
@@ -197,16 +260,25 @@ class VersionMap(FileMap):
         if self._provenance:
             values = tuple(_stored_value(getter(example)) for getter in self._provenance)
             prov = self.provenance_values(values) if any(v is not None for v in values) else -1
-        self.keys.append(key)
-        self.lines.append(example.line)
-        self.targets.append(target)
+        self._add_key(key)
+        self._add_line(example.line)
+        self._add_target(target)
         self.labels.append(label)
         self.groups.append(group)
         self.provenance.append(prov)
 
     def result(self) -> "VersionMap":
+        self.keys = _keys_from_bytes(self._key_bytes)
+        self._key_bytes = bytearray()
+        if self._plain:
+            count = len(self.lines)
+            self.labels = array("i", [-1]) * count
+            self.groups = array("Q", bytes(8 * count))
+            self.provenance = array("i", [-1]) * count
         self._label_of = self._group_of = None
         self._provenance = []
+        self._prefixes = {}
+        del self._add_key, self._add_line, self._add_target
         return self
 
     @classmethod
@@ -305,8 +377,14 @@ def definition(config: FtdataConfig) -> tuple[dict[str, str], dict[str, str | No
     return settings, schemas
 
 
-def snapshot_of(ctx: DatasetContext, state: VersionState) -> Snapshot:
-    """The data now, as a `Snapshot` (file digests are read here unless the cache knew them)."""
+def snapshot_of(ctx: DatasetContext, state: VersionState, lock: Snapshot | None = None) -> Snapshot:
+    """The data now, as a `Snapshot` (file digests are read here unless known already).
+
+    A file the lock vouched for (`VersionMap.visits` is False) was not visited: its rows
+    are taken from `lock` (the lock read in full), or, without it, left out (only its
+    count of examples is known, which is all the header comparison needs). When the lock
+    no longer holds those rows (it changed during the run) or the file changed while it
+    was read, the file is read again here."""
     config = ctx.config
     settings, schemas = definition(config)
     snap = Snapshot(
@@ -315,23 +393,103 @@ def snapshot_of(ctx: DatasetContext, state: VersionState) -> Snapshot:
     )
     labels = _Interned()
     provenances = _Interned()
+    examples = 0
+    # The lock's file number -> the snapshot's, for the files whose rows the lock gives.
+    taken: dict[int, int] = {}
+    locked_files = _locked_numbers(lock) if lock is not None else {}
+    locked_counts = Counter(lock.file) if lock is not None else Counter()
     for number, (info, part) in enumerate(state.parts):
+        digest = info.digest or part.sha256 or _file_sha256(info.abspath)
+        part.sha256 = digest
         snap.files.append({
             "name": info.abspath.name, "split": info.split, "format": info.format,
-            "sha256": info.digest or _file_sha256(info.abspath), "examples": info.examples,
+            "sha256": digest, "examples": info.examples,
         })
+        if not part.visits:
+            if lock is None:
+                examples += info.examples
+                continue
+            found = locked_files.get(info.abspath.name)
+            if (not info.changed and digest is not None and found is not None
+                    and lock.files[found].get("sha256") == digest and locked_counts[found] == info.examples):
+                taken[found] = number
+                examples += info.examples
+                continue
+            part = _map_file(ctx, info)
+        examples += len(part.keys)
         snap.keys.extend(part.keys)
         snap.file.extend(array("I", [number]) * len(part.keys))
         snap.line.extend(part.lines)
         snap.target.extend(part.targets)
         snap.group.extend(part.groups)
-        label_ids = [labels(value) for value in part.label_values.values]
-        snap.label.extend(array("i", (label_ids[i] if i >= 0 else -1 for i in part.labels)))
-        prov_ids = [provenances(value) for value in part.provenance_values.values]
-        snap.prov.extend(array("i", (prov_ids[i] if i >= 0 else -1 for i in part.provenance)))
+        # Ids renumbered into the snapshot's tables (a part with no values has only -1s).
+        if part.label_values.values:
+            label_ids = [labels(value) for value in part.label_values.values]
+            snap.label.extend(array("i", (label_ids[i] if i >= 0 else -1 for i in part.labels)))
+        else:
+            snap.label.extend(part.labels)
+        if part.provenance_values.values:
+            prov_ids = [provenances(value) for value in part.provenance_values.values]
+            snap.prov.extend(array("i", (prov_ids[i] if i >= 0 else -1 for i in part.provenance)))
+        else:
+            snap.prov.extend(part.provenance)
+    if taken:
+        _take_rows(snap, lock, taken, labels, provenances)
     snap.labels = labels.values
     snap.provenances = provenances.values
+    snap.examples = examples
     return snap
+
+
+def _locked_numbers(lock: Snapshot) -> dict[str, int]:
+    """File name -> its number in the lock (names a lock lists twice are left out: their
+    rows cannot be told apart)."""
+    names = Counter(f["name"] for f in lock.files)
+    return {f["name"]: number for number, f in enumerate(lock.files) if names[f["name"]] == 1}
+
+
+def _take_rows(snap: Snapshot, lock: Snapshot, taken: dict[int, int], labels: _Interned, provenances: _Interned) -> None:
+    """Append the lock's rows of the files in `taken` (the lock's file number -> the
+    snapshot's), every column in C. They come in the lock's order, not the files' line
+    order: the matching sorts what it reports by file and line."""
+    chosen = list(map(taken.__contains__, lock.file))
+    snap.keys.extend(array("Q", compress(lock.keys, chosen)))
+    snap.file.extend(array("I", map(taken.__getitem__, compress(lock.file, chosen))))
+    snap.line.extend(array("I", compress(lock.line, chosen)))
+    snap.target.extend(array("I", compress(lock.target, chosen)))
+    snap.group.extend(array("Q", compress(lock.group, chosen)))
+    for column, values, own, table in ((snap.label, lock.labels, lock.label, labels),
+                                       (snap.prov, lock.provenances, lock.prov, provenances)):
+        if values:  # the lock's ids renumbered into the snapshot's table
+            ids = {-1: -1, **{i: table(value) for i, value in enumerate(values)}}
+            column.extend(array("i", map(ids.__getitem__, compress(own, chosen))))
+        else:
+            column.extend(array("i", compress(own, chosen)))
+
+
+def _map_file(ctx: DatasetContext, info: FileInfo, count: bool = False) -> "VersionMap":
+    """Read one file through a `VersionMap` of its own (with `count`, its examples and
+    format are recorded on `info`, as the engine would)."""
+    part = VersionMap(ctx, info, vouched=False)
+    config = ctx.config
+    formats: dict[str, int] = {}
+    examples = 0
+    for number, record in open_reader(info.abspath, max_line_bytes=config.max_line_bytes):
+        if type(record) is not dict:
+            continue
+        fmt = detect_format(record) or config.format
+        if fmt is None:
+            continue
+        formats[fmt] = formats.get(fmt, 0) + 1
+        try:
+            part.visit(make_example(info.path, number, record, fmt))
+        except Exception:  # as in the engine's pass: the example is left out of the lock
+            continue
+        examples += 1
+    if count:
+        info.examples = examples
+        info.format = max(formats, key=formats.get) if formats else None
+    return part.result()
 
 
 def render_lock(snap: Snapshot) -> str:
@@ -370,9 +528,10 @@ class LockError(Exception):
         self.reason = reason
 
 
-def _lines(handle, limit_first: int, limit: int):
-    """(number, bytes) of each line, read a block at a time; a line over its limit raises
-    without being held (at most one block beyond the limit is in memory)."""
+def _line_blocks(handle, limit_first: int, limit: int):
+    """(number of the first line, the lines) of each block of the file: a line over its
+    limit raises without being held (at most one block beyond the limit is in memory),
+    once the lines before it have been yielded."""
     number = 0
     pending = b""
     while True:
@@ -381,17 +540,22 @@ def _lines(handle, limit_first: int, limit: int):
             break
         parts = (pending + block).split(b"\n")
         pending = parts.pop()
-        for part in parts:
-            number += 1
-            cap = limit_first if number == 1 else limit
-            if len(part) > cap:
-                raise LockError(number, f"line {number} is longer than {cap:,} bytes, which no lock line is")
-            yield number, part
+        if parts:
+            start = number + 1
+            if max(map(len, parts)) > limit:
+                for offset, part in enumerate(parts):
+                    cap = limit_first if start + offset == 1 else limit
+                    if len(part) > cap:
+                        if offset:
+                            yield start, parts[:offset]
+                        raise LockError(start + offset, f"line {start + offset} is longer than {cap:,} bytes, which no lock line is")
+            yield start, parts
+            number += len(parts)
         cap = limit_first if number == 0 else limit
         if len(pending) > cap:
             raise LockError(number + 1, f"line {number + 1} is longer than {cap:,} bytes, which no lock line is")
     if pending:
-        yield number + 1, pending
+        yield number + 1, [pending]
 
 
 def _hex(value, width: int, number: int, what: str) -> int:
@@ -420,10 +584,11 @@ def read_lock(path: Path, header_only: bool = False) -> Snapshot:
 
 def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
     snap = Snapshot()
-    lines = _lines(handle, MAX_HEADER_BYTES, MAX_LINE_BYTES)
-    first = next(lines, None)
-    if first is None:
+    blocks = _line_blocks(handle, MAX_HEADER_BYTES, MAX_LINE_BYTES)
+    opening = next(blocks, None)
+    if opening is None:
         raise LockError(None, "it is empty")
+    first = (1, opening[1][0])
     try:
         header = orjson.loads(first[1])
     except orjson.JSONDecodeError:
@@ -449,17 +614,18 @@ def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
     labels = _Interned()
     provenances = _Interned()
     count = len(snap.files)
-    # Rows are parsed a chunk at a time, as one JSON array (orjson in C); only a chunk
-    # that fails is walked row by row, to name the bad line.
+    # Rows are parsed a chunk of CHUNK_ROWS lines at a time, as one JSON array (orjson in
+    # C); only a chunk that fails is walked row by row, to name the bad line.
     chunk: list[bytes] = []
     first_number = 2
-    for number, line in lines:
+    for start, block in _blocks_after(opening, blocks):
         if not chunk:
-            first_number = number
-        chunk.append(line)
-        if len(chunk) >= 65536:
-            _rows(snap, chunk, first_number, count, labels, provenances)
-            chunk = []
+            first_number = start
+        chunk.extend(block)
+        while len(chunk) >= CHUNK_ROWS:
+            _rows(snap, chunk[:CHUNK_ROWS], first_number, count, labels, provenances)
+            chunk = chunk[CHUNK_ROWS:]
+            first_number += CHUNK_ROWS
     if chunk:
         _rows(snap, chunk, first_number, count, labels, provenances)
     snap.labels = labels.values
@@ -467,7 +633,16 @@ def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
     return snap
 
 
+def _blocks_after(opening: tuple[int, list[bytes]], blocks):
+    """The example lines: the rest of the first block, then every later block."""
+    if len(opening[1]) > 1:
+        yield 2, opening[1][1:]
+    yield from blocks
+
+
 def _rows(snap: Snapshot, chunk: list[bytes], first: int, count: int, labels: _Interned, provenances: _Interned) -> None:
+    if _plain_rows(snap, chunk, count):
+        return
     body = [line for line in chunk if line.strip()]
     try:
         rows = orjson.loads(b"[" + b",".join(body) + b"]")
@@ -510,6 +685,47 @@ def _rows(snap: Snapshot, chunk: list[bytes], first: int, count: int, labels: _I
         return
     snap.label.extend(array("i", [labels(e[0]) for e in extra]))
     snap.prov.extend(array("i", [provenances(tuple(e[2])) if len(e) > 2 and e[2] is not None else -1 for e in extra]))
+
+
+def _plain_rows(snap: Snapshot, chunk: list[bytes], count: int) -> bool:
+    """The fast path of `_rows` for a chunk of rows without label, group or provenance
+    (what a lock of a dataset with none of those settings holds): every column is taken
+    and checked in C (`map`, `bytes.fromhex`, `array`). False, with `snap` untouched,
+    when the chunk is anything else: `_rows` then takes it (and names a bad line)."""
+    if not _NATIVE_WIDTHS:
+        return False
+    try:
+        rows = orjson.loads(b"[" + b",".join(chunk) + b"]")
+        if set(map(len, rows)) - {4}:
+            return False
+        keys, files, lines, targets = (list(map(getter, rows)) for getter in _FIRST_FOUR)
+        if not (set(map(type, keys)) <= {str} and set(map(type, targets)) <= {str}
+                and set(map(type, files)) <= {int} and set(map(type, lines)) <= {int}
+                and set(map(len, keys)) <= {16} and set(map(len, targets)) <= {8}):
+            return False
+        key_bytes = bytes.fromhex("".join(keys))
+        target_bytes = bytes.fromhex("".join(targets))
+        file_numbers = array("I", files)
+        line_numbers = array("I", lines)
+    except (orjson.JSONDecodeError, ValueError, TypeError, IndexError, KeyError, OverflowError):
+        return False
+    # `fromhex` skips whitespace: the byte counts show that every digit was a hex digit.
+    if len(key_bytes) != 8 * len(rows) or len(target_bytes) != 4 * len(rows):
+        return False
+    if rows and (max(file_numbers) >= count or min(line_numbers) < 1):
+        return False
+    snap.keys.extend(_keys_from_bytes(key_bytes))
+    target_hashes = array("I")
+    target_hashes.frombytes(target_bytes)
+    if sys.byteorder == "little":
+        target_hashes.byteswap()
+    snap.target.extend(target_hashes)
+    snap.file.extend(file_numbers)
+    snap.line.extend(line_numbers)
+    snap.group.extend(array("Q", bytes(8 * len(rows))))
+    snap.label.extend(array("i", [-1]) * len(rows))
+    snap.prov.extend(array("i", [-1]) * len(rows))
+    return True
 
 
 def _rows_slowly(chunk: list[bytes], first: int, count: int) -> None:
@@ -561,19 +777,7 @@ def lock_text_for(files: dict[str, str], config_table: dict) -> str:
         ctx = DatasetContext(path=".", files=infos, config=config, task=task, directory=root)
         state = VersionState(ctx)
         for info in infos:
-            part = VersionMap(ctx, info)
-            formats: dict[str, int] = {}
-            for number, record in open_reader(info.abspath, max_line_bytes=config.max_line_bytes):
-                if type(record) is not dict:
-                    continue
-                fmt = detect_format(record) or config.format
-                if fmt is None:
-                    continue
-                formats[fmt] = formats.get(fmt, 0) + 1
-                part.visit(make_example(info.path, number, record, fmt))
-                info.examples += 1
-            info.format = max(formats, key=formats.get) if formats else None
-            state.add(info, part.result())
+            state.add(info, _map_file(ctx, info, count=True))
         return render_lock(snapshot_of(ctx, state))
 
 
@@ -599,6 +803,61 @@ _SPLIT_RANK = {TRAIN: 0, "validation": 1, "test": 2, UNSPLIT: 3}
 
 def _rank(split: str) -> tuple:
     return (_SPLIT_RANK.get(split, 4), split)
+
+
+def _split_column(snap: Snapshot, names: list[str], ids: dict[str, int]):
+    """The split of every example of `snap`, as small ids shared by both sides."""
+    table = [ids.setdefault(name, len(ids)) for name in names]
+    if len(table) <= 256:
+        return bytes(array("B", snap.file)).translate(bytes(table + [0] * (256 - len(table))))
+    return array("I", map(table.__getitem__, snap.file))
+
+
+def _signatures(snap: Snapshot, splits, labels, provs, full: bool):
+    """One exact int per example: key, target hash and split (and label and provenance
+    ids, with `full`) in bit fields side by side, so that equal ints are equal examples."""
+    packed = map(or_, map(lshift, snap.keys, repeat(64)), map(or_, map(lshift, snap.target, repeat(32)), splits))
+    if full:
+        # ids are at least -2 and below 2**31: shifted by 2, each fits in 32 bits
+        packed = map(or_, map(lshift, packed, repeat(64)),
+                     map(or_, map(lshift, map(add, labels, repeat(2)), repeat(32)), map(add, provs, repeat(2))))
+    return packed
+
+
+def _repeated(keys) -> set[int]:
+    """The keys that are in `keys` more than once (sorted in C, neighbours compared)."""
+    ordered = sorted(keys)
+    return set(compress(ordered[1:], map(eq, ordered[1:], ordered)))
+
+
+def _kept(old: Snapshot, new: Snapshot, old_split: list[str], new_split: list[str], label_map: list[int],
+          prov_map: list[int]) -> tuple[list[int], list[int]]:
+    """The examples of `old` and `new` that are left once those kept as they were are
+    taken out, in index order.
+
+    An example is kept when its key is once in `old` and once in `new`, in the same split,
+    with the same target, label and provenance: the matching would pair the two and
+    count nothing, and no other example has that key. They are found with set
+    operations on one exact int per example, in C (most of a dataset is kept)."""
+    ids: dict[str, int] = {}
+    osplit, nsplit = _split_column(old, old_split, ids), _split_column(new, new_split, ids)
+    full = bool(old.labels or new.labels or old.provenances or new.provenances)
+    nlabel = nprov = new.label
+    if full:
+        # new label and provenance ids as the old side's (-2: a value the lock lacks)
+        label_of = {-1: -1, **dict(enumerate(label_map))}.__getitem__
+        prov_of = {-1: -1, **dict(enumerate(prov_map))}.__getitem__
+        nlabel, nprov = array("i", map(label_of, new.label)), array("i", map(prov_of, new.prov))
+    repeated = _repeated(old.keys) | _repeated(new.keys)
+    old_sigs = list(_signatures(old, osplit, old.label, old.prov, full))
+    new_sigs = list(_signatures(new, nsplit, nlabel, nprov, full))
+    old_set = set(compress(old_sigs, map(not_, map(repeated.__contains__, old.keys))) if repeated else old_sigs)
+    new_kept = list(map(old_set.__contains__, new_sigs))
+    del old_set
+    new_set = set(compress(new_sigs, new_kept))
+    old_rest = list(compress(range(len(old_sigs)), map(not_, map(new_set.__contains__, old_sigs))))
+    new_rest = list(compress(range(len(new_sigs)), map(not_, new_kept)))
+    return old_rest, new_rest
 
 
 def diff(old: Snapshot, new: Snapshot) -> Diff:
@@ -630,14 +889,18 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
         if a is not None and b is not None and a != b:
             out.relabelled.append((o, n))
 
-    # Keys once on each side (nearly all of them) pair up through one dict; the rest are
-    # grouped per key below.
-    old_count = Counter(okeys)
-    new_count = Counter(nkeys)
-    single_old = {key: index for index, key in enumerate(okeys) if old_count[key] == 1}
+    # Examples kept as they were (nearly all) are left out first, in C; every count and
+    # pairing below is the same with or without them (see `_kept`).
+    old_rest, new_rest = _kept(old, new, old_split, new_split, label_map, prov_map)
+    # Keys once on each side pair up through one dict; the rest are grouped per key below.
+    # (No kept example shares a key with one left, so these are the keys' full counts.)
+    old_count = Counter([okeys[o] for o in old_rest])
+    new_count = Counter([nkeys[n] for n in new_rest])
+    single_old = {okeys[o]: o for o in old_rest if old_count[okeys[o]] == 1}
     groups: dict[int, tuple[list[int], list[int]]] = {}
     matched = bytearray(len(okeys))
-    for n, key in enumerate(nkeys):
+    for n in new_rest:
+        key = nkeys[n]
         if new_count[key] == 1:
             o = single_old.get(key)
             if o is not None:
@@ -658,9 +921,10 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
                 out.count(new_split[nfile[n]], "added")
                 continue
         groups.setdefault(key, ([], []))[1].append(n)
-    for o, key in enumerate(okeys):
+    for o in old_rest:
         if matched[o]:
             continue
+        key = okeys[o]
         if old_count[key] == 1 and key not in new_count:
             out.removed.append(o)
             out.count(old_split[ofile[o]], "removed")
@@ -741,7 +1005,7 @@ def _unchanged(old: Snapshot, new: Snapshot) -> bool:
 
     return (
         files(old) == files(new) and all(f.get("sha256") for f in new.files)
-        and old.examples == len(new.keys) and not _definition_changes(old, new)
+        and old.examples == new.examples and not _definition_changes(old, new)
         and old.ignore_punctuation == new.ignore_punctuation
     )
 
@@ -753,6 +1017,27 @@ class VersionsFamily(DatasetFamily):
     def __init__(self, ctx: DatasetContext) -> None:
         super().__init__(ctx)
         self._summary: dict | None = None
+        ctx.shared["versions"] = self._vouched()
+
+    def _vouched(self) -> dict[str, tuple[str | None, str]]:
+        """File name -> (split, sha256) of the files the lock's header records, when its
+        definition (task, settings, schemas, `ignore_punctuation`) is today's: a file of
+        that name, split and sha256 has exactly the rows the lock has for it, so its map
+        computes none (a lock update computes every row)."""
+        path = self.lock_path()
+        if path is None or self.ctx.update_lock or not os.path.isfile(path):
+            return {}
+        try:
+            header = read_lock(path, header_only=True)
+        except LockError:
+            return {}
+        settings, schemas = definition(self.config)
+        now = Snapshot(task=self.ctx.task, ignore_punctuation=self.config.ignore_punctuation, config=settings, schemas=schemas)
+        if header.ignore_punctuation != now.ignore_punctuation or _definition_changes(header, now):
+            return {}
+        names = Counter(f["name"] for f in header.files)
+        return {f["name"]: (f.get("split"), f["sha256"]) for f in header.files
+                if names[f["name"]] == 1 and isinstance(f.get("sha256"), str)}
 
     def _where(self, name: str) -> str:
         return name if self.ctx.path in (".", "") else f"{self.ctx.path.rstrip('/')}/{name}"
@@ -782,6 +1067,9 @@ class VersionsFamily(DatasetFamily):
                     self._summary = self._summarise(old, new, Diff(), shown, "compared", locked_from_header=True)
                     return []
                 old = read_lock(path)
+                state = self.combined(VersionMap)
+                if any(not part.visits for _, part in state.parts):
+                    new = snapshot_of(self.ctx, state, old)  # the rows of the files the lock vouched for
             except LockError as exc:
                 problem = exc
         if self.ctx.update_lock:
