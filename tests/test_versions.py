@@ -307,6 +307,29 @@ def test_files_the_lock_vouches_for_are_not_visited_and_find_the_same(tmp_path: 
     assert (vouched, summary) == _versions_run(data, config, tmp_path, monkeypatch, vouch=False)[:2]
 
 
+def test_without_a_lock_or_an_update_the_versions_maps_visit_nothing(tmp_path: Path, chat, write_jsonl, monkeypatch):
+    """A project that does not use locks pays nothing for the versions family; with
+    --ftdata-update-lock every file is visited and the lock is rendered."""
+    from pytest_ftdata.families import versions
+
+    data = tmp_path / "data"
+    write_jsonl(data / "train.jsonl", [chat(f"Question {n}?", "answer") for n in range(5)])
+    config = validate({}, "test", str(tmp_path))
+    visited: list[bool] = []
+    original = versions.VersionMap.__init__
+
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        visited.append(self.visits)
+
+    monkeypatch.setattr(versions.VersionMap, "__init__", recording)
+    quiet = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"])
+    assert visited == [False] and quiet.findings["versions"] == [] and "lock" not in quiet.outputs
+    visited.clear()
+    update = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"], update_lock=True)
+    assert visited == [True] and update.outputs["lock"]["text"].count("\n") > 5
+
+
 def test_a_vouched_file_the_lock_has_no_rows_for_is_read_again(tmp_path: Path, chat, write_jsonl, monkeypatch):
     data = tmp_path / "data"
     answer = lambda n: f"Here is the longer answer number {n}, written out in full."

@@ -186,7 +186,9 @@ class VersionMap(FileMap):
         #: The file's sha256 once known (it is hashed here when the lock may vouch for it).
         self.sha256: str | None = None
         entry = ctx.shared.get("versions", {}).get(file.abspath.name) if vouched else None
-        if entry is not None and entry[0] == file.split:
+        if not ctx.shared.get("versions-wanted", True):
+            self.visits = False
+        elif entry is not None and entry[0] == file.split:
             self.sha256 = file.digest or _file_sha256(file.abspath)
             # The bytes the lock recorded, under the same definition: its rows for this
             # file are this file's rows, so none is computed (see `snapshot_of`).
@@ -1018,6 +1020,10 @@ class VersionsFamily(DatasetFamily):
         super().__init__(ctx)
         self._summary: dict | None = None
         ctx.shared["versions"] = self._vouched()
+        # With no lock to compare with and none to write, `finish` has nothing to do, and
+        # the maps compute nothing (a run of a project that does not use locks pays nothing).
+        path = self.lock_path()
+        ctx.shared["versions-wanted"] = path is not None and (ctx.update_lock or os.path.lexists(path))
 
     def _vouched(self) -> dict[str, tuple[str | None, str]]:
         """File name -> (split, sha256) of the files the lock's header records, when its
