@@ -299,7 +299,9 @@ class Fingerprints(Combiner):
         if self.missing:
             self.dropped = True
         else:
-            spill = FingerprintSpill(self.ctx.config.fingerprint_memory_mb, self.threshold)
+            spill = FingerprintSpill(
+                self.ctx.config.fingerprint_memory_mb, self.threshold, lambda: EXAMPLE_BYTES * len(self.line)
+            )
             near = self.near
             text_pos = self.text_pos
             key_of: dict[int, int] = {}

@@ -59,7 +59,7 @@ SCALE_EXTRA = "pip install 'pytest-ftdata[scale]'"
 SHARD_BYTES = 32 << 20
 #: DuckDB is given at least this much memory, whatever the budget (it needs a few
 #: buffers per thread to run at all).
-MIN_ENGINE_MB = 64
+MIN_ENGINE_MB = 128
 #: Rows per batch streamed back from DuckDB.
 BATCH_ROWS = 65536
 
@@ -133,7 +133,7 @@ class _Rows:
 class FingerprintSpill:
     """The shards and the DuckDB joins of one dataset's fingerprint index."""
 
-    def __init__(self, budget_mb: int, threshold: float) -> None:
+    def __init__(self, budget_mb: int, threshold: float, resident=lambda: 0) -> None:
         # Lazy: the optional extra, checked by the caller with `missing_packages()`.
         import pyarrow
         import pyarrow.parquet
@@ -141,6 +141,9 @@ class FingerprintSpill:
         self.pa = pyarrow
         self.pq = pyarrow.parquet
         self.budget_mb = budget_mb
+        #: Bytes of the index that stay in memory (its per-example arrays), asked at the join:
+        #: DuckDB gets the rest of the budget.
+        self.resident = resident
         self.threshold = threshold
         self.shard_bytes = max(1 << 16, min(SHARD_BYTES, (budget_mb << 20) // 16))
         self.directory = Path(tempfile.mkdtemp(prefix="ftdata-fingerprints-"))
@@ -176,14 +179,21 @@ class FingerprintSpill:
 
         engine = self.directory / "duckdb"
         engine.mkdir()
-        return duckdb.connect(
+        con = duckdb.connect(
             config={
-                "memory_limit": f"{max(self.budget_mb, MIN_ENGINE_MB)}MB",
+                "memory_limit": f"{self.engine_mb()}MB",
                 "temp_directory": str(engine),
                 "preserve_insertion_order": False,
                 "threads": max(1, min(2, os.cpu_count() or 1)),
             }
         )
+        con.execute("SET enable_progress_bar = false")  # a session option: no bar on the terminal
+        return con
+
+    def engine_mb(self) -> int:
+        """DuckDB's memory limit: the budget less what the index keeps in memory, and at
+        least `MIN_ENGINE_MB`."""
+        return max(MIN_ENGINE_MB, self.budget_mb - (self.resident() >> 20))
 
     def _source(self, kind: str, columns: str) -> str:
         """A `read_parquet` of the shards of `kind`, or an empty relation of `columns`."""
@@ -262,13 +272,23 @@ class FingerprintSpill:
         stored = self._source("stored", "key BIGINT, eid BIGINT")
         probed = self._source("probe", "key BIGINT, eid BIGINT")
         old_pairs = self._source("pairs", "a BIGINT, b BIGINT")
+        # A key keeps its first MAX_BUCKET texts. Most keys have fewer: only the others need
+        # a top-N, made by an aggregate (hash aggregates spill to disk; a window over every
+        # key would sort them all).
+        con.execute(f"CREATE TABLE key_counts AS SELECT key, count(*) AS n FROM {stored} GROUP BY key")
+        con.execute(
+            "CREATE TABLE kept AS "
+            f"SELECT s.key, s.eid FROM {stored} s JOIN key_counts c USING (key) WHERE c.n <= {MAX_BUCKET} "
+            f"UNION ALL SELECT key, unnest(min_by(eid, eid, {MAX_BUCKET})) AS eid FROM {stored} "
+            f"WHERE key IN (SELECT key FROM key_counts WHERE n > {MAX_BUCKET}) GROUP BY key"
+        )
+        con.execute("DROP TABLE key_counts")
         con.execute(
             "CREATE TABLE candidates AS "
-            f"WITH kept AS (SELECT key, eid FROM {stored} "
-            f"  QUALIFY row_number() OVER (PARTITION BY key ORDER BY eid) <= {MAX_BUCKET}) "
             f"SELECT DISTINCT k.eid AS a, p.eid AS b FROM {probed} p JOIN kept k USING (key) WHERE k.eid < p.eid "
             f"UNION ALL SELECT a, b FROM {old_pairs}"
         )
+        con.execute("DROP TABLE kept")
         candidate_count = con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]
         near: list[tuple[int, int, float]] = []
         cutoff = self.threshold
