@@ -36,7 +36,9 @@ Invariants (tests/test_outofcore.py checks the reports are identical):
   that wrote them. An engine that joins shards of several processes keys on `text`
   itself (docs/performance.md shows it).
 - The directory is private (`tempfile.mkdtemp`, mode 0700) and removed when the join is
-  done, or when the index is garbage collected, whichever comes first.
+  done, or when the index is garbage collected, whichever comes first. With
+  `FTDATA_FINGERPRINT_SHARDS=DIR` in the environment the shards are first copied to
+  `DIR/fingerprints-N` (they hold normalized inputs: keep DIR private).
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ SHARD_BYTES = 32 << 20
 #: DuckDB is given at least this much memory, whatever the budget (it needs a few
 #: buffers per thread to run at all).
 MIN_ENGINE_MB = 128
+#: An environment variable: a directory the shards are copied to before they are removed.
+KEEP_SHARDS = "FTDATA_FINGERPRINT_SHARDS"
 #: Rows per batch streamed back from DuckDB.
 BATCH_ROWS = 65536
 
@@ -75,7 +79,7 @@ def missing_packages() -> list[str]:
     try:
         # Lazy: an optional extra, as above.
         import pyarrow  # noqa: F401
-        import pyarrow.parquet  # noqa: F401
+        import pyarrow.parquet  # noqa: F401  (the same extra: pyarrow writes the shards)
     except ImportError:
         missing.append("pyarrow")
     return missing
@@ -136,7 +140,7 @@ class FingerprintSpill:
     def __init__(self, budget_mb: int, threshold: float, resident=lambda: 0) -> None:
         # Lazy: the optional extra, checked by the caller with `missing_packages()`.
         import pyarrow
-        import pyarrow.parquet
+        import pyarrow.parquet  # the same extra: pyarrow writes the shards
 
         self.pa = pyarrow
         self.pq = pyarrow.parquet
@@ -145,7 +149,7 @@ class FingerprintSpill:
         #: DuckDB gets the rest of the budget.
         self.resident = resident
         self.threshold = threshold
-        self.shard_bytes = max(1 << 16, min(SHARD_BYTES, (budget_mb << 20) // 16))
+        self.shard_bytes = max(4 << 20, min(SHARD_BYTES, (budget_mb << 20) // 16))
         self.directory = Path(tempfile.mkdtemp(prefix="ftdata-fingerprints-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.directory), True)
         self._shards: dict[str, list[Path]] = {}
@@ -217,7 +221,27 @@ class FingerprintSpill:
             finally:
                 con.close()
         finally:
+            self._keep_copy()
             self.close()
+
+    def _keep_copy(self) -> None:
+        """With `FTDATA_FINGERPRINT_SHARDS=DIR`, copy the shards to a new `DIR/fingerprints-N`
+        before they are removed, for another engine to join (docs/performance.md)."""
+        target = os.environ.get(KEEP_SHARDS)
+        if not target:
+            return
+        root = Path(target)
+        root.mkdir(parents=True, exist_ok=True)
+        number = 0
+        while True:
+            folder = root / f"fingerprints-{number}"
+            try:
+                folder.mkdir()
+                break
+            except FileExistsError:
+                number += 1
+        for path in sorted(self.directory.glob("*.parquet")):
+            shutil.copyfile(path, folder / path.name)
 
     def _stream(self, con, sql: str) -> Iterator:
         relation = con.sql(sql)
