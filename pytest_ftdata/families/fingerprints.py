@@ -191,11 +191,14 @@ class FingerprintMap(FileMap):
             else:
                 self._add_group(0)
             self._add_group_end(len(group_blob))
+        if self._spill is not None:
+            # Out of core: the input goes to the shards (the combined index needs no `norm` then).
+            if norm_key:
+                self._spill.add_text(self._base + len(self.line) - 1, norm_key, norm)
+            return
         self._add_norm(norm_key)
         if norm_key:
-            if self._spill is not None:
-                self._spill.add_text(self._base + len(self.norm) - 1, norm_key, norm)
-            elif norm_key not in self.texts and not self._dropped:
+            if norm_key not in self.texts and not self._dropped:
                 self.texts[norm_key] = norm
                 self._bytes += len(norm) + TEXT_BYTES
                 if self._bytes + EXAMPLE_BYTES * len(self.norm) > self._room:
@@ -334,17 +337,28 @@ class Fingerprints(Combiner):
         self._file_start.append(base)
         count = len(part.line)
         self.file_of.extend(array("I", [file_no]) * count)
+        # Each of the part's arrays is dropped once copied: a large file's map and the
+        # combined index are not held whole side by side.
         self.line.extend(part.line)
+        part.line = array("I")
         self.tidy.extend(part.tidy)
+        part.tidy = bytearray()
         self.raw_input.extend(part.raw_input)
+        part.raw_input = array("q")
         self.system.extend(part.system)
+        part.system = array("q")
         self.whole.extend(part.whole)
+        part.whole = array("q")
         self.target.extend(part.target)
+        part.target = array("q")
         if self.group_spec:
             shift = len(self._group_blob)
             self.group_key.extend(part.group_key)
+            part.group_key = array("q")
             self._group_blob += part.group_blob
+            part.group_blob = bytearray()
             self._group_offsets.extend(offset + shift for offset in part.group_offsets[1:])
+            part.group_offsets = array("Q", [0])
         if self.spill is not None or self.dropped:
             # Out of core, the map wrote its inputs to the shards itself, numbered from its base.
             if part._base != base and self.spill is not None:
