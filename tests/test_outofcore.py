@@ -25,7 +25,7 @@ from pytest_ftdata.config import FtdataConfig
 from pytest_ftdata.engine import analyze_dataset, dataset_files
 from pytest_ftdata.families.fingerprints import FingerprintMap
 
-pytest.importorskip("duckdb")
+duckdb = pytest.importorskip("duckdb")
 
 GENERATE = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
 PYPROJECT = """\
@@ -201,3 +201,20 @@ def test_candidates_and_groups_equal_the_in_memory_index(tmp_path_factory, seed,
     assert out.near_pairs == in_memory.near_pairs
     for first in list(in_memory.identical)[:20] + [a for a, _, _ in in_memory.near_pairs[:20]]:
         assert out.input_text(first) == in_memory.input_text(first)
+
+
+def test_kept_shards_give_the_same_groups_to_another_engine(generated, tmp_path, monkeypatch):
+    """docs/performance.md, "Joining the shards elsewhere": the SQL there, over the kept shards alone."""
+    monkeypatch.setenv("FTDATA_FINGERPRINT_SHARDS", str(tmp_path / "kept"))
+    config = FtdataConfig(fingerprint_memory_mb=0)
+    analyze_dataset(generated, dataset_files(generated), config, generated.parent, families=["duplicates"])
+    shards = tmp_path / "kept" / "fingerprints-0"
+    assert sorted(path.name.split("-")[0] for path in shards.iterdir()) == sorted(
+        path.name.split("-")[0] for path in shards.iterdir() if path.suffix == ".parquet"
+    )
+    assert list(shards.glob("inputs-*.parquet")) and not list(shards.glob("copies-*.parquet"))
+    rows = duckdb.connect().execute(
+        f"SELECT list(eid ORDER BY eid) FROM read_parquet('{shards}/inputs-*.parquet') GROUP BY nkey HAVING count(*) > 1"
+    ).fetchall()
+    assert sorted(row[0] for row in rows) == sorted(_last_index.identical.values())
+    assert len(rows) > 50
