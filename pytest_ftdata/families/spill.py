@@ -183,7 +183,9 @@ class FingerprintSpill:
 
         engine = self.directory / "duckdb"
         engine.mkdir()
+        # A database file in the spill directory, so that its tables too can leave memory.
         con = duckdb.connect(
+            str(self.directory / "join.duckdb"),
             config={
                 "memory_limit": f"{self.engine_mb()}MB",
                 "temp_directory": str(engine),
@@ -257,15 +259,16 @@ class FingerprintSpill:
         inputs = self._source("inputs", "eid BIGINT, nkey BIGINT, text BLOB")
         copies = self._source("copies", "eid BIGINT, nkey BIGINT")
         con.execute(f"CREATE VIEW inputs AS SELECT * FROM {inputs}")
-        con.execute(
-            "CREATE TABLE firsts AS SELECT nkey, min(eid) AS first, count(*) AS n FROM "
-            f"(SELECT eid, nkey FROM inputs UNION ALL SELECT eid, nkey FROM {copies}) GROUP BY nkey"
-        )
+        # Tables filled by INSERTs, not UNION ALLs: an aggregate over a UNION ALL of two
+        # Parquet scans ran out of memory at 10M examples where the same over one table spills.
+        con.execute("CREATE TABLE ex AS SELECT eid, nkey FROM inputs")
+        con.execute(f"INSERT INTO ex SELECT eid, nkey FROM {copies}")
+        con.execute("CREATE TABLE firsts AS SELECT nkey, min(eid) AS first, count(*) AS n FROM ex GROUP BY nkey")
         # Identical inputs: (first, copy) in the order of the copies, as the in-memory index adds them.
         pairs_of_copies: list[tuple[int, int]] = []
         sql = (
-            "SELECT f.first, e.eid FROM (SELECT eid, nkey FROM inputs UNION ALL SELECT eid, nkey FROM "
-            f"{copies}) e JOIN firsts f USING (nkey) WHERE f.n > 1 AND e.eid <> f.first"
+            "SELECT f.first, e.eid FROM ex e JOIN (SELECT nkey, first FROM firsts WHERE n > 1) f USING (nkey) "
+            "WHERE e.eid <> f.first"
         )
         for batch in self._stream(con, sql):
             pairs_of_copies.extend(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()))
@@ -275,10 +278,12 @@ class FingerprintSpill:
         fraction = self.threshold / 100.0
         min_length = min_near_length(fraction)
         probe = _Rows(self, "probe", ("key", "eid"))
-        sql = (
-            "SELECT i.eid, i.text FROM inputs i JOIN firsts f ON i.eid = f.first "
-            f"WHERE i.eid >= {int(self.switched_at)}"
+        con.execute("DROP TABLE ex")
+        con.execute(
+            "CREATE TABLE texts AS SELECT i.eid, i.text FROM inputs i SEMI JOIN firsts f ON i.eid = f.first"
         )
+        con.execute("DROP TABLE firsts")
+        sql = f"SELECT eid, text FROM texts WHERE eid >= {int(self.switched_at)}"
         add_probe, add_stored = probe.add, self.stored.add
         for batch in self._stream(con, sql):
             for eid, data in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
@@ -304,23 +309,25 @@ class FingerprintSpill:
         con.execute(f"CREATE TABLE key_counts AS SELECT key, count(*) AS n FROM {stored} GROUP BY key")
         con.execute(
             "CREATE TABLE kept AS "
-            f"SELECT s.key, s.eid FROM {stored} s JOIN key_counts c USING (key) WHERE c.n <= {MAX_BUCKET} "
-            f"UNION ALL SELECT key, unnest(min_by(eid, eid, {MAX_BUCKET})) AS eid FROM {stored} "
+            f"SELECT s.key, s.eid FROM {stored} s JOIN key_counts c USING (key) WHERE c.n <= {MAX_BUCKET}"
+        )
+        con.execute(
+            f"INSERT INTO kept SELECT key, unnest(min_by(eid, eid, {MAX_BUCKET})) AS eid FROM {stored} "
             f"WHERE key IN (SELECT key FROM key_counts WHERE n > {MAX_BUCKET}) GROUP BY key"
         )
         con.execute("DROP TABLE key_counts")
         con.execute(
             "CREATE TABLE candidates AS "
-            f"SELECT DISTINCT k.eid AS a, p.eid AS b FROM {probed} p JOIN kept k USING (key) WHERE k.eid < p.eid "
-            f"UNION ALL SELECT a, b FROM {old_pairs}"
+            f"SELECT DISTINCT k.eid AS a, p.eid AS b FROM {probed} p JOIN kept k USING (key) WHERE k.eid < p.eid"
         )
+        con.execute(f"INSERT INTO candidates SELECT a, b FROM {old_pairs}")
         con.execute("DROP TABLE kept")
         candidate_count = con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]
         near: list[tuple[int, int, float]] = []
         cutoff = self.threshold
         sql = (
             "SELECT c.a, c.b, ta.text, tb.text FROM candidates c "
-            "JOIN inputs ta ON ta.eid = c.a JOIN inputs tb ON tb.eid = c.b"
+            "JOIN texts ta ON ta.eid = c.a JOIN texts tb ON tb.eid = c.b"
         )
         for batch in self._stream(con, sql):
             columns = [batch.column(number).to_pylist() for number in range(4)]
@@ -342,7 +349,7 @@ class FingerprintSpill:
         if wanted:
             pa = self.pa
             con.register("wanted", pa.table({"eid": pa.array(wanted, pa.int64())}))
-            for batch in self._stream(con, "SELECT i.eid, i.text FROM inputs i JOIN wanted w USING (eid)"):
+            for batch in self._stream(con, "SELECT t.eid, t.text FROM texts t SEMI JOIN wanted w USING (eid)"):
                 for eid, data in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
                     texts[eid] = stored_form(data.decode("utf-8", "surrogatepass"))
         groups = keep_groups(con)
