@@ -358,6 +358,19 @@ class FtdataConfig(_Strict):
         description="Also remove punctuation (Unicode category P) when inputs are normalized, so `thanks!` and `thanks` are duplicates.",
         examples=[True],
     )
+    # 1 GiB: the in-memory index of about 1.5 million chat examples (about 700 bytes each with
+    # its dicts); past it the joins run in DuckDB (families/spill.py, docs/performance.md).
+    fingerprint_memory_mb: PositiveInt = Field(
+        default=1024,
+        description=(
+            "Memory budget, in MiB, of a dataset's fingerprint index (the inputs and dicts `duplicates` and "
+            "`leakage` join). Past it the index goes out of core: the joins run in DuckDB over Parquet shards in a "
+            "private temporary directory, inside the same budget, with the same findings; that needs the "
+            "`[scale]` extra (DUP006 and LEAK005 say so when it is missing). About 80 bytes per example stay in "
+            "memory either way."
+        ),
+        examples=[4096],
+    )
     # The lesson's "practical starting point" (80/10/10).
     split_ratios: dict[Split, Fraction] = Field(
         default={"train": 0.8, "validation": 0.1, "test": 0.1},

@@ -197,6 +197,9 @@ def analyze_dataset(
     map_classes = list(dict.fromkeys(cls for run in dataset_runs for cls in run.maps))
     map_users = {cls.key: [run.family for run in dataset_runs if cls in run.maps] for cls in map_classes}
     combiners = {cls.key: cls.combiner(dataset_ctx) for cls in map_classes}
+    # Set before the files are read: a map may ask its combiner how much room is left (the
+    # fingerprint index's memory budget, `families/fingerprints.py`).
+    dataset_ctx.combined = combiners
     pending_crashes: dict[str, list[Finding]] = {}
 
     for info in infos:
@@ -232,7 +235,6 @@ def analyze_dataset(
         for name in dataset_families:
             pending_crashes.setdefault(name, []).extend(guard.findings(name))
 
-    dataset_ctx.combined = combiners
     finishing = _Guard(result.path)
     # Each combined map is released once the last family that reads it has finished, and
     # a family with a large model of its own finishes after the others (`finishes_last`).

@@ -254,9 +254,56 @@ class NearDuplicateIndex:
                 out.append((idents[a], idents[b], score))
         return out
 
+    def stored_keys(self) -> Iterator[tuple[int, int]]:
+        """(key, ident) of every text stored under a key: per key, the first `max_bucket`
+        texts in the order they were added (what later texts can still meet)."""
+        idents = self._idents
+        for key, stored_at in self._keys.items():
+            if type(stored_at) is int:
+                yield key, idents[stored_at]
+            else:
+                for position in stored_at:
+                    yield key, idents[position]
+
+    def candidate_idents(self) -> Iterator[tuple[int, int]]:
+        """The candidate pairs found so far, as (ident_a, ident_b), in the order found."""
+        idents = self._idents
+        for a, b in zip(self._cand_a, self._cand_b):
+            yield idents[a], idents[b]
+
     def release(self) -> None:
         """Drop the key table (only `text()` is needed after `verify()`)."""
         self._keys = {}
+
+
+def stored_form(text: str) -> str:
+    """The form `NearDuplicateIndex` stores and verifies a text in: its first and last
+    `STORED_CHARS // 2` characters when it is longer than `STORED_CHARS`."""
+    if len(text) > STORED_CHARS:
+        half = STORED_CHARS // 2
+        return text[:half] + text[-half:]
+    return text
+
+
+def anchor_keys(text: str, fraction: float, min_length: int) -> tuple[list[int], tuple[int, int] | None]:
+    """The keys `NearDuplicateIndex.add` would look `text` up under (every bucket of its
+    probe plan, head and tail), and the two it would store it under (its own bucket's),
+    or None: the same values, computed the same way, so that an out-of-core join on
+    them finds the candidate pairs the in-memory index finds (`families/spill.py`).
+    `fraction` is the threshold as 0-1; `min_length` is `min_near_length(fraction)`."""
+    length = len(text)
+    if length < min_length:
+        return [], None
+    probe: list[int] = []
+    own = None
+    for anchor, head_salt, tail_salt, is_own in _probe_plan(length, fraction):
+        head = hash(text[:anchor]) ^ head_salt
+        tail = hash(text[-anchor:]) ^ tail_salt
+        probe.append(head)
+        probe.append(tail)
+        if is_own:
+            own = (head, tail)
+    return probe, own
 
 
 def similarity(a: str, b: str) -> float:

@@ -26,7 +26,7 @@ def _preload_modules() -> None:
     import pytest_ftdata
 
     names = [module.name for module in pkgutil.walk_packages(pytest_ftdata.__path__, "pytest_ftdata.")]
-    optional = ["hypothesis", "numpy", "sklearn", "cleanlab.filter", "pyarrow", "pyarrow.parquet", "tokenizers", "tiktoken"]
+    optional = ["hypothesis", "numpy", "sklearn", "cleanlab.filter", "pyarrow", "pyarrow.parquet", "duckdb", "tokenizers", "tiktoken"]
     for name in [*optional, *names]:
         try:
             importlib.import_module(name)

@@ -36,6 +36,8 @@ NOT_SHOWN_AS_A_FILE = {
     "SCH015": "needs an optional package (pyarrow) to be missing, and the suite installs it",
     "LBL012": "needs at least 50 examples for the label model to learn from: too many to read on a page",
     "LBL013": "needs the [labels] extra to be missing, and the suite installs it",
+    "DUP006": "needs the [scale] extra to be missing, and the suite installs it (tests/test_outofcore.py hides it)",
+    "LEAK005": "needs the [scale] extra to be missing, and the suite installs it (tests/test_outofcore.py hides it)",
     "LBL014": "needs the label model's out-of-sample predictions over at least 50 examples",
     "CHK001": "needs a project check (Python code in conftest.py) that raises",
     "CHK002": "needs a built-in family to fail on an example; every input found to do so became a rule of its own",

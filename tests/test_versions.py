@@ -206,6 +206,15 @@ def test_moves_between_evaluation_splits_and_definition_changes_are_warnings(tmp
     assert "`min_split_size`, `near_duplicate_threshold`" in definition.message
 
 
+def test_the_fingerprint_memory_budget_is_not_a_definition_change(tmp_path: Path, chat, write_jsonl):
+    """How much memory the join may use changes how it runs, never what it finds."""
+    data = tmp_path / "data"
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a"), chat("Question B?", "b")])
+    (data / "ftdata.lock").write_text(_lock_of(data, validate({}, "test", str(tmp_path))), encoding="utf-8")
+    smaller = validate({"fingerprint_memory_mb": 64}, "test", str(tmp_path))
+    assert analyze_dataset(data, dataset_files(data), smaller, tmp_path, families=["versions"]).findings["versions"] == []
+
+
 def test_a_gzip_lock_is_written_and_read(pytester: pytest.Pytester, chat, write_jsonl):
     data = pytester.path / "data"
     write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])

@@ -37,6 +37,8 @@ from .fingerprints import (
     related_of,
     targets_by_value,
 )
+from .labels import dataset_location
+from .spill import SCALE_EXTRA
 
 EXACT_DUPLICATE = rule(
     code="DUP001", name="exact-duplicate", family="duplicates", severity="error",
@@ -146,6 +148,29 @@ NEAR_CONFLICTING_TARGETS = rule(
     """),
 )
 
+INDEX_OVER_BUDGET = rule(
+    code="DUP006", name="duplicates-over-budget", family="duplicates", severity="error",
+    summary="The duplicate search did not run: the fingerprint index passed its memory budget without the `scale` extra.",
+    why="""The inputs of the dataset (normalized, with the dicts that group them) would need
+    more memory than `fingerprint_memory_mb`. Past the budget the search runs out of core in
+    DuckDB, which is an optional extra; without it the index drops its texts instead of
+    growing without bound, so no duplicate of this dataset was looked for, and the run says
+    so rather than pass in silence.""",
+    fix="""`pip install 'pytest-ftdata[scale]'` (DuckDB and pyarrow), or raise
+    `fingerprint_memory_mb` if the machine has the memory.""",
+    settings=("fingerprint_memory_mb",),
+)
+
+
+def over_budget_message(index: Fingerprints, what: str) -> str:
+    """The message of DUP006 and LEAK005."""
+    missing = " and ".join(index.missing) or "duckdb"
+    return (
+        f"{what} did not run: the fingerprint index of this dataset would pass fingerprint_memory_mb = "
+        f"{index.ctx.config.fingerprint_memory_mb}, and the out-of-core join needs {missing}; install them with "
+        f"`{SCALE_EXTRA}`, or raise fingerprint_memory_mb."
+    )
+
 
 #: Tasks where one prompt may rightly have several answers (see `tasks.TASK_DEFAULTS`).
 OPEN_ENDED = ("generation", "reasoning", "preference")
@@ -253,6 +278,13 @@ def _near_finding(index: Fingerprints, scope: str, members: list[Member], low: f
 def find_duplicates(index: Fingerprints) -> list[Finding]:
     """Every duplicate and conflict finding of one dataset, split by split."""
     index.analyse()
+    if not index.complete:
+        return [
+            INDEX_OVER_BUDGET.at(
+                dataset_location(index.ctx), None, over_budget_message(index, "The duplicate search"),
+                key=cluster_key(INDEX_OVER_BUDGET.code),
+            )
+        ]
     findings: list[Finding] = []
     contexts: dict[int, dict[tuple[str, int], list[int]]] = {}
 

@@ -26,6 +26,18 @@ the normalized input to the example that first had it; only that first example's
 text goes into the `NearDuplicateIndex`, so copies cost no near-duplicate search.
 The normalized texts are compared and hashed, never shown: lower-casing hides a
 lower-case AWS key id or IBAN from the detectors.
+
+A memory budget (`fingerprint_memory_mb`) bounds the text-sized part of the index. Its
+size is estimated as it grows (`EXAMPLE_BYTES` per example, `TEXT_BYTES` plus the
+text per distinct input, in the file's map and in the combined index), because only
+then is it known: a dataset's byte size says little about it (long answers cost
+nothing here, duplicates cost no text, a gzip or Parquet file is a fraction of what it
+holds). When the estimate passes the budget the index goes out of core
+(`spill.FingerprintSpill`): what it holds so far and every later input become rows of
+Parquet shards, and the identical-input groups, the near-duplicate candidates and the
+leaked groups are joined in DuckDB, with the same results. Without the `scale` extra
+the texts are dropped instead, and `duplicates` and `leakage` say so (DUP006, LEAK005):
+the index never grows past the budget but by its per-example arrays.
 """
 
 from __future__ import annotations
@@ -43,6 +55,7 @@ from ..redact import display_repr
 from ..text import compile_value_getter, label_text
 from .base import Combiner, DatasetContext, FileInfo, FileMap
 from .refetch import read_again
+from .spill import FingerprintSpill, leaked_group_keys, missing_packages
 
 SPLIT_ORDER = ("train", "validation", "test")
 #: The duplicate scope of the files that name no split.
@@ -53,6 +66,11 @@ UNAVAILABLE = "(text unavailable: the file changed during the run)"
 MAX_GROUP_CHARS = 512
 #: XORed into label hashes so that a label never equals a target text's hash.
 _LABEL_SALT = 0x3C6EF372FE94F82B
+#: Estimated bytes of the index per example (its typed arrays, in the map and combined) ...
+EXAMPLE_BYTES = 80
+#: ... and per distinct input beyond its text (the map's dict entry and string header, the
+#: combined index's dict entries for identical inputs and two anchor keys, their offsets).
+TEXT_BYTES = 400
 
 
 def normalized_input(example: Example, ignore_punctuation: bool) -> str:
@@ -129,6 +147,14 @@ class FingerprintMap(FileMap):
         #: hash of the normalized input per example (0: empty), and the text of each distinct one
         self.norm = array("q")
         self.texts: dict[int, str] = {}
+        # The memory budget: what this map may add before the dataset's index goes out of core.
+        index = ctx.combined.get(self.key)
+        self._index: Fingerprints | None = index if isinstance(index, Fingerprints) else None
+        self._base = len(self._index) if self._index is not None else 0
+        self._bytes = 0
+        self._room = self._index.room() if self._index is not None else float("inf")
+        self._spill = self._index.spill.inputs if self._index is not None and self._index.spill else None
+        self._dropped = self._index is not None and self._index.dropped
         # Bound `append`s: `visit` runs once per example of the dataset.
         self._add_line = self.line.append
         self._add_tidy = self.tidy.append
@@ -179,14 +205,40 @@ class FingerprintMap(FileMap):
             else:
                 self._add_group(0)
             self._add_group_end(len(group_blob))
+        if self._spill is not None:
+            # Out of core: the input goes to the shards (the combined index needs no `norm` then).
+            if norm_key:
+                self._spill.add_text(self._base + len(self.line) - 1, norm_key, norm)
+            return
         self._add_norm(norm_key)
-        if norm_key and norm_key not in self.texts:
-            self.texts[norm_key] = norm
+        if norm_key:
+            if norm_key not in self.texts and not self._dropped:
+                self.texts[norm_key] = norm
+                self._bytes += len(norm) + TEXT_BYTES
+                if self._bytes + EXAMPLE_BYTES * len(self.norm) > self._room:
+                    self._over_budget()
+
+    def _over_budget(self) -> None:
+        """The dataset's index would pass its budget with this file: it goes out of core
+        (or drops its texts, without the extra), and so does this map, from here on."""
+        spill = self._index.go_out_of_core()
+        if spill is not None:
+            rows = spill.inputs
+            texts = self.texts
+            base = self._base
+            for offset, key in enumerate(self.norm):
+                if key:
+                    rows.add_text(base + offset, key, texts[key])
+            self._spill = rows
+        else:
+            self._dropped = True
+        self.texts = {}
 
     def result(self) -> "FingerprintMap":
         del self._add_line, self._add_tidy, self._add_raw, self._add_system, self._add_whole
         del self._add_target, self._add_group, self._add_group_end, self._add_norm
         self._group_of = self._label_of = None
+        self._index = self._spill = None
         return self
 
     @classmethod
@@ -228,6 +280,67 @@ class Fingerprints(Combiner):
         #: first example of each file (examples are numbered in dataset order)
         self._file_start = array("I")
         self._analysed = False
+        self._failed: Exception | None = None
+        #: The memory budget of the index, and its estimated size so far (see the module docstring).
+        self.budget_bytes = config.fingerprint_memory_mb << 20
+        self._bytes = 0
+        self._counted_texts = 0
+        #: Out of core: the shards and joins (`spill.py`); `dropped`: over the budget without
+        #: the `scale` extra (the packages missing are in `missing`).
+        self.spill: FingerprintSpill | None = None
+        self.dropped = False
+        self.missing: list[str] = []
+        self._spill_texts: dict[int, str] = {}
+        self._first_of: dict[int, int] = {}
+        self._leaked_keys: set[int] = set()
+
+    # -- the memory budget ----------------------------------------------------------------
+
+    def room(self) -> float:
+        """Estimated bytes a new file's map may add before the index passes its budget."""
+        return self.budget_bytes - self._bytes - EXAMPLE_BYTES * len(self.line)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the identical and near-duplicate groups are known (not dropped)."""
+        return not self.dropped
+
+    def go_out_of_core(self) -> FingerprintSpill | None:
+        """Move the text-sized part of the index to disk (once); None without the extra,
+        and then the texts are dropped. What the in-memory index found so far (its groups
+        of copies, its anchor keys and candidate pairs) goes into the shards as it is, so
+        the joins go on from where it stopped."""
+        if self.spill is not None or self.dropped:
+            return self.spill
+        self.missing = missing_packages()
+        if self.missing:
+            self.dropped = True
+        else:
+            spill = FingerprintSpill(
+                self.ctx.config.fingerprint_memory_mb, self.threshold, lambda: EXAMPLE_BYTES * len(self.line)
+            )
+            near = self.near
+            text_pos = self.text_pos
+            key_of: dict[int, int] = {}
+            for key, first in self._first.items():
+                key_of[first] = key
+                spill.inputs.add_text(first, key, near.text(text_pos[first]))
+            del self._first
+            for first, copy in zip(self._copy_of, self._copy):
+                spill.copies.add(copy, key_of[first])
+            del key_of
+            for key, eid in near.stored_keys():
+                spill.stored.add(key, eid)
+            for a, b in near.candidate_idents():
+                spill.pairs.add(a, b)
+            spill.switched_at = len(self.line)
+            self.spill = spill
+        self._first = {}
+        self._copy_of = array("I")
+        self._copy = array("I")
+        self.near = NearDuplicateIndex(self.threshold)
+        self.text_pos = array("i")
+        return self.spill
 
     def add(self, file: FileInfo, part: FingerprintMap) -> None:
         """Append one file's fingerprints; identical inputs are grouped and each new
@@ -238,22 +351,40 @@ class Fingerprints(Combiner):
         self._file_start.append(base)
         count = len(part.line)
         self.file_of.extend(array("I", [file_no]) * count)
+        # Each of the part's arrays is dropped once copied: a large file's map and the
+        # combined index are not held whole side by side.
         self.line.extend(part.line)
+        part.line = array("I")
         self.tidy.extend(part.tidy)
+        part.tidy = bytearray()
         self.raw_input.extend(part.raw_input)
+        part.raw_input = array("q")
         self.system.extend(part.system)
+        part.system = array("q")
         self.whole.extend(part.whole)
+        part.whole = array("q")
         self.target.extend(part.target)
+        part.target = array("q")
         if self.group_spec:
             shift = len(self._group_blob)
             self.group_key.extend(part.group_key)
+            part.group_key = array("q")
             self._group_blob += part.group_blob
+            part.group_blob = bytearray()
             self._group_offsets.extend(offset + shift for offset in part.group_offsets[1:])
+            part.group_offsets = array("Q", [0])
+        if self.spill is not None or self.dropped:
+            # Out of core, the map wrote its inputs to the shards itself, numbered from its base.
+            if part._base != base and self.spill is not None:
+                raise RuntimeError("a file's fingerprints were numbered out of dataset order")
+            part.texts = {}
+            return
         first_of = self._first.setdefault
         text_pos = self.text_pos
         add_pos = text_pos.append
         add_near = self.near.add
         texts = part.texts
+        added = 0
         for offset, key in enumerate(part.norm):
             if not key:
                 add_pos(-1)
@@ -261,12 +392,18 @@ class Fingerprints(Combiner):
             eid = base + offset
             first = first_of(key, eid)
             if first == eid:
-                add_pos(add_near(eid, texts[key]))
+                text = texts[key]
+                added += len(text)
+                add_pos(add_near(eid, text))
             else:
                 self._copy_of.append(first)
                 self._copy.append(eid)
                 add_pos(text_pos[first])
         part.texts = {}  # the index holds them now
+        self._bytes += added + TEXT_BYTES * (len(self.near) - self._counted_texts)
+        self._counted_texts = len(self.near)
+        if self.room() < 0:
+            self.go_out_of_core()
 
     # -- reading back ---------------------------------------------------------------------
 
@@ -290,6 +427,8 @@ class Fingerprints(Combiner):
 
     def input_text(self, eid: int) -> str:
         """The normalized input (what duplicates are compared and keyed on; never shown)."""
+        if self.spill is not None:
+            return self._spill_texts.get(self._first_of.get(eid, eid), "")
         position = self.text_pos[eid]
         return "" if position < 0 else self.near.text(position)
 
@@ -326,8 +465,17 @@ class Fingerprints(Combiner):
     def analyse(self) -> None:
         """Verify near-duplicate candidates and build the identical-input groups (once)."""
         if self._analysed:
+            if self._failed is not None:
+                raise self._failed  # each family that reads the index reports it (CHK002)
             return
         self._analysed = True
+        if self.spill is not None:
+            try:
+                self._analyse_out_of_core()
+            except Exception as exc:  # DuckDB out of disk, say: the shards are gone, so no second try
+                self._failed = exc
+                raise
+            return
         groups: dict[int, list[int]] = {}
         for first, copy in zip(self._copy_of, self._copy):
             members = groups.get(first)
@@ -343,6 +491,28 @@ class Fingerprints(Combiner):
         self._first = {}
         self._copy_of = self._copy = array("I")
 
+    def _analyse_out_of_core(self) -> None:
+        """`analyse` by the DuckDB joins over the shards (`spill.py`); the shards are gone after."""
+
+        def leaked(con) -> set[int]:
+            if not self.group_spec:
+                return set()
+            return leaked_group_keys(self.spill, con, self.group_key, self.file_of, [f.split for f in self.files])
+
+        found = self.spill.join(leaked)
+        groups: dict[int, list[int]] = {}
+        for first, copy in found.copies:
+            members = groups.get(first)
+            if members is None:
+                groups[first] = [first, copy]
+            else:
+                members.append(copy)
+        self.identical = groups
+        self.near_pairs = found.near
+        self._spill_texts = found.texts
+        self._first_of = {copy: first for first, copy in found.copies}
+        self._leaked_keys = found.groups
+
     def members_of(self, first: int) -> list[int]:
         return self.identical.get(first) or [first]
 
@@ -351,16 +521,22 @@ class Fingerprints(Combiner):
         found in two or more splits."""
         ends = list(self._file_start[1:]) + [len(self.line)]
         ranges = [(start, end) for info, start, end in zip(self.files, self._file_start, ends) if info.split]
-        per_split: dict[str, set[int]] = {}
-        for info, start, end in zip(self.files, self._file_start, ends):
-            if info.split:
-                per_split.setdefault(info.split, set()).update(self.group_key[start:end])
-        leaked: set[int] = set()
-        splits = list(per_split.values())
-        for number, keys in enumerate(splits):
-            for other in splits[number + 1 :]:
-                leaked |= keys & other
-        leaked.discard(0)
+        if self.dropped:
+            return {}
+        if self.spill is not None:
+            self.analyse()
+            leaked = self._leaked_keys
+        else:
+            per_split: dict[str, set[int]] = {}
+            for info, start, end in zip(self.files, self._file_start, ends):
+                if info.split:
+                    per_split.setdefault(info.split, set()).update(self.group_key[start:end])
+            leaked = set()
+            splits = list(per_split.values())
+            for number, keys in enumerate(splits):
+                for other in splits[number + 1 :]:
+                    leaked |= keys & other
+            leaked.discard(0)
         out: dict[int, list[int]] = {}
         if leaked:
             keys = self.group_key

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..findings import Finding, example, rule
 from .base import DatasetFamily
-from .duplicates import OPEN_ENDED
+from .duplicates import OPEN_ENDED, over_budget_message
 from .fingerprints import (
     MAX_RELATED,
     SPLIT_ORDER,
@@ -36,6 +36,7 @@ from .fingerprints import (
     quoted,
     targets_by_value,
 )
+from .labels import dataset_location
 
 SHARED_INPUT = rule(
     code="LEAK001", name="shared-input", family="leakage", severity="error",
@@ -161,6 +162,18 @@ CROSS_SPLIT_CONFLICT = rule(
             {"messages": [{"role": "system", "content": "Classify the support ticket."}, {"role": "user", "content": "I cannot add a second admin to my workspace."}, {"role": "assistant", "content": "account"}]}
         """,
     }),
+)
+INDEX_OVER_BUDGET = rule(
+    code="LEAK005", name="leakage-over-budget", family="leakage", severity="error",
+    summary="The leakage search did not run: the fingerprint index passed its memory budget without the `scale` extra.",
+    why="""The inputs of the dataset (normalized, with the dicts that join them across
+    splits) would need more memory than `fingerprint_memory_mb`. Past the budget the joins
+    run out of core in DuckDB, which is an optional extra; without it the index drops its
+    texts instead of growing without bound, so no input shared by two splits, and no group
+    in two splits, was looked for, and the run says so rather than pass in silence.""",
+    fix="""`pip install 'pytest-ftdata[scale]'` (DuckDB and pyarrow), or raise
+    `fingerprint_memory_mb` if the machine has the memory.""",
+    settings=("fingerprint_memory_mb",),
 )
 
 SPLIT_RANK = {name: rank for rank, name in enumerate(SPLIT_ORDER)}
@@ -291,6 +304,13 @@ def _group_leak(index: Fingerprints, name: str, members: list[Member], pointer: 
 def find_leakage(index: Fingerprints) -> list[Finding]:
     """Every leakage finding of one dataset."""
     index.analyse()
+    if not index.complete:
+        return [
+            INDEX_OVER_BUDGET.at(
+                dataset_location(index.ctx), None, over_budget_message(index, "The leakage search"),
+                key=cluster_key(INDEX_OVER_BUDGET.code),
+            )
+        ]
     findings: list[Finding] = []
     in_splits: dict[int, list[int]] = {}
 

@@ -857,6 +857,8 @@ class SubgroupsFamily(DatasetFamily):
         if totals.cells_overflow:
             return None
         index: Fingerprints = self.combined(FingerprintMap)
+        if not index.complete:
+            return None  # over the memory budget without the `scale` extra: no clusters known (DUP006)
         reductions: dict[str, dict[tuple[str, int], int]] = {name: {} for name in self.dimensions}
         pointer_names = [name for name, _, _ in totals.pointers]
         for members in effective_clusters(index):

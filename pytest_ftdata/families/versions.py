@@ -79,8 +79,10 @@ MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024
 #: Example lines parsed at once (one JSON array for orjson).
 CHUNK_ROWS = 65536
-#: Settings that do not change what the data is (where the lock lives, how a finding is gated).
-NOT_HASHED = ("lock", "target_schema", "record_schema", "tokenizer")
+#: Settings left out of the lock's hash of the configuration: where the lock lives, the
+#: schemas and tokenizer (hashed by their content instead), and how much memory the
+#: fingerprint index may use (it changes how the join runs, never what it finds).
+NOT_HASHED = ("lock", "target_schema", "record_schema", "tokenizer", "fingerprint_memory_mb")
 SCHEMA_KEYS = ("record_schema", "target_schema")
 TRAIN = "train"
 EVALUATION = ("validation", "test")
