@@ -104,19 +104,10 @@ class ShareDir:
             descriptor = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except OSError:
             return False  # claimed meanwhile, or the directory is gone
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(str(os.getpid()))
         try:
-            value = compute()
+            self._run_claimed(descriptor, path, claim, compute)
         except Exception:
-            # Whoever needs it computes it again and reports the error in its own item.
-            self._release(claim)
-            return True
-        except BaseException:
-            self._release(claim)
-            raise
-        self._publish(path, value)
-        self._release(claim)
+            pass  # whoever needs it computes it again and reports the error in its own item
         return True
 
     def get(self, name: str, compute: Callable[[], T], help: Callable[[], bool] | None = None) -> T:
@@ -146,16 +137,21 @@ class ShareDir:
                 continue
             except OSError:
                 return compute()  # the directory is gone: work alone
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(str(os.getpid()))
-            try:
-                value = compute()
-            except BaseException:
-                self._release(claim)
-                raise
-            self._publish(path, value)
+            return self._run_claimed(descriptor, path, claim, compute)
+
+    def _run_claimed(self, descriptor: int, path: Path, claim: Path, compute: Callable[[], T]) -> T:
+        """Under the claim just created (`descriptor`): name this process in it, compute,
+        publish and release; a failure releases the claim before it propagates."""
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(str(os.getpid()))
+        try:
+            value = compute()
+        except BaseException:
             self._release(claim)
-            return value
+            raise
+        self._publish(path, value)
+        self._release(claim)
+        return value
 
     def _load(self, path: Path) -> tuple | None:
         try:
