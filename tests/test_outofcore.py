@@ -49,7 +49,16 @@ def generated(tmp_path_factory) -> Path:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     folder = tmp_path_factory.mktemp("generated")
-    module.generate_suite(20_000, folder / "data", seed=3)
+    source = module.CLINC150
+    if not source.is_file():
+        # Without ../shared (a fresh clone), a CLINC150-shaped pool of made-up utterances:
+        # the generator adds 4-12 random words to each, so inputs stay distinct.
+        words = ["book", "flight", "balance", "transfer", "weather", "alarm", "song", "card", "bill", "rate"]
+        rng = random.Random(3)
+        rows = [[" ".join(rng.choice(words) for _ in range(5)), f"intent_{i % 30}"] for i in range(3000)]
+        source = folder / "clinc_like.json"
+        source.write_text(json.dumps({"train": rows, "val": [], "test": []}))
+    module.generate_suite(20_000, folder / "data", seed=3, source=source)
     (folder / "data" / "planted.json").replace(folder / "planted.json")
     return folder / "data"
 
