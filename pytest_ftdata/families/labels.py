@@ -664,6 +664,20 @@ class LabelTotals(Combiner):
             self.lines.setdefault(label, []).append((path, part.lines[label]))
 
 
+def _keep_lowest(heap: list[tuple], row: tuple) -> None:
+    """Add `row` to `heap`, the rows of the `SUSPECT_SAMPLE` lowest priorities so far.
+
+    Rows start with the priority negated, so once full the list is a max-heap by priority
+    (heapq's smallest is the largest priority kept) and a row replaces its top only when
+    its own priority is lower."""
+    if len(heap) < SUSPECT_SAMPLE:
+        heap.append(row)
+        if len(heap) == SUSPECT_SAMPLE:
+            heapq.heapify(heap)
+    elif row[0] > heap[0][0]:
+        heapq.heapreplace(heap, row)
+
+
 class LabelTextMap(FileMap):
     """The input and label of the examples of one file, for the suspect-label model:
     only on classification datasets with `suspect_labels` on (the one map that keeps
@@ -696,14 +710,7 @@ class LabelTextMap(FileMap):
         if label is None or not text:
             return
         self.seen += 1
-        priority = -self._random()
-        row = (priority, example.line, text[:SUSPECT_TEXT_CHARS], label)
-        if len(self.rows) < SUSPECT_SAMPLE:
-            self.rows.append(row)
-            if len(self.rows) == SUSPECT_SAMPLE:
-                heapq.heapify(self.rows)
-        elif priority > self.rows[0][0]:
-            heapq.heapreplace(self.rows, row)
+        _keep_lowest(self.rows, (-self._random(), example.line, text[:SUSPECT_TEXT_CHARS], label))
 
     def result(self) -> "LabelTextMap":
         self._label_of = self._random = None
@@ -729,15 +736,8 @@ class LabelTexts(Combiner):
         self.seen += part.seen
         number = len(self._files)
         self._files.append(file)
-        heap = self._heap
         for priority, line, text, label in part.rows:
-            row = (priority, number, line, text, label)
-            if len(heap) < SUSPECT_SAMPLE:
-                heap.append(row)
-                if len(heap) == SUSPECT_SAMPLE:
-                    heapq.heapify(heap)
-            elif priority > heap[0][0]:
-                heapq.heapreplace(heap, row)
+            _keep_lowest(self._heap, (priority, number, line, text, label))
         part.rows = []
         self._rows = None
 
