@@ -98,7 +98,8 @@ class DatasetContext:
     #: What families hand to the controller to write (only `versions`: {"lock": {...}}).
     outputs: dict[str, object] = field(default_factory=dict)
     #: What a dataset family works out once per dataset for its maps, by family (only
-    #: `versions`: which files its lock's header vouches for).
+    #: `versions`: which files its lock's header vouches for, or None when there is no lock
+    #: to read or write).
     shared: dict[str, object] = field(default_factory=dict)
 
     def split_files(self, split: str) -> list[FileInfo]:

@@ -187,8 +187,9 @@ class VersionMap(FileMap):
         config = ctx.config
         #: The file's sha256 once known (it is hashed here when the lock may vouch for it).
         self.sha256: str | None = None
-        entry = ctx.shared.get("versions", {}).get(file.abspath.name) if vouched else None
-        if not ctx.shared.get("versions-wanted", True):
+        lock_files = ctx.shared.get("versions", {})
+        entry = lock_files.get(file.abspath.name) if vouched and lock_files is not None else None
+        if lock_files is None:
             self.visits = False
         elif entry is not None and entry[0] == file.split:
             self.sha256 = file.digest or _file_sha256(file.abspath)
@@ -1021,11 +1022,11 @@ class VersionsFamily(DatasetFamily):
     def __init__(self, ctx: DatasetContext) -> None:
         super().__init__(ctx)
         self._summary: dict | None = None
-        ctx.shared["versions"] = self._vouched()
-        # With no lock to compare with and none to write, `finish` has nothing to do, and
-        # the maps compute nothing (a run of a project that does not use locks pays nothing).
+        # None when there is no lock to compare with and none to write: `finish` then has
+        # nothing to do, and the maps compute nothing (a project without locks pays nothing).
         path = self.lock_path()
-        ctx.shared["versions-wanted"] = path is not None and (ctx.update_lock or os.path.lexists(path))
+        wanted = path is not None and (ctx.update_lock or os.path.lexists(path))
+        ctx.shared["versions"] = self._vouched() if wanted else None
 
     def _vouched(self) -> dict[str, tuple[str | None, str]]:
         """File name -> (split, sha256) of the files the lock's header records, when its
