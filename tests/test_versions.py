@@ -357,6 +357,49 @@ def test_a_vouched_file_the_lock_has_no_rows_for_is_read_again(tmp_path: Path, c
     assert (found, summary) == _versions_run(data, config, tmp_path, monkeypatch, vouch=False)[:2]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_check_that_takes_unchanged_files_from_the_lock_finds_what_a_full_check_finds(
+    tmp_path: Path, chat, write_jsonl, monkeypatch, seed: int
+):
+    """After an edit of some files, the rows of the files the lock vouches for come from
+    the lock and only the keys the edited files touch are matched (`Snapshot.compared`):
+    the findings and counts must be those of matching every example. Inputs repeat
+    across files, so moves, copies and duplicates of vouched rows all occur."""
+    import random
+
+    rng = random.Random(seed)
+    data = tmp_path / "data"
+    pool = [f"Question {n} about my order?" for n in range(40)]
+    names = ("train.jsonl", "validation.jsonl", "test.jsonl")
+
+    def example(text: str) -> dict:
+        return {**chat(text, rng.choice(["billing", "refunds", "shipping"])), "metadata": {"customer": f"C-{rng.randrange(9)}"}}
+
+    files = {name: [example(rng.choice(pool)) for _ in range(rng.randrange(8, 25))] for name in names}
+    for name, rows in files.items():
+        write_jsonl(data / name, rows)
+    config = validate({"label": "target", "group_by": "/metadata/customer"}, "test", str(tmp_path))
+    (data / "ftdata.lock").write_text(_lock_of(data, config), encoding="utf-8")
+    edited = rng.sample(names, rng.choice([1, 1, 2]))
+    for name in edited:
+        rows = files[name]
+        for _ in range(rng.randrange(1, 6)):
+            roll, at = rng.random(), rng.randrange(len(rows))
+            if roll < 0.3:
+                rows.pop(at)  # removed (or moved, with the insertion into another file below)
+            elif roll < 0.5:
+                rows[at]["messages"][-1]["content"] = "refunds" if rows[at]["messages"][-1]["content"] != "refunds" else "billing"
+            elif roll < 0.8:
+                other = files[rng.choice(names)]
+                rows.insert(at, json.loads(json.dumps(rng.choice(other))))  # a copy of an example of any file
+            else:
+                rows.insert(at, example(f"Brand new question {rng.random()}?"))
+        write_jsonl(data / name, rows)
+    vouched, summary, visited = _versions_run(data, config, tmp_path, monkeypatch, vouch=True)
+    assert {name for name, visits in visited.items() if visits} == set(edited)
+    assert (vouched, summary) == _versions_run(data, config, tmp_path, monkeypatch, vouch=False)[:2]
+
+
 def test_the_fast_lock_reader_and_diff_agree_with_the_row_by_row_ones(tmp_path: Path, monkeypatch):
     import random
     from array import array

@@ -26,7 +26,10 @@ Invariants:
 - A file whose name, split and sha256 the lock's header records, under the same
   definition (task, settings, schemas, `ignore_punctuation`), has the rows the lock
   has for it: its map hashes nothing (`FileMap.visits` is False) and, when another
-  file changed, its rows are taken from the lock. A lock update hashes every example.
+  file changed, its rows are taken from the lock, and only for the content keys the
+  changed files touch: every other key is in vouched files alone, identical in the lock
+  and now, so `diff` matches only the lock's rows of the touched keys
+  (`Snapshot.compared`). A lock update hashes every example.
   The normalized input comes from the example when the fingerprint map made it first
   (`fingerprints.normalized_input`).
 
@@ -52,7 +55,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import add, eq, itemgetter, lshift, not_, or_
+from operator import add, and_, eq, itemgetter, lshift, not_, or_
 from pathlib import Path
 
 import orjson
@@ -330,6 +333,11 @@ class Snapshot:
     provenances: list = field(default_factory=list)
     #: The header's count of examples (a lock read with `header_only` has no rows).
     examples: int | None = None
+    #: Set on the data now when some files' rows came from the lock (`snapshot_of`): the
+    #: lock's rows whose content key the changed files touch. The snapshot then holds
+    #: only the rows of those keys, and `diff` matches only those rows of the lock: every
+    #: other key is in unchanged files alone, where the lock's rows are the data's.
+    compared: list[int] | None = None
 
     def split_of(self, index: int) -> str:
         return _split_name(self.files[self.file[index]].get("split"))
@@ -455,9 +463,20 @@ def _locked_numbers(lock: Snapshot) -> dict[str, int]:
 
 def _take_rows(snap: Snapshot, lock: Snapshot, taken: dict[int, int], labels: _Interned, provenances: _Interned) -> None:
     """Append the lock's rows of the files in `taken` (the lock's file number -> the
-    snapshot's), every column in C. They come in the lock's order, not the files' line
-    order: the matching sorts what it reports by file and line."""
-    chosen = list(map(taken.__contains__, lock.file))
+    snapshot's) that the other files touch, every column in C, and set `snap.compared`.
+
+    A content key is touched when an example of a file that is not taken has it, now
+    (`snap`'s rows so far) or in the lock. Every row of an untouched key is in a taken
+    file, the same in the lock and now, so it can only be kept: it is left out of both
+    sides of the diff. The rows come in the lock's order, not the files' line order: the
+    matching sorts what it reports by file and line."""
+    in_taken = list(map(taken.__contains__, lock.file))
+    touched = set(snap.keys)
+    touched.update(compress(lock.keys, map(not_, in_taken)))
+    in_touched = list(map(touched.__contains__, lock.keys))
+    del touched
+    snap.compared = list(compress(range(len(in_touched)), in_touched))
+    chosen = list(map(and_, in_taken, in_touched))
     snap.keys.extend(array("Q", compress(lock.keys, chosen)))
     snap.file.extend(array("I", map(taken.__getitem__, compress(lock.file, chosen))))
     snap.line.extend(array("I", compress(lock.line, chosen)))
@@ -818,15 +837,20 @@ def _split_column(snap: Snapshot, names: list[str], ids: dict[str, int]):
     return array("I", map(table.__getitem__, snap.file))
 
 
-def _signatures(snap: Snapshot, splits, labels, provs, full: bool):
+def _signatures(keys, targets, splits, labels, provs, full: bool):
     """One exact int per example: key, target hash and split (and label and provenance
     ids, with `full`) in bit fields side by side, so that equal ints are equal examples."""
-    packed = map(or_, map(lshift, snap.keys, repeat(64)), map(or_, map(lshift, snap.target, repeat(32)), splits))
+    packed = map(or_, map(lshift, keys, repeat(64)), map(or_, map(lshift, targets, repeat(32)), splits))
     if full:
         # ids are at least -2 and below 2**31: shifted by 2, each fits in 32 bits
         packed = map(or_, map(lshift, packed, repeat(64)),
                      map(or_, map(lshift, map(add, labels, repeat(2)), repeat(32)), map(add, provs, repeat(2))))
     return packed
+
+
+def _gather(column: array, rows: list[int]) -> array:
+    """The entries of `column` at `rows`, in C."""
+    return array(column.typecode, map(column.__getitem__, rows))
 
 
 def _repeated(keys) -> set[int]:
@@ -853,14 +877,19 @@ def _kept(old: Snapshot, new: Snapshot, old_split: list[str], new_split: list[st
         label_of = {-1: -1, **dict(enumerate(label_map))}.__getitem__
         prov_of = {-1: -1, **dict(enumerate(prov_map))}.__getitem__
         nlabel, nprov = array("i", map(label_of, new.label)), array("i", map(prov_of, new.prov))
-    repeated = _repeated(old.keys) | _repeated(new.keys)
-    old_sigs = list(_signatures(old, osplit, old.label, old.prov, full))
-    new_sigs = list(_signatures(new, nsplit, nlabel, nprov, full))
-    old_set = set(compress(old_sigs, map(not_, map(repeated.__contains__, old.keys))) if repeated else old_sigs)
+    okeys, otargets, olabel, oprov = old.keys, old.target, old.label, old.prov
+    rows = new.compared
+    if rows is not None:  # only the lock's rows of the keys the changed files touch
+        okeys, otargets, olabel, oprov = (_gather(column, rows) for column in (okeys, otargets, olabel, oprov))
+        osplit = _gather(array("B", osplit) if type(osplit) is bytes else osplit, rows)
+    repeated = _repeated(okeys) | _repeated(new.keys)
+    old_sigs = list(_signatures(okeys, otargets, osplit, olabel, oprov, full))
+    new_sigs = list(_signatures(new.keys, new.target, nsplit, nlabel, nprov, full))
+    old_set = set(compress(old_sigs, map(not_, map(repeated.__contains__, okeys))) if repeated else old_sigs)
     new_kept = list(map(old_set.__contains__, new_sigs))
     del old_set
     new_set = set(compress(new_sigs, new_kept))
-    old_rest = list(compress(range(len(old_sigs)), map(not_, map(new_set.__contains__, old_sigs))))
+    old_rest = list(compress(rows if rows is not None else range(len(old_sigs)), map(not_, map(new_set.__contains__, old_sigs))))
     new_rest = list(compress(range(len(new_sigs)), map(not_, new_kept)))
     return old_rest, new_rest
 
