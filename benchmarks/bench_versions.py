@@ -25,7 +25,8 @@ each measurement in a fresh subprocess (its own wall time and peak RSS):
   every normal run does (the example view, built lazily, is then paid once for all, and
   the normalized input is the fingerprint map's). "After an edit" spoils only
   test.jsonl's digest in the lock's header, so train and validation are vouched for by
-  the lock and only test.jsonl's examples are hashed (every row is still read and matched).
+  the lock: only test.jsonl's examples are hashed, and only the content keys they touch
+  are matched (every row of the lock is still read).
 
 Ratios are to the parse loop of the same run, in CPU seconds of each worker process
 (`time.process_time`; the machine may be shared, and wall times then inflate);
