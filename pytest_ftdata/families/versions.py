@@ -337,7 +337,7 @@ class Snapshot:
     #: lock's rows whose content key the changed files touch. The snapshot then holds
     #: only the rows of those keys, and `diff` matches only those rows of the lock: every
     #: other key is in unchanged files alone, where the lock's rows are the data's.
-    compared: list[int] | None = None
+    compared: array | None = None
 
     def split_of(self, index: int) -> str:
         return _split_name(self.files[self.file[index]].get("split"))
@@ -470,13 +470,14 @@ def _take_rows(snap: Snapshot, lock: Snapshot, taken: dict[int, int], labels: _I
     file, the same in the lock and now, so it can only be kept: it is left out of both
     sides of the diff. The rows come in the lock's order, not the files' line order: the
     matching sorts what it reports by file and line."""
-    in_taken = list(map(taken.__contains__, lock.file))
+    # One byte per row of the lock for each mask (0 or 1), so the masks stay small.
+    in_taken = bytes(map(taken.__contains__, lock.file))
     touched = set(snap.keys)
     touched.update(compress(lock.keys, map(not_, in_taken)))
-    in_touched = list(map(touched.__contains__, lock.keys))
+    in_touched = bytes(map(touched.__contains__, lock.keys))
     del touched
-    snap.compared = list(compress(range(len(in_touched)), in_touched))
-    chosen = list(map(and_, in_taken, in_touched))
+    snap.compared = array("I", compress(range(len(in_touched)), in_touched))
+    chosen = bytes(map(and_, in_taken, in_touched))
     snap.keys.extend(array("Q", compress(lock.keys, chosen)))
     snap.file.extend(array("I", map(taken.__getitem__, compress(lock.file, chosen))))
     snap.line.extend(array("I", compress(lock.line, chosen)))
@@ -848,7 +849,7 @@ def _signatures(keys, targets, splits, labels, provs, full: bool):
     return packed
 
 
-def _gather(column: array, rows: list[int]) -> array:
+def _gather(column: array, rows: array) -> array:
     """The entries of `column` at `rows`, in C."""
     return array(column.typecode, map(column.__getitem__, rows))
 
