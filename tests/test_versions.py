@@ -400,6 +400,25 @@ def test_a_check_that_takes_unchanged_files_from_the_lock_finds_what_a_full_chec
     assert (vouched, summary) == _versions_run(data, config, tmp_path, monkeypatch, vouch=False)[:2]
 
 
+def test_a_lock_of_labelled_and_unlabelled_examples_is_read_back(tmp_path: Path, chat, write_jsonl):
+    """A lock row without a label has four columns, one with a label five: a lock that
+    holds both (a dataset where some targets lack the label) reads back, and a check
+    against it finds nothing changed."""
+    data = tmp_path / "data"
+    records = [chat(f"Question {n} about my bill?", '{"intent": "billing"}') for n in range(6)]
+    records += [chat("A question whose answer has no intent?", '{"reply": "none"}')]
+    write_jsonl(data / "train.jsonl", records)
+    config = validate({"label": "target:/intent"}, "test", str(tmp_path))
+    lock = _lock_of(data, config)
+    assert {len(json.loads(row)) for row in lock.splitlines()[1:]} == {4, 5}
+    (data / "ftdata.lock").write_text(lock, encoding="utf-8")
+    (data / "train.jsonl").write_text((data / "train.jsonl").read_text() + "\n", encoding="utf-8")  # not vouched for
+    result = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"])
+    assert result.findings["versions"] == []
+    assert result.summaries["versions"]["status"] == "compared"
+    assert sum(row["changed"] + row["added"] + row["removed"] for row in result.summaries["versions"]["splits"]) == 0
+
+
 def test_the_fast_lock_reader_and_diff_agree_with_the_row_by_row_ones(tmp_path: Path, monkeypatch):
     import random
     from array import array

@@ -688,7 +688,7 @@ def _rows(snap: Snapshot, chunk: list[bytes], first: int, count: int, labels: _I
         )
         if ok and extra is not None:
             ok = all(
-                (e[0] is None or (type(e[0]) is str and len(e[0]) <= MAX_LABEL_CHARS + 8))
+                (not e or e[0] is None or (type(e[0]) is str and len(e[0]) <= MAX_LABEL_CHARS + 8))
                 and (len(e) < 2 or e[1] is None or (type(e[1]) is str and len(e[1]) == 16))
                 and (len(e) < 3 or e[2] is None or (type(e[2]) is list and all(v is None or type(v) is str for v in e[2])))
                 for e in extra
@@ -708,7 +708,7 @@ def _rows(snap: Snapshot, chunk: list[bytes], first: int, count: int, labels: _I
         snap.label.extend(array("i", [-1]) * len(rows))
         snap.prov.extend(array("i", [-1]) * len(rows))
         return
-    snap.label.extend(array("i", [labels(e[0]) for e in extra]))
+    snap.label.extend(array("i", [labels(e[0] if e else None) for e in extra]))
     snap.prov.extend(array("i", [provenances(tuple(e[2])) if len(e) > 2 and e[2] is not None else -1 for e in extra]))
 
 
