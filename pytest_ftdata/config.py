@@ -747,7 +747,9 @@ def _absolutize(data: dict, base_dir: Path) -> dict:
         value = out.get(key)
         if key == "tokenizer" and isinstance(value, str) and _named_tokenizer(value):
             continue
-        if isinstance(value, str) and not os.path.isabs(value):
+        # A blank value is left as it is, for the validator to reject: joined to the
+        # folder it would name the folder itself, and slip through as a path.
+        if isinstance(value, str) and value.strip() and not os.path.isabs(value):
             out[key] = str(base_dir / value)
     return out
 

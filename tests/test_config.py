@@ -101,8 +101,12 @@ def test_no_config_gives_defaults(tmp_path):
         ("data/ftdata.toml", "max_chars = -1\n", ["setting `max_chars`", "-1"]),
         ("data/ftdata.toml", 'rules = { FMT001 = "loud" }\n', ["setting `rules.FMT001`", "'loud'"]),
         ("data/ftdata.toml", 'format = "chat\n', ["is not valid TOML"]),
+        # a blank path joined to the folder would name the folder itself and slip through
+        ("data/ftdata.toml", 'tokenizer = ""\n', ["setting `tokenizer` must be a file path"]),
+        ("pyproject.toml", '[tool.ftdata]\nrecord_schema = " "\n', ["setting `record_schema` must be a file path"]),
     ],
-    ids=["unknown-pyproject", "unknown-dir", "unknown-nested", "bad-choice", "out-of-range", "bad-pointer", "negative", "bad-severity", "invalid-toml"],
+    ids=["unknown-pyproject", "unknown-dir", "unknown-nested", "bad-choice", "out-of-range", "bad-pointer", "negative", "bad-severity", "invalid-toml",
+         "blank-tokenizer", "blank-schema"],
 )
 def test_mistakes_are_one_clear_error_naming_file_and_key(tmp_path, where, text, expected):
     write(tmp_path / where, text)
