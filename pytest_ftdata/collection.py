@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from .engine import dataset_files
 from .families.versions import pack_lock
 from .readers import DATA_SUFFIXES, is_data_file
 from .nodes import DATASET_NODE_NAME, CheckItem, DatasetDir, DatasetItem, FtdataItem, JsonlFile, has_data_entries, node_names
@@ -175,6 +176,16 @@ class FtdataCollection:
                 self.state.want_file(item.path, item.family)
             elif isinstance(item, DatasetItem):
                 self.state.want_dataset(item.parent.path, item.family)
+        # A data file pytest was told to ignore (`collect_ignore` in a conftest.py,
+        # `--ignore`, `--ignore-glob`) has no items, and is no part of its dataset either:
+        # the dataset-level checks leave it out too, asked by the same hook pytest asks.
+        hook = session.config.hook
+        for directory, plan in self.state.plans.items():
+            if plan.whole_dataset:
+                self.state.ignore(directory, {
+                    path for path in dataset_files(directory)
+                    if hook.pytest_ignore_collect(collection_path=path, config=session.config)
+                })
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):

@@ -31,6 +31,9 @@ class Plan:
     files: set[Path] = field(default_factory=set)
     families: set[str] = field(default_factory=set)
     whole_dataset: bool = False
+    #: Data files of the directory that pytest was told to ignore (`collect_ignore`,
+    #: `--ignore`, `--ignore-glob`): they are not part of the dataset either.
+    ignored: frozenset[Path] = frozenset()
 
 
 class FtdataState:
@@ -66,6 +69,14 @@ class FtdataState:
         plan.whole_dataset = True
         plan.families.add(family)
 
+    def ignore(self, directory: Path, paths: set[Path]) -> None:
+        self.plans.setdefault(directory, Plan()).ignored = frozenset(paths)
+
+    def dataset_files(self, directory: Path) -> list[Path]:
+        """The files of the dataset in `directory`: its data files less the ignored ones."""
+        ignored = self.plans[directory].ignored if directory in self.plans else frozenset()
+        return [path for path in dataset_files(directory) if path not in ignored]
+
     def display(self, path: Path) -> str:
         return display_path(path, self.rootdir)
 
@@ -88,7 +99,7 @@ class FtdataState:
         if plan.whole_dataset and self._shares(directory):
             return self._shared_result(directory, plan, family, file)
         if plan.whole_dataset:
-            files = dataset_files(directory)
+            files = self.dataset_files(directory)
         elif file is not None:
             files = [file]
         else:
@@ -139,7 +150,7 @@ class FtdataState:
             name for name in plan.families
             if name in dataset_level and (name == family if alone else name not in SEPARATE_DATASET_FAMILIES)
         }
-        return ("dataset", directory, family if alone else ""), families, dataset_files(directory)
+        return ("dataset", directory, family if alone else ""), families, self.dataset_files(directory)
 
     def _compute(self, directory: Path, families: set[str], files: list[Path]) -> Callable[[], DatasetResult]:
         config = self.loader.for_directory(directory)
@@ -153,7 +164,7 @@ class FtdataState:
                 families=families,
                 extra_file_checks=self.extra_file_checks,
                 extra_dataset_checks=self.extra_dataset_checks,
-                task=detect_task(dataset_files(directory), config),
+                task=detect_task(self.dataset_files(directory), config),
             )
 
         return compute

@@ -131,6 +131,31 @@ def test_pytest_ftdata_reports_leakage_the_same_with_and_without_xdist(pytester,
     ]
 
 
+@pytest.mark.parametrize("how", ["collect_ignore", "--ignore", "--ignore-glob"])
+def test_a_file_pytest_ignores_is_no_part_of_its_dataset(pytester, run_mode_serial_and_xdist, write_jsonl, ticket, how):
+    """`collect_ignore` (or `--ignore`) leaves a file without items, and the dataset
+    items leave it out too: its copy of a test example is no leak, and the report does
+    not list it. (The full `run_mode` adds nothing: ignoring is collection, the same
+    with xdist blocked.)"""
+    data = pytester.path / "data"
+    write_jsonl(data / "train.jsonl", [ticket("how do i close my account", "close", "A")])
+    write_jsonl(data / "test.jsonl", [ticket("my card is lost", "lost", "B")])
+    write_jsonl(data / "scraped_train.jsonl", [ticket("my card is lost", "lost", "C")])
+    args = ["--ftdata", "data", "--ftdata-report", "json:report.json", *QUIET]
+    leaked = run_mode_serial_and_xdist(pytester, *args)
+    assert leaked.ret == 1
+    leaked.stdout.fnmatch_lines(["*data/test.jsonl:1: LEAK001*"])
+    if how == "collect_ignore":
+        pytester.makeconftest('collect_ignore = ["data/scraped_train.jsonl"]\n')
+    else:
+        args += [f"{how}=data/scraped_train.jsonl" if how == "--ignore" else f"{how}=*/scraped_*"]
+    result = run_mode_serial_and_xdist(pytester, *args)
+    assert result.ret == 0, result.stdout.str()
+    report = json.loads((pytester.path / "report.json").read_text())
+    assert sorted(f["path"] for f in report["files"]) == ["data/test.jsonl", "data/train.jsonl"]
+    assert not [f for f in report["findings"] if f["check"] == "leakage"]
+
+
 # -- real data ------------------------------------------------------------------------------------
 
 
