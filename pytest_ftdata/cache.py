@@ -291,7 +291,11 @@ class ResultCache:
                     if update_lock:
                         continue  # its result is the lock to write: always computed
                     lock = directory / config.lock
-                    extra = (file_digest(lock) if lock.is_file() else ("absent" if not os.path.lexists(lock) else "unreadable"),)
+                    if os.path.lexists(lock) and not lock.is_file():
+                        # A FIFO, a directory, a dangling link: no bytes to key on, and each
+                        # says why it cannot be used in its own words, so it is computed.
+                        continue
+                    extra = (file_digest(lock) if lock.is_file() else "absent",)
                 key = _hash("dataset", code, conf, dataset_display, members, sorted(file_families), family, *extra)
                 self._known[("dataset", dataset_display, family)] = {"kind": "dataset", "key": key}
                 entry = self._get("dataset", key)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -339,22 +340,27 @@ def test_without_a_lock_or_an_update_the_versions_maps_visit_nothing(tmp_path: P
     assert visited == [True] and update.outputs["lock"]["text"].count("\n") > 5
 
 
-def test_a_vouched_file_the_lock_has_no_rows_for_is_read_again(tmp_path: Path, chat, write_jsonl, monkeypatch):
+def test_a_lock_missing_rows_its_header_counts_is_refused(tmp_path: Path, chat, write_jsonl, monkeypatch):
+    """A lock whose rows for a file were taken out read as if those examples were new:
+    a test example moved into train then passed unseen. The header's count of examples
+    no longer agrees with the rows, so the lock is refused (VER007), whether the file is
+    vouched for or read."""
     data = tmp_path / "data"
     answer = lambda n: f"Here is the longer answer number {n}, written out in full."
     write_jsonl(data / "train.jsonl", [chat(f"Question {n}?", answer(n)) for n in range(5)])
-    write_jsonl(data / "test.jsonl", [chat("Question T?", answer(7))])
+    write_jsonl(data / "test.jsonl", [chat("Question T?", answer(7)), chat("Question U?", answer(8))])
     config = validate({}, "test", str(tmp_path))
     header, *rows = _lock_of(data, config).splitlines()
-    # The header vouches for train.jsonl, but its rows are gone from the lock (file 1 is train).
-    kept = [row for row in rows if json.loads(row)[1] != 1]
+    # The test example moves into train, and the lock's rows of test.jsonl (file 0) are cut.
+    write_jsonl(data / "train.jsonl", [chat(f"Question {n}?", answer(n)) for n in range(5)] + [chat("Question T?", answer(7))])
+    write_jsonl(data / "test.jsonl", [chat("Question U?", answer(8))])
+    kept = [row for row in rows if json.loads(row)[1] != 0]
     (data / "ftdata.lock").write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
-    write_jsonl(data / "test.jsonl", [chat("Question T?", answer(7)), chat("Question U?", answer(8))])
-    found, summary, visited = _versions_run(data, config, tmp_path, monkeypatch, vouch=True)
-    assert visited["train.jsonl"] is False
-    train = {row["split"]: row for row in summary["splits"]}["train"]
-    assert (train["examples"], train["locked"], train["added"]) == (5, 0, 5)
-    assert (found, summary) == _versions_run(data, config, tmp_path, monkeypatch, vouch=False)[:2]
+    for vouch in (True, False):
+        found, summary, _ = _versions_run(data, config, tmp_path, monkeypatch, vouch=vouch)
+        assert [f.rule for f in found] == ["VER007"], found
+        assert "it has 5 example entries, and its header says 7" in found[0].message
+        assert summary["status"] == "unreadable"
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -480,7 +486,8 @@ def test_the_fast_lock_reader_and_diff_agree_with_the_row_by_row_ones(tmp_path: 
 
 # -- hostile locks ---------------------------------------------------------------------------------
 
-HEADER = '{"ftdata_lock": 1, "files": [{"name": "train.jsonl", "split": "train"}]}\n'
+HEADER = '{"ftdata_lock": 1, "examples": 1, "files": [{"name": "train.jsonl", "split": "train", "examples": 1}]}\n'
+ROW = b'["0123456789abcdef", 0, 1, "00000000"]\n'
 
 
 @pytest.mark.parametrize(
@@ -497,6 +504,18 @@ HEADER = '{"ftdata_lock": 1, "files": [{"name": "train.jsonl", "split": "train"}
         (b"[1, 2, 3]\n", 1, "not a pytest-ftdata lock header"),
         (b"\x1f\x8b\x08\x00garbage", None, "cannot be read"),
         (b"\xff\xfe\x00binary", 1, "not a JSON header"),
+        # rows taken out, or added, behind the header's back
+        (HEADER.encode(), None, "it has 0 example entries, and its header says 1"),
+        (HEADER.encode() + ROW + ROW, None, "it has 2 example entries, and its header says 1"),
+        (HEADER.replace('"examples": 1, "files"', '"files"').encode() + ROW, 1, "no valid count of examples"),
+        # hex that `int(x, 16)` alone would take
+        (HEADER.encode() + b'[" 123456789abcdef", 0, 1, "00000000"]\n', 2, "no valid content key"),
+        (HEADER.encode() + b'["0x23456789abcdef", 0, 1, "00000000"]\n', 2, "no valid content key"),
+        (HEADER.encode() + b'["0123456789abcdef", 0, 1, "0000_000"]\n', 2, "no valid target hash"),
+        # header text that findings print: a newline starts a CI workflow command
+        (HEADER.replace("train.jsonl", "x\\n::error::pwned").encode() + ROW, 1, "file name with a path or control"),
+        (HEADER.replace("train.jsonl", "../train.jsonl").encode() + ROW, 1, "file name with a path or control"),
+        (HEADER.replace('"split": "train"', '"split": "t\\u001b[31m"').encode() + ROW, 1, "split that is not plain text"),
     ],
 )
 def test_a_hostile_lock_is_one_finding(tmp_path: Path, chat, write_jsonl, content: bytes, line, reason: str):
@@ -507,6 +526,51 @@ def test_a_hostile_lock_is_one_finding(tmp_path: Path, chat, write_jsonl, conten
     found = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"]).findings["versions"]
     assert [(f.rule, f.path, f.line) for f in found] == [("VER007", "data/ftdata.lock", line)]
     assert reason in found[0].message and "--ftdata-update-lock" in found[0].message
+
+
+def test_a_lock_that_is_a_fifo_is_one_finding_and_no_hang(tmp_path: Path, chat, write_jsonl):
+    """Opening a FIFO for reading waits for a writer forever: the lock is opened without
+    blocking and its kind checked, with and without --ftdata-update-lock."""
+    data = tmp_path / "data"
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])
+    os.mkfifo(data / "ftdata.lock")
+    config = validate({}, "test", str(tmp_path))
+    found = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"]).findings["versions"]
+    assert [(f.rule, f.line) for f in found] == [("VER007", None)]
+    assert "it is a FIFO, not a regular file" in found[0].message
+    update = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"], update_lock=True)
+    assert update.outputs["lock"]["text"].count("\n") == 2
+
+
+def test_a_gzip_bomb_or_a_flood_of_blank_lines_is_refused_early(tmp_path: Path, chat, write_jsonl, monkeypatch):
+    """A small gzip lock that decompresses to far more than a lock ever does is refused
+    once the cap is passed, not read to its end; so is a plain lock of more lines than
+    its header counts examples (blank lines were read one by one)."""
+    import gzip
+    from pytest_ftdata.families import versions
+
+    data = tmp_path / "data"
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])
+    config = validate({}, "test", str(tmp_path))
+    # a header that counts a billion examples, so that only the size cap can stop it
+    bomb = gzip.compress(HEADER.replace('"examples": 1, "files"', '"examples": 1000000000, "files"').encode() + b"\n" * (64 << 20))
+    assert len(bomb) < 100_000
+    (data / "ftdata.lock").write_bytes(bomb)
+    given: list[int] = []
+    original = versions._Capped.read
+
+    def read(self, size=-1):
+        data_ = original(self, size)
+        given.append(self.given)
+        return data_
+
+    monkeypatch.setattr(versions._Capped, "read", read)
+    found = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"]).findings["versions"]
+    assert [f.rule for f in found] == ["VER007"] and "decompresses to more than" in found[0].message
+    assert max(given) <= versions.MAX_GZIP_RATIO * len(bomb) + (1 << 20) + (1 << 20)
+    (data / "ftdata.lock").write_bytes(HEADER.encode() + ROW + b"\n" * (versions.MAX_SPARE_LINES + 10))
+    found = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"]).findings["versions"]
+    assert [f.rule for f in found] == ["VER007"] and "more lines than its header's 1 examples" in found[0].message
 
 
 def test_a_directory_named_like_the_lock_is_one_finding(tmp_path: Path, chat, write_jsonl):
@@ -537,6 +601,22 @@ def test_the_result_cache_keys_on_the_lock(pytester: pytest.Pytester, chat, writ
     result = pytester.runpytest("--ftdata", "data", *VERSIONS)
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*data/test.jsonl:1: VER002 Example moved from the train split into the test split*"])
+
+
+def test_the_result_cache_gives_each_unusable_lock_its_own_reason(pytester: pytest.Pytester, chat, write_jsonl):
+    """A lock that is no regular file has no bytes to key a cache entry on: the reason a
+    run gives is that lock's, not the last one cached (a directory after a FIFO said
+    the FIFO's words)."""
+    data = pytester.path / "data"
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])
+    lock = data / "ftdata.lock"
+    lock.symlink_to("/dev/null")
+    first = pytester.runpytest("--ftdata", "data", *VERSIONS)
+    first.stdout.fnmatch_lines(["*VER007*it is a device or socket, not a regular file*"])
+    lock.unlink()
+    lock.mkdir()
+    second = pytester.runpytest("--ftdata", "data", *VERSIONS)
+    second.stdout.fnmatch_lines(["*VER007*it is a directory, not a regular file*"])
 
 
 def test_baselined_moves_are_not_raised_and_a_lock_update_leaves_the_baseline(pytester: pytest.Pytester, run_mode, chat, write_jsonl):

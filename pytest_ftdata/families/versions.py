@@ -48,6 +48,8 @@ import hashlib
 import inspect
 import io
 import os
+import re
+import stat
 import sys
 import tempfile
 import zlib
@@ -80,6 +82,17 @@ MAX_LABEL_CHARS = 200
 #: The header line may be this long (a dataset of many files); example lines far less.
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024
+#: A gzip lock may decompress to this many times its size (a lock of hashes compresses
+#: about 3 times), plus a MiB: more is a decompression bomb, refused before it is read.
+MAX_GZIP_RATIO = 64
+#: Blank lines a lock may hold beyond its header's count of examples (a hand edit may
+#: leave a few; a flood of them would be read one by one).
+MAX_SPARE_LINES = 1000
+#: Characters no file name, split, format or task in a lock's header may hold: control
+#: characters (a newline in a CI log starts a workflow command, an escape recolours the
+#: terminal), line separators and bidirectional overrides.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_HEX = {width: re.compile(f"[0-9a-fA-F]{{{width}}}") for width in (8, 16)}
 #: Example lines parsed at once (one JSON array for orjson).
 CHUNK_ROWS = 65536
 #: Settings left out of the lock's hash of the configuration: where the lock lives, the
@@ -584,27 +597,65 @@ def _line_blocks(handle, limit_first: int, limit: int):
 
 
 def _hex(value, width: int, number: int, what: str) -> int:
-    if type(value) is not str or len(value) != width:
+    # Exactly `width` hex digits: `int(value, 16)` alone takes " 1f", "0x1f" and "1_f".
+    if type(value) is not str or _HEX[width].fullmatch(value) is None:
         raise LockError(number, f"line {number} has no valid {what}")
-    try:
-        return int(value, 16)
-    except ValueError:
-        raise LockError(number, f"line {number} has no valid {what}") from None
+    return int(value, 16)
 
 
 def read_lock(path: Path, header_only: bool = False) -> Snapshot:
     """Read a lock back (only its header line with `header_only`); any problem raises
-    `LockError` with the line and the reason."""
-    try:
-        raw = open(path, "rb")
-    except OSError as exc:
-        raise LockError(None, f"it cannot be opened ({type(exc).__name__})") from None
+    `LockError` with the line and the reason.
+
+    Only a regular file is read: it is opened without blocking (a FIFO would wait for a
+    writer forever) and its kind checked on the open descriptor. A gzip lock may not
+    decompress to more than `MAX_GZIP_RATIO` times its size."""
+    raw = open_regular(path)
     with raw:
-        handle = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == b"\x1f\x8b" else raw
+        size = os.fstat(raw.fileno()).st_size
+        handle = raw
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            handle = _Capped(gzip.GzipFile(fileobj=raw), MAX_GZIP_RATIO * size + (1 << 20))
         try:
             return _parse(handle, header_only)
         except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
             raise LockError(None, f"it cannot be read ({type(exc).__name__})") from None
+
+
+def open_regular(path: Path):
+    """`path` opened for reading when it is a regular file (through symlinks), else `LockError`."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise LockError(None, f"it cannot be opened ({type(exc).__name__})") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+            raise LockError(None, f"it is {kind}, not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(descriptor, True)
+        return open(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+class _Capped:
+    """A gzip stream that raises `LockError` once it has given more than `limit` bytes."""
+
+    def __init__(self, handle, limit: int) -> None:
+        self.handle = handle
+        self.limit = limit
+        self.given = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size if size >= 0 else self.limit + 1 - self.given)
+        self.given += len(data)
+        if self.given > self.limit:
+            raise LockError(None, f"it decompresses to more than {self.limit:,} bytes, {MAX_GZIP_RATIO} times its size, "
+                                  "which no lock does (a gzip bomb?)")
+        return data
 
 
 def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
@@ -626,9 +677,18 @@ def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
     files = header.get("files")
     if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in files):
         raise LockError(1, "its header lists no valid files")
-    snap.files = [{"name": f["name"], "split": f.get("split") if isinstance(f.get("split"), str) else None,
-                   "format": f.get("format"), "sha256": f.get("sha256"), "examples": f.get("examples")} for f in files]
-    snap.task = header.get("task") if isinstance(header.get("task"), str) else None
+    # Names, splits, formats and the task are printed in findings: only plain text is taken.
+    for f in files:
+        if not _plain(f["name"]) or "/" in f["name"] or "\\" in f["name"]:
+            raise LockError(1, "its header lists a file name with a path or control characters in it")
+        for what in ("split", "format"):
+            if f.get(what) is not None and not _plain(f.get(what)):
+                raise LockError(1, f"its header has a {what} that is not plain text")
+    if header.get("task") is not None and not _plain(header.get("task")):
+        raise LockError(1, "its header has a task that is not plain text")
+    snap.files = [{"name": f["name"], "split": f.get("split"), "format": f.get("format"),
+                   "sha256": f.get("sha256"), "examples": f.get("examples")} for f in files]
+    snap.task = header.get("task")
     snap.ignore_punctuation = bool(header.get("ignore_punctuation"))
     snap.config = {str(k): str(v) for k, v in header.get("settings", {}).items()} if isinstance(header.get("settings"), dict) else {}
     schemas = header.get("schemas")
@@ -636,6 +696,9 @@ def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
     snap.examples = header.get("examples") if type(header.get("examples")) is int else None
     if header_only:
         return snap
+    if snap.examples is None or snap.examples < 0:
+        raise LockError(1, "its header has no valid count of examples")
+    most_lines = 1 + snap.examples + MAX_SPARE_LINES
     labels = _Interned()
     provenances = _Interned()
     count = len(snap.files)
@@ -644,6 +707,8 @@ def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
     chunk: list[bytes] = []
     first_number = 2
     for start, block in _blocks_after(opening, blocks):
+        if start + len(block) - 1 > most_lines:
+            raise LockError(most_lines + 1, f"it has more lines than its header's {snap.examples:,} examples")
         if not chunk:
             first_number = start
         chunk.extend(block)
@@ -655,7 +720,28 @@ def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
         _rows(snap, chunk, first_number, count, labels, provenances)
     snap.labels = labels.values
     snap.provenances = provenances.values
+    _check_counts(snap)
     return snap
+
+
+def _plain(value) -> bool:
+    return type(value) is str and 0 < len(value) <= 1024 and _UNPRINTABLE.search(value) is None
+
+
+def _check_counts(snap: Snapshot) -> None:
+    """The rows agree with the header's counts, in all and per file: a lock cut short or
+    with rows taken out would otherwise read as examples that were added since."""
+    if len(snap.keys) != snap.examples:
+        raise LockError(None, f"it has {len(snap.keys):,} example entries, and its header says {snap.examples:,}; "
+                              "it was cut short or edited")
+    # A file's count in the header is its examples; an example whose entry could not be
+    # made (a check error, reported when the lock was written) has none, so a file may
+    # have fewer entries than examples, never more.
+    per_file = Counter(snap.file)
+    for number, f in enumerate(snap.files):
+        if type(f.get("examples")) is int and per_file[number] > f["examples"]:
+            raise LockError(None, f"it has {per_file[number]:,} example entries for {f['name']}, and its header "
+                                  f"says it has {f['examples']:,} examples; it was edited")
 
 
 def _blocks_after(opening: tuple[int, list[bytes]], blocks):
@@ -673,10 +759,13 @@ def _rows(snap: Snapshot, chunk: list[bytes], first: int, count: int, labels: _I
         rows = orjson.loads(b"[" + b",".join(body) + b"]")
         # Bad types fail the conversions (a key too long overflows its 64 bits); what
         # converts but is out of range is checked column by column.
-        keys = array("Q", [int(row[0], 16) for row in rows])
+        # Hex digits only: `fromhex` takes whitespace too, which the byte counts show.
+        key_bytes = bytes.fromhex("".join([row[0] for row in rows]))
+        keys = _keys_from_bytes(key_bytes)
         files = array("I", [row[1] for row in rows])
         lines = array("I", [row[2] for row in rows])
         targets = array("I", [int(row[3], 16) for row in rows])
+        hex_only = len(key_bytes) == 8 * len(rows) and len(bytes.fromhex("".join([row[3] for row in rows]))) == 4 * len(rows)
         widths = {len(row) for row in rows}
         extra = [row[4:] for row in rows] if max(widths, default=4) > 4 else None
         ok = (
@@ -685,11 +774,12 @@ def _rows(snap: Snapshot, chunk: list[bytes], first: int, count: int, labels: _I
             and {type(row[0]) for row in rows} <= {str} and {type(row[1]) for row in rows} <= {int}
             and {type(row[2]) for row in rows} <= {int}
             and {len(row[0]) for row in rows} <= {16} and {len(row[3]) for row in rows} <= {8}
+            and hex_only
         )
         if ok and extra is not None:
             ok = all(
                 (not e or e[0] is None or (type(e[0]) is str and len(e[0]) <= MAX_LABEL_CHARS + 8))
-                and (len(e) < 2 or e[1] is None or (type(e[1]) is str and len(e[1]) == 16))
+                and (len(e) < 2 or e[1] is None or (type(e[1]) is str and _HEX[16].fullmatch(e[1]) is not None))
                 and (len(e) < 3 or e[2] is None or (type(e[2]) is list and all(v is None or type(v) is str for v in e[2])))
                 for e in extra
             )
