@@ -94,6 +94,11 @@ def rule(
     return declared
 
 
+def project_rule_codes() -> frozenset[str]:
+    """The codes of the rules projects declared in this process (`rule`), not the plugin's own."""
+    return frozenset(_RULE_ORIGINS)
+
+
 def _caller_origin() -> str:
     frame = sys._getframe(2)
     return f"{frame.f_globals.get('__file__') or frame.f_globals.get('__name__')}:{frame.f_code.co_name}"

@@ -39,6 +39,7 @@ from pydantic import BaseModel
 
 from . import findings
 from .config import BannedPattern, BehaviourConfig, ExtractionConfig, FtdataConfig, PiiConfig, SubgroupSpec
+from .custom import project_rule_codes
 from .findings import FAMILIES, Rule, RuleExample
 from .tasks import TASK_DEFAULTS, TASKS
 
@@ -83,12 +84,15 @@ class DocsError(Exception):
 
 
 def load_rules() -> dict[str, Rule]:
-    """Import every module of the package so every rule registers, and return them."""
+    """Import every module of the package so every rule registers, and return them: the
+    plugin's own, never a project's (a conftest.py imported in this process, by an
+    in-process pytester run, declares its rules in the same registry)."""
     package = importlib.import_module("pytest_ftdata")
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         if module.name not in _SKIP:
             importlib.import_module(module.name)
-    return dict(findings.RULES)
+    projects = project_rule_codes()
+    return {code: declared for code, declared in findings.RULES.items() if code not in projects}
 
 
 def _family_rank(check: str) -> tuple[int, str]:
@@ -504,14 +508,14 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        print(f"{args.docs}: generated pages up to date ({len(findings.RULES)} rules, {len(FtdataConfig.model_fields)} settings).")
+        print(f"{args.docs}: generated pages up to date ({len(load_rules())} rules, {len(FtdataConfig.model_fields)} settings).")
         return 0
     for path in changed:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(wanted[path], encoding="utf-8")
     for path in stale:
         path.unlink()
-    print(f"{args.docs}: {len(changed)} generated pages written, {len(stale)} removed ({len(findings.RULES)} rules).")
+    print(f"{args.docs}: {len(changed)} generated pages written, {len(stale)} removed ({len(load_rules())} rules).")
     return 0
 
 
