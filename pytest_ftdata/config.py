@@ -565,6 +565,14 @@ class FtdataConfig(_Strict):
         # (readers sits above config; tests/test_versions.py keeps the two equal).
         if not value or value.strip() != value:
             raise ValueError("must be a file name such as `ftdata.lock`")
+        # The lock is the one file a run writes beside the data: it stays inside the
+        # dataset's directory (`--ftdata-update-lock` would overwrite whatever it names).
+        parts = value.replace("\\", "/").split("/")
+        if value.startswith(("/", "\\")) or os.path.isabs(value) or ".." in parts or "\x00" in value or parts[-1] in ("", "."):
+            raise ValueError(
+                f"`{value}` must be a file name inside the dataset's directory, such as `ftdata.lock` or "
+                "`locks/ftdata.lock` (no absolute path, no `..`)"
+            )
         if Path(value).name.endswith(LOCK_FORBIDDEN_SUFFIXES):
             raise ValueError(f"`{value}` has the suffix of a data file, so it would be read as data; use `ftdata.lock`")
         return value

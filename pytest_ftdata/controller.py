@@ -60,8 +60,9 @@ class FtdataController:
         self.scope: set[tuple[str, str]] = set()
         self.report: RunReport | None = None
         self.written: list[tuple[str, str]] = []
-        #: lock path -> the packed lock a `versions` item rendered (`--ftdata-update-lock`).
-        self.locks: dict[str, dict] = {}
+        #: real lock path -> the packed locks `versions` items rendered for it
+        #: (`--ftdata-update-lock`): more than one dataset there is an error, not a race.
+        self.locks: dict[str, list[dict]] = {}
 
     # -- while items run ------------------------------------------------------------------
 
@@ -85,7 +86,7 @@ class FtdataController:
             self.summaries[f"{node}::{family}"] = report.ftdata_summary
         lock = getattr(report, "ftdata_lock", None)
         if lock:
-            self.locks[lock["path"]] = lock
+            self.locks.setdefault(os.path.realpath(lock["path"]), []).append(lock)
         note = getattr(report, "ftdata_cache", None)
         if note and self.store is not None:
             store_from_report(self.store, note, found, report.ftdata_summary)
@@ -97,16 +98,7 @@ class FtdataController:
             return  # no dataset item ran: `pytest tests/` with --ftdata in addopts reports nothing
         gathered = [finding for group in self.findings.values() for finding in group]
         # The locks first: they are the only files written beside the data, once each, here.
-        locks_written: list[tuple[str, str]] = []
-        for packed in self.locks.values():
-            path, shown, data = unpack_lock(packed)
-            try:
-                write_lock(path, data)
-            except OSError as exc:
-                self._error(f"pytest-ftdata: could not write the lock {shown}: {exc}")
-                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
-            else:
-                locks_written.append(("lock", shown))
+        locks_written = self._write_locks(session)
         try:
             outcome = conclude(self.gate, gathered, self.scope)
         except OSError as exc:
@@ -179,6 +171,47 @@ class FtdataController:
             updated=outcome.updated if outcome is not None else None,
             stale=tuple(outcome.stale) if outcome is not None else (),
         )
+
+    def _write_locks(self, session: pytest.Session) -> list[tuple[str, str]]:
+        """Write each lock the `versions` items rendered, inside its dataset's directory
+        only, and one lock per file: a lock two datasets resolve to, or one a symlinked
+        folder takes outside its dataset, is an error and is not written (its summary then
+        says `unwritten`)."""
+        written: list[tuple[str, str]] = []
+        for target, packed_locks in self.locks.items():
+            shown = packed_locks[-1]["shown"]
+            datasets = sorted({packed.get("dataset", "") for packed in packed_locks})
+            directory = os.path.realpath(packed_locks[-1].get("directory", os.path.dirname(target)))
+            problem = None
+            if len(datasets) > 1:
+                problem = (f"the datasets {' and '.join(datasets)} both have the lock {shown}; give each its own "
+                           "`lock` setting, so that one does not overwrite the other's")
+            elif os.path.commonpath([directory, os.path.dirname(target)]) != directory:
+                problem = f"it resolves to {target}, outside the dataset's directory (through a symlink)"
+            if problem is None:
+                path, _, data = unpack_lock(packed_locks[-1])
+                try:
+                    write_lock(path, data)
+                except OSError as exc:
+                    problem = str(exc)
+            if problem is not None:
+                self._error(f"pytest-ftdata: could not write the lock {shown}: {problem}.")
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+                for packed in packed_locks:
+                    self._mark_unwritten(packed["shown"])
+            else:
+                written.append(("lock", shown))
+        if session.config.getoption("ftdata_update_lock", False) and (session.shouldfail or session.shouldstop):
+            self._error(
+                f"pytest-ftdata: the run stopped early (-x or --maxfail), so only the locks of datasets whose versions "
+                f"item ran were written ({len(written)}); run again without -x to update every lock."
+            )
+        return written
+
+    def _mark_unwritten(self, shown: str) -> None:
+        for key, summary in self.summaries.items():
+            if isinstance(summary, dict) and summary.get("lock") == shown and summary.get("status") == "written":
+                self.summaries[key] = {**summary, "status": "unwritten"}
 
     def _error(self, message: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")

@@ -619,6 +619,54 @@ def test_the_result_cache_gives_each_unusable_lock_its_own_reason(pytester: pyte
     second.stdout.fnmatch_lines(["*VER007*it is a directory, not a regular file*"])
 
 
+@pytest.mark.parametrize("lock", ["/tmp/ftdata-victim.txt", "../ftdata.lock", "locks/../../x.lock"])
+def test_a_lock_setting_outside_the_dataset_is_a_configuration_error(pytester: pytest.Pytester, chat, write_jsonl, lock):
+    """`--ftdata-update-lock` overwrites the file the setting names: it may name only a
+    file inside the dataset's directory."""
+    write_jsonl(pytester.path / "data" / "train.jsonl", [chat("Question A?", "a")])
+    pytester.makepyprojecttoml(f'[tool.ftdata]\nlock = "{lock}"\n')
+    result = pytester.runpytest("--ftdata", "data", "--ftdata-update-lock")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*setting `lock`*must be a file name inside the dataset's directory*"])
+    assert not Path("/tmp/ftdata-victim.txt").exists() and not (pytester.path / "ftdata.lock").exists()
+
+
+def test_a_lock_two_datasets_share_or_a_symlink_takes_outside_is_not_written(
+    pytester: pytest.Pytester, run_mode_serial_and_xdist, chat, write_jsonl, tmp_path_factory
+):
+    """data/a's lock `sub/ftdata.lock` is data/a/sub's own lock: writing both, one would
+    overwrite the other and the next run blame the wrong files. data/c's `locks/` is a
+    symlink out of the dataset. Neither is written, the run says why, and the JSON
+    report's status is `unwritten`. (No-xdist adds nothing: the write is the controller's.)"""
+    data = pytester.path / "data"
+    write_jsonl(data / "a" / "train.jsonl", [chat("Question A?", "a")])
+    (data / "a" / "ftdata.toml").write_text('lock = "sub/ftdata.lock"\n', encoding="utf-8")
+    write_jsonl(data / "a" / "sub" / "train.jsonl", [chat("Question B?", "b")])
+    (data / "a" / "sub" / "ftdata.toml").write_text('lock = "ftdata.lock"\n', encoding="utf-8")
+    write_jsonl(data / "c" / "train.jsonl", [chat("Question C?", "c")])
+    (data / "c" / "ftdata.toml").write_text('lock = "locks/ftdata.lock"\n', encoding="utf-8")
+    outside = tmp_path_factory.mktemp("outside")
+    (data / "c" / "locks").symlink_to(outside, target_is_directory=True)
+    result = run_mode_serial_and_xdist(pytester, "--ftdata", "data", "--ftdata-update-lock", "--ftdata-report", "json:r.json")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    result.stdout.fnmatch_lines([
+        "*could not write the lock data/a/sub/ftdata.lock: the datasets data/a and data/a/sub both have the lock*",
+    ])
+    result.stdout.fnmatch_lines(["*could not write the lock data/c/locks/ftdata.lock: it resolves to*outside the dataset's directory*"])
+    assert not (data / "a" / "sub" / "ftdata.lock").exists() and list(outside.iterdir()) == []
+    statuses = {d["dataset"]: d["status"] for d in json.loads((pytester.path / "r.json").read_text())["versions"]["datasets"]}
+    assert statuses == {"data/a": "unwritten", "data/a/sub": "unwritten", "data/c": "unwritten"}
+
+
+def test_an_early_stop_says_which_locks_were_not_written(pytester: pytest.Pytester, chat, write_jsonl):
+    data = pytester.path / "data"
+    write_jsonl(data / "train.jsonl", [chat("Question A?", "a"), chat("Question A?", "a")])  # DUP001 fails first
+    result = pytester.runpytest("--ftdata", "data", "--ftdata-update-lock", "-x", "-p", "no:randomly")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*the run stopped early (-x or --maxfail), so only the locks*were written (0)*"])
+    assert not (data / "ftdata.lock").exists()
+
+
 def test_baselined_moves_are_not_raised_and_a_lock_update_leaves_the_baseline(pytester: pytest.Pytester, run_mode, chat, write_jsonl):
     data = pytester.path / "data"
     write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])

@@ -1202,7 +1202,8 @@ class VersionsFamily(DatasetFamily):
             except LockError as exc:
                 problem = exc
         if self.ctx.update_lock:
-            self.ctx.outputs["lock"] = {"path": str(path), "shown": shown, "text": render_lock(new)}
+            self.ctx.outputs["lock"] = {"path": str(path), "shown": shown, "text": render_lock(new),
+                                        "dataset": self.ctx.path, "directory": str(self.ctx.directory)}
             self._summary = self._summarise(old, new, diff(old, new) if old is not None and old.ignore_punctuation == new.ignore_punctuation else None, shown, "written")
             return []  # the lock now agrees with the data: nothing to report against it
         if problem is not None:
@@ -1487,7 +1488,9 @@ LOCK_UNREADABLE = rule(
 def pack_lock(lock: dict) -> dict:
     """The lock as it crosses from an xdist worker: its text zlib-compressed, base64."""
     data = base64.b64encode(zlib.compress(lock["text"].encode("utf-8"), 6)).decode("ascii")
-    return {"path": lock["path"], "shown": lock["shown"], "zlib": data, "examples": lock["text"].count("\n") - 1}
+    return {"path": lock["path"], "shown": lock["shown"], "dataset": lock.get("dataset", ""),
+            "directory": lock.get("directory", os.path.dirname(lock["path"])), "zlib": data,
+            "examples": lock["text"].count("\n") - 1}
 
 
 def unpack_lock(packed: dict) -> tuple[str, str, bytes]:
@@ -1499,6 +1502,7 @@ def write_lock(path: str, data: bytes) -> None:
     sees half a lock. A name ending in `.gz` is gzip-compressed, deterministically (no
     name, no time in the gzip header)."""
     target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)  # `lock = "locks/support.lock"`
     if target.name.endswith(".gz"):
         buffer = io.BytesIO()
         with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as handle:

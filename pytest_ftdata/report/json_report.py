@@ -70,7 +70,7 @@ suspect-label check, LBL012): per dataset, the label pairs the data confuses mos
 
     "versions": {"datasets": [{"nodeid": "data/dataset", "dataset": "data",
         "lock": "data/ftdata.lock",
-        "status": "compared",        # | "written" | "unreadable" | "incomparable"
+        "status": "compared",        # | "written" | "unwritten" | "unreadable" | "incomparable"
         "had_lock": true,            # false: written where there was none
         "splits": [{"split": "train", "examples": 802, "locked": 800,
                     "added": 0, "removed": 0, "changed": 1, "moved_in": 2, "moved_out": 0}]}]}

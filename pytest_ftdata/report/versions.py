@@ -12,6 +12,7 @@ STATUS = {
     "compared": "changes since the lock",
     "written": "lock written; changes it records since the previous lock",
     "unreadable": "the lock cannot be read (VER007)",
+    "unwritten": "the lock could not be written (the error above says why)",
     "incomparable": "content keys changed with ignore_punctuation: not compared",
 }
 
