@@ -514,7 +514,8 @@ class FtdataConfig(_Strict):
     lock: str = Field(
         default="ftdata.lock",
         description=(
-            "The lock of each dataset, relative to its directory: `--ftdata-update-lock` writes it, and every run "
+            "The lock of each dataset, a file inside its directory (no absolute path, no `..`): "
+            "`--ftdata-update-lock` writes it, and every run "
             "with a lock present compares the data with it (the `versions` family, VER rules). A name ending in "
             "`.gz` writes it gzip-compressed."
         ),
