@@ -54,7 +54,7 @@ import sys
 import tempfile
 import zlib
 from array import array
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import add, and_, eq, itemgetter, lshift, not_, or_
@@ -1055,6 +1055,16 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
             out.count(old_split[ofile[o]], "removed")
             continue
         groups.setdefault(key, ([], []))[0].append(o)
+    def old_sig(o: int) -> tuple:
+        return otarget[o], olabel[o], oprov[o]
+
+    def new_sig(n: int) -> tuple:
+        lab, pv = nlabel[n], nprov[n]
+        return ntarget[n], label_map[lab] if lab >= 0 else -1, prov_map[pv] if pv >= 0 else -1
+
+    # Every step below is linear in the key's examples (a key may have thousands: one
+    # short input with many targets), with the same pairs as the plain reading: each new
+    # example takes the first old one, in file and line order, that is identical to it.
     for olds, news in groups.values():
         by_old: dict[str, list[int]] = {}
         by_new: dict[str, list[int]] = {}
@@ -1062,40 +1072,48 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
             by_old.setdefault(old_split[ofile[o]], []).append(o)
         for n in sorted(news, key=lambda x: (nfile[x], new.line[x])):
             by_new.setdefault(new_split[nfile[n]], []).append(n)
-        spare_old: list[int] = []
+        # The old examples left over, per split in rank order (each in file and line order).
+        spare_old: list[tuple[str, deque]] = []
         spare_new: list[int] = []
         for split in sorted(by_old.keys() | by_new.keys(), key=_rank):
-            o_list, n_list = list(by_old.get(split, ())), list(by_new.get(split, ()))
+            o_list, n_list = by_old.get(split, []), by_new.get(split, [])
+            identical: dict[tuple, deque] = {}
+            for o in o_list:
+                identical.setdefault(old_sig(o), deque()).append(o)
+            used: set[int] = set()
             unmatched = []
             for n in n_list:  # identical pairs first, then the rest pair up as changed
-                hit = next((o for o in o_list if same(o, n)), None)
-                if hit is None:
-                    unmatched.append(n)
+                candidates = identical.get(new_sig(n))
+                if candidates:
+                    used.add(candidates.popleft())
                 else:
-                    o_list.remove(hit)
-            paired = min(len(unmatched), len(o_list))
+                    unmatched.append(n)
+            rest = deque(o for o in o_list if o not in used)
+            paired = min(len(unmatched), len(rest))
             for n in unmatched[:paired]:
-                o = o_list.pop(0)
+                o = rest.popleft()
                 out.count(split, "changed")
                 relabel(o, n)
             spare_new.extend(unmatched[paired:])
-            spare_old.extend(o_list)
+            spare_old.append((split, rest))
         for n in spare_new:
             b = new_split[nfile[n]]
-            o = next((x for x in spare_old if old_split[ofile[x]] != b), None)
-            if o is None:
+            # the first old example left, in rank order, of another split
+            source = next((rest for split, rest in spare_old if split != b and rest), None)
+            if source is None:
                 out.added.append(n)
                 out.count(b, "added")
                 continue
-            spare_old.remove(o)
+            o = source.popleft()
             a = old_split[ofile[o]]
             out.moved.append((o, n))
             out.count(a, "moved_out")
             out.count(b, "moved_in")
             relabel(o, n)
-        for o in spare_old:
-            out.removed.append(o)
-            out.count(old_split[ofile[o]], "removed")
+        for _, rest in spare_old:
+            for o in rest:
+                out.removed.append(o)
+                out.count(old_split[ofile[o]], "removed")
     return out
 
 
