@@ -15,7 +15,11 @@ Cases:
 - `bomb`: a 3 MB `.jsonl.gz` whose one line expands to 3 GiB;
 - `long-line`: a plain file whose second line is 200 MB long;
 - `newlines`: a 2 MB gzip of two billion newlines;
-- `garbage`: a million lines of invalid JSON.
+- `garbage`: a million lines of invalid JSON;
+- `lock-bomb`: a 2 MB gzip `ftdata.lock` of 2 GiB (a header counting a billion
+  examples, then newlines), refused as VER007;
+- `repeated`: one input 50,000 times, locked, then every target changed (the versions
+  summary counts 50,000 changed; the matching of one key's copies was quadratic).
 
 Exit status 1 when a target is missed, 2 when a run went wrong.
 """
@@ -76,7 +80,39 @@ def _garbage(data: Path) -> str:
     return "SCH001"
 
 
-CASES = {"bomb": _bomb, "long-line": _long_line, "newlines": _newlines, "garbage": _garbage}
+def _lock_bomb(data: Path) -> str:
+    # A lock whose header counts a billion examples, then 2 GiB of newlines, gzipped to
+    # about 2 MB: refused once it decompresses past 64 times its size.
+    (data / "train.jsonl").write_bytes(GOOD + b"\n")
+    header = {"ftdata_lock": 1, "examples": 10**9, "files": [{"name": "train.jsonl", "split": "train", "examples": 10**9}]}
+    with gzip.open(data / "ftdata.lock", "wb", compresslevel=9) as handle:
+        handle.write(json.dumps(header).encode() + b"\n")
+        chunk = b"\n" * (1 << 26)
+        for _ in range(32):
+            handle.write(chunk)
+    return "VER007"
+
+
+def _repeated(data: Path) -> str:
+    # One input 50,000 times with distinct targets, locked, then every target changed:
+    # the diff matches the copies of one key (it was quadratic in them).
+    def write(mark: str) -> None:
+        with open(data / "train.jsonl", "w", encoding="utf-8") as handle:
+            for number in range(50_000):
+                record = {"messages": [{"role": "user", "content": "Tell me a joke."},
+                                       {"role": "assistant", "content": f"Joke number {number}{mark}"}]}
+                handle.write(json.dumps(record) + "\n")
+
+    write(".")
+    (data.parent / "pytest.ini").write_text("[pytest]\n")
+    subprocess.run([sys.executable, "-m", "pytest", "--ftdata", "data", "-p", "no:cacheprovider", "-q", "-k", "versions",
+                    "--ftdata-update-lock"], cwd=data.parent, check=False, capture_output=True)
+    write("!")
+    return "changes since the lock"
+
+
+CASES = {"bomb": _bomb, "long-line": _long_line, "newlines": _newlines, "garbage": _garbage,
+         "lock-bomb": _lock_bomb, "repeated": _repeated}
 
 
 def prepare(case: str, root: Path) -> tuple[Path, str]:

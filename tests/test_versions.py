@@ -635,9 +635,9 @@ def test_a_gzip_bomb_or_a_flood_of_blank_lines_is_refused_early(tmp_path: Path, 
     data = tmp_path / "data"
     write_jsonl(data / "train.jsonl", [chat("Question A?", "a")])
     config = validate({}, "test", str(tmp_path))
-    # a header that counts a billion examples, so that only the size cap can stop it
-    bomb = gzip.compress(HEADER.replace('"examples": 1, "files"', '"examples": 1000000000, "files"').encode() + b"\n" * (64 << 20))
-    assert len(bomb) < 100_000
+    # a header that counts a billion examples, and valid rows, so that only the size cap can stop it
+    bomb = gzip.compress(HEADER.replace('"examples": 1, "files"', '"examples": 1000000000, "files"').encode() + ROW * (2 << 20))
+    assert len(ROW) * (2 << 20) > 100 * len(bomb)  # far more than a lock's ratio
     (data / "ftdata.lock").write_bytes(bomb)
     given: list[int] = []
     original = versions._Capped.read
@@ -654,6 +654,10 @@ def test_a_gzip_bomb_or_a_flood_of_blank_lines_is_refused_early(tmp_path: Path, 
     (data / "ftdata.lock").write_bytes(HEADER.encode() + ROW + b"\n" * (versions.MAX_SPARE_LINES + 10))
     found = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"]).findings["versions"]
     assert [f.rule for f in found] == ["VER007"] and "more lines than its header's 1 examples" in found[0].message
+    # a million blank lines are refused by the block they come in, before it is split into lines
+    (data / "ftdata.lock").write_bytes(HEADER.encode() + ROW + b"\n" * 1_000_000)
+    found = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"]).findings["versions"]
+    assert [f.rule for f in found] == ["VER007"] and "lines far shorter than any example entry" in found[0].message
 
 
 def test_a_directory_named_like_the_lock_is_one_finding(tmp_path: Path, chat, write_jsonl):

@@ -576,6 +576,10 @@ def _line_blocks(handle, limit_first: int, limit: int):
         block = handle.read(1 << 20)
         if not block:
             break
+        # An example entry is at least 36 bytes: a block of far shorter lines (a flood of
+        # blank lines, in a small gzip) is refused before it is split into line objects.
+        if block.count(b"\n") > len(block) // 32 + MAX_SPARE_LINES:
+            raise LockError(number + 1, f"from line {number + 1} on it has lines far shorter than any example entry")
         parts = (pending + block).split(b"\n")
         pending = parts.pop()
         if parts:
