@@ -23,7 +23,7 @@ from .config import FtdataConfig
 from .findings import ANY_FAMILY, FAMILIES, Finding, FindingList, rule, sort_key
 from .formats import detect_format, make_example
 from .io import ReadProblem
-from .readers import data_stem, is_data_file, open_reader
+from .readers import data_stem, is_data_file, open_reader, printable_name
 from .tasks import TaskChoice, detect_task, task_default
 
 
@@ -94,16 +94,8 @@ def display_path(path: Path, rootdir: Path) -> str:
     return printable_name(Path(relative).as_posix())
 
 
-def printable_name(name: str) -> str:
-    """A file name as valid Unicode: undecodable bytes (kept by Python as surrogates) escaped."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return name
-
-
 def has_undecodable_name(path: Path) -> bool:
+    """Whether `path`'s name is not valid UTF-8 or holds unprintable characters."""
     return printable_name(path.name) != path.name
 
 
@@ -344,7 +336,8 @@ def _read_file(
     detect = detect_format
     count = 0
     if has_undecodable_name(info.abspath):
-        odd = ReadProblem("undecodable-name", None, "has a name that is not valid UTF-8 (shown with its odd bytes escaped)", recoverable=True)
+        odd = ReadProblem("undecodable-name", None, "has a name that is not valid UTF-8 or holds control characters "
+                          "(shown with them escaped)", recoverable=True)
         for family, handle in problem_handlers:
             guard.call(family, None, "while reporting the file name", handle, odd)
     reader = open_reader(

@@ -21,8 +21,8 @@ import pytest
 
 from ._compat import ExceptionChainRepr, ReprEntryNative, ReprFileLocation, ReprTraceback
 from .baseline import gate_title
-from .engine import display_path, has_undecodable_name, printable_name
-from .readers import is_data_file
+from .engine import display_path, has_undecodable_name
+from .readers import is_data_file, printable_name
 from .families import BUILTIN_DATASET_FAMILIES, BUILTIN_FILE_FAMILIES
 from .findings import DATASET_FAMILIES, FILE_FAMILIES, Finding
 from .render import render_failure

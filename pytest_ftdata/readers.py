@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -34,6 +35,23 @@ DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
 FORMAT_NAMES = {".jsonl": "JSON Lines", ".jsonl.gz": "JSON Lines", ".json": "a JSON array", ".parquet": "Parquet"}
 _NOT_DATA = (".schema.json",)
 _SNIFF_BYTES = 64 * 1024
+
+
+#: Characters a file name may hold that no output may print as they are: control
+#: characters (a newline in a CI log starts a workflow command, an escape sequence
+#: recolours or rewrites the terminal), line separators and bidirectional overrides.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable_name(name: str) -> str:
+    """A file name as printable Unicode: undecodable bytes (kept by Python as surrogates)
+    and unprintable characters (`UNPRINTABLE`) escaped, `\\xff` and `\\x0a`."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return UNPRINTABLE.sub(lambda found: f"\\x{ord(found.group()):02x}" if ord(found.group()) < 0x100
+                           else f"\\u{ord(found.group()):04x}", name)
 
 
 def is_data_file(name: str) -> bool:

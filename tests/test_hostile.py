@@ -367,6 +367,29 @@ def test_a_non_utf8_file_name_is_escaped_everywhere(pytester, run_mode, chat, wr
     assert "data/bad\\xfftrain.jsonl" in [f["path"] for f in report["files"]]
 
 
+def test_a_file_name_with_a_newline_or_escape_injects_nothing(pytester, run_mode_serial_and_xdist, chat, write_jsonl):
+    """A data folder copied from elsewhere may hold `x\\n::error::...`: in a CI log, a line
+    that starts with `::` is a workflow command, and an escape sequence rewrites the
+    terminal. The name is printed escaped everywhere (-v lines, findings, reports, the
+    lock), and the lock it is written into reads back. (No-xdist adds nothing: naming is
+    collection and reporting, the same with xdist blocked.)"""
+    data = pytester.path / "data"
+    name = "x\n::error title=INJ::pwned \x1b[31m\u202etrain.jsonl"
+    write_jsonl(data / name, [chat("hi", "ok")])
+    write_jsonl(data / "val.jsonl", [chat("hello", "ok")])
+    args = ["--ftdata", "data", "-v", "--ftdata-report=json:report.json", "--ftdata-report=html:report.html"]
+    result = run_mode_serial_and_xdist(pytester, *args, "--ftdata-update-lock")
+    assert result.ret == 0, result.stdout.str()
+    again = run_mode_serial_and_xdist(pytester, *args)
+    assert again.ret == 0, again.stdout.str()
+    for output in (result.stdout.str(), again.stdout.str(), (pytester.path / "report.json").read_text(encoding="utf-8"),
+                   (pytester.path / "report.html").read_text(encoding="utf-8"), (data / "ftdata.lock").read_text(encoding="utf-8")):
+        assert "\x1b" not in output and "\u202e" not in output
+        assert not any(line.lstrip().startswith("::error") for line in output.splitlines())
+    assert "SCH013" in again.stdout.str() and "data/x\\x0a::error title=INJ::pwned \\x1b[31m\\u202etrain.jsonl" in again.stdout.str()
+    assert "VER007" not in again.stdout.str()
+
+
 def test_a_config_nested_five_thousand_deep_is_one_clear_error(pytester, chat, write_jsonl):
     write_jsonl(pytester.path / "data" / "train.jsonl", [chat("hi", "ok")])
     (pytester.path / "data" / "ftdata.toml").write_text("labels = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")

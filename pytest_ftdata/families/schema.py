@@ -237,12 +237,14 @@ FILE_CHANGED = rule(
 )
 UNDECODABLE_NAME = rule(
     code="SCH013", name="file-name-not-utf8", family="schema", severity="warning",
-    summary="A data file's name is not valid UTF-8.",
+    summary="A data file's name is not valid UTF-8, or holds control characters.",
     why="""The name holds bytes that are not UTF-8 (often a name written on another system
-    in Latin-1). It is shown with those bytes escaped (`bad\\xff.jsonl`), which is not a
-    name you can pass back on the command line, and other tools mangle or refuse such
-    names.""",
-    fix="""Rename the file to a UTF-8 name (by hand, or with `convmv -f latin1 -t utf8`).""",
+    in Latin-1), or characters no log may print as they are: a newline (in a CI log, a
+    line that starts with `::` is a workflow command), an escape sequence, a
+    bidirectional override. It is shown with those escaped (`bad\\xff.jsonl`,
+    `x\\x0a.jsonl`), which is not a name you can pass back on the command line, and other
+    tools mangle or refuse such names.""",
+    fix="""Rename the file to a plain UTF-8 name (by hand, or with `convmv -f latin1 -t utf8`).""",
 )
 NOT_A_RECORD_ARRAY = rule(
     code="SCH014", name="not-a-record-array", family="schema", severity="error",

@@ -66,7 +66,7 @@ from ..config import FtdataConfig, validate
 from ..findings import Finding, FindingList, example, rule
 from ..formats import Example, detect_format, make_example
 from ..neardup import normalize
-from ..readers import open_reader
+from ..readers import UNPRINTABLE, open_reader, printable_name
 from ..redact import redact
 from ..tasks import detect_task
 from ..text import compile_value_getter, label_text
@@ -88,10 +88,6 @@ MAX_GZIP_RATIO = 64
 #: Blank lines a lock may hold beyond its header's count of examples (a hand edit may
 #: leave a few; a flood of them would be read one by one).
 MAX_SPARE_LINES = 1000
-#: Characters no file name, split, format or task in a lock's header may hold: control
-#: characters (a newline in a CI log starts a workflow command, an escape recolours the
-#: terminal), line separators and bidirectional overrides.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _HEX = {width: re.compile(f"[0-9a-fA-F]{{{width}}}") for width in (8, 16)}
 #: Example lines parsed at once (one JSON array for orjson).
 CHUNK_ROWS = 65536
@@ -204,7 +200,7 @@ class VersionMap(FileMap):
         #: The file's sha256 once known (it is hashed here when the lock may vouch for it).
         self.sha256: str | None = None
         lock_files = ctx.shared.get("versions", {})
-        entry = lock_files.get(file.abspath.name) if vouched and lock_files is not None else None
+        entry = lock_files.get(printable_name(file.abspath.name)) if vouched and lock_files is not None else None
         if lock_files is None:
             self.visits = False
         elif entry is not None and entry[0] == file.split:
@@ -428,14 +424,14 @@ def snapshot_of(ctx: DatasetContext, state: VersionState, lock: Snapshot | None 
         digest = info.digest or part.sha256 or _file_sha256(info.abspath)
         part.sha256 = digest
         snap.files.append({
-            "name": info.abspath.name, "split": info.split, "format": info.format,
+            "name": printable_name(info.abspath.name), "split": info.split, "format": info.format,
             "sha256": digest, "examples": info.examples,
         })
         if not part.visits:
             if lock is None:
                 examples += info.examples
                 continue
-            found = locked_files.get(info.abspath.name)
+            found = locked_files.get(printable_name(info.abspath.name))
             if (not info.changed and digest is not None and found is not None
                     and lock.files[found].get("sha256") == digest and locked_counts[found] == info.examples):
                 taken[found] = number
@@ -683,7 +679,7 @@ def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
         raise LockError(1, "its header lists no valid files")
     # Names, splits, formats and the task are printed in findings: only plain text is taken.
     for f in files:
-        if not _plain(f["name"]) or "/" in f["name"] or "\\" in f["name"]:
+        if not _plain(f["name"]) or "/" in f["name"]:
             raise LockError(1, "its header lists a file name with a path or control characters in it")
         for what in ("split", "format"):
             if f.get(what) is not None and not _plain(f.get(what)):
@@ -729,7 +725,9 @@ def _parse(handle: io.BufferedIOBase, header_only: bool = False) -> Snapshot:
 
 
 def _plain(value) -> bool:
-    return type(value) is str and 0 < len(value) <= 1024 and _UNPRINTABLE.search(value) is None
+    # Names, splits, formats and the task are printed in findings (`readers.UNPRINTABLE`:
+    # a newline in a CI log starts a workflow command, an escape recolours the terminal).
+    return type(value) is str and 0 < len(value) <= 1024 and UNPRINTABLE.search(value) is None
 
 
 def _check_counts(snap: Snapshot) -> None:
