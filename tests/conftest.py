@@ -94,11 +94,12 @@ def dataset(tmp_path: Path):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def isolated_rules():
-    """Rules declared by a test (or by a conftest an in-process pytester run imports)
-    are forgotten afterwards, so the registry the README table is built from stays
-    the plugin's own."""
+    """Rules declared by a test (or by a conftest an in-process pytester run imports:
+    a copy of example_project declares ACME001) are forgotten afterwards, for every
+    test: otherwise a later test in the same worker that declares ACME001 differently
+    failed, depending on which tests xdist gave that worker before it."""
     from pytest_ftdata import custom, findings
 
     rules, origins = dict(findings.RULES), dict(custom._RULE_ORIGINS)

@@ -19,7 +19,6 @@ import pytest
 import pytest_ftdata
 from pytest_ftdata.config import ConfigError
 
-pytestmark = pytest.mark.usefixtures("isolated_rules")
 
 #: Plugins a pytester run does not need (hypothesis' re-imports itself in every in-process run).
 PLUGINS_OFF = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")

@@ -18,7 +18,6 @@ import pytest_ftdata
 from pytest_ftdata import DatasetAssertionError, assert_all, assert_check, assert_format
 from pytest_ftdata import expectations
 
-pytestmark = pytest.mark.usefixtures("isolated_rules")
 
 #: Plugins a pytester run does not need (hypothesis' re-imports itself in every in-process run).
 PLUGINS_OFF = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")

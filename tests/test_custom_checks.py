@@ -13,7 +13,6 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("isolated_rules")
 
 #: Plugins a pytester run does not need (hypothesis' re-imports itself in every in-process run).
 PLUGINS_OFF = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
