@@ -180,8 +180,8 @@ class FtdataController:
         written: list[tuple[str, str]] = []
         for target, packed_locks in self.locks.items():
             shown = packed_locks[-1]["shown"]
-            datasets = sorted({packed.get("dataset", "") for packed in packed_locks})
-            directory = os.path.realpath(packed_locks[-1].get("directory", os.path.dirname(target)))
+            datasets = sorted({packed["dataset"] for packed in packed_locks})
+            directory = os.path.realpath(packed_locks[-1]["directory"])
             problem = None
             if len(datasets) > 1:
                 problem = (f"the datasets {' and '.join(datasets)} both have the lock {shown}; give each its own "

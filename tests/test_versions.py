@@ -620,7 +620,7 @@ def test_a_lock_that_is_a_fifo_is_one_finding_and_no_hang(tmp_path: Path, chat, 
     config = validate({}, "test", str(tmp_path))
     found = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"]).findings["versions"]
     assert [(f.rule, f.line) for f in found] == [("VER007", None)]
-    assert "it is a FIFO, not a regular file" in found[0].message
+    assert "it is a named pipe (FIFO), not a regular file" in found[0].message
     update = analyze_dataset(data, dataset_files(data), config, tmp_path, families=["versions"], update_lock=True)
     assert update.outputs["lock"]["text"].count("\n") == 2
 
@@ -699,7 +699,7 @@ def test_the_result_cache_gives_each_unusable_lock_its_own_reason(pytester: pyte
     lock = data / "ftdata.lock"
     lock.symlink_to("/dev/null")
     first = pytester.runpytest("--ftdata", "data", *VERSIONS)
-    first.stdout.fnmatch_lines(["*VER007*it is a device or socket, not a regular file*"])
+    first.stdout.fnmatch_lines(["*VER007*it is a character device, not a regular file*"])
     lock.unlink()
     lock.mkdir()
     second = pytester.runpytest("--ftdata", "data", *VERSIONS)

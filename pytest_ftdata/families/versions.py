@@ -49,7 +49,6 @@ import inspect
 import io
 import os
 import re
-import stat
 import sys
 import tempfile
 import zlib
@@ -68,6 +67,7 @@ from ..formats import Example, detect_format, make_example
 from ..neardup import normalize
 from ..readers import UNPRINTABLE, open_reader, printable_name
 from ..redact import redact
+from ..safeio import UnreadableFile, open_regular
 from ..tasks import detect_task
 from ..text import compile_value_getter, label_text
 from .base import Combiner, DatasetContext, DatasetFamily, FileInfo, FileMap
@@ -140,9 +140,10 @@ _NATIVE_WIDTHS = array("Q").itemsize == 8 and array("I").itemsize == 4
 _FIRST_FOUR = tuple(itemgetter(i) for i in range(4))
 
 
-def _keys_from_bytes(data: bytes | bytearray) -> array:
-    """Content keys packed as 8-byte big-endian digests, as an array of ints (in C)."""
-    keys = array("Q")
+def _keys_from_bytes(data: bytes | bytearray, typecode: str = "Q") -> array:
+    """Big-endian integers packed one after another (content keys as 8-byte digests,
+    `typecode` "I" for 4-byte target hashes), as an array of ints (in C)."""
+    keys = array(typecode)
     keys.frombytes(bytes(data))
     if sys.byteorder == "little":
         keys.byteswap()
@@ -347,6 +348,8 @@ class Snapshot:
     #: only the rows of those keys, and `diff` matches only those rows of the lock: every
     #: other key is in unchanged files alone, where the lock's rows are the data's.
     compared: array | None = None
+    #: Set on a lock read in full (`read_lock`): its rows per file number, counted once.
+    locked_per_file: Counter = field(default_factory=Counter)
 
     def split_of(self, index: int) -> str:
         return _split_name(self.files[self.file[index]].get("split"))
@@ -419,7 +422,7 @@ def snapshot_of(ctx: DatasetContext, state: VersionState, lock: Snapshot | None 
     # The lock's file number -> the snapshot's, for the files whose rows the lock gives.
     taken: dict[int, int] = {}
     locked_files = _locked_numbers(lock) if lock is not None else {}
-    locked_counts = Counter(lock.file) if lock is not None else Counter()
+    locked_counts = lock.locked_per_file if lock is not None else Counter()
     for number, (info, part) in enumerate(state.parts):
         digest = info.digest or part.sha256 or _file_sha256(info.abspath)
         part.sha256 = digest
@@ -610,9 +613,12 @@ def read_lock(path: Path, header_only: bool = False) -> Snapshot:
     Only a regular file is read: it is opened without blocking (a FIFO would wait for a
     writer forever) and its kind checked on the open descriptor. A gzip lock may not
     decompress to more than `MAX_GZIP_RATIO` times its size."""
-    raw = open_regular(path)
-    with raw:
-        size = os.fstat(raw.fileno()).st_size
+    try:
+        unbuffered, info = open_regular(path)
+    except UnreadableFile as exc:
+        raise LockError(None, f"it {exc.reason}") from None
+    with io.BufferedReader(unbuffered) as raw:
+        size = info.st_size
         handle = raw
         if raw.peek(2)[:2] == b"\x1f\x8b":
             handle = _Capped(gzip.GzipFile(fileobj=raw), MAX_GZIP_RATIO * size + (1 << 20))
@@ -620,25 +626,6 @@ def read_lock(path: Path, header_only: bool = False) -> Snapshot:
             return _parse(handle, header_only)
         except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
             raise LockError(None, f"it cannot be read ({type(exc).__name__})") from None
-
-
-def open_regular(path: Path):
-    """`path` opened for reading when it is a regular file (through symlinks), else `LockError`."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise LockError(None, f"it cannot be opened ({type(exc).__name__})") from None
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
-            raise LockError(None, f"it is {kind}, not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(descriptor, True)
-        return open(descriptor, "rb")
-    except BaseException:
-        os.close(descriptor)
-        raise
 
 
 class _Capped:
@@ -739,7 +726,7 @@ def _check_counts(snap: Snapshot) -> None:
     # A file's count in the header is its examples; an example whose entry could not be
     # made (a check error, reported when the lock was written) has none, so a file may
     # have fewer entries than examples, never more.
-    per_file = Counter(snap.file)
+    per_file = snap.locked_per_file = Counter(snap.file)
     for number, f in enumerate(snap.files):
         if type(f.get("examples")) is int and per_file[number] > f["examples"]:
             raise LockError(None, f"it has {per_file[number]:,} example entries for {f['name']}, and its header "
@@ -759,15 +746,16 @@ def _rows(snap: Snapshot, chunk: list[bytes], first: int, count: int, labels: _I
     body = [line for line in chunk if line.strip()]
     try:
         rows = orjson.loads(b"[" + b",".join(body) + b"]")
-        # Bad types fail the conversions (a key too long overflows its 64 bits); what
-        # converts but is out of range is checked column by column.
+        # Bad types fail the conversions; what converts but is out of range, or is not
+        # exactly its hex digits, is checked column by column.
         # Hex digits only: `fromhex` takes whitespace too, which the byte counts show.
         key_bytes = bytes.fromhex("".join([row[0] for row in rows]))
+        target_bytes = bytes.fromhex("".join([row[3] for row in rows]))
+        hex_only = len(key_bytes) == 8 * len(rows) and len(target_bytes) == 4 * len(rows)
         keys = _keys_from_bytes(key_bytes)
         files = array("I", [row[1] for row in rows])
         lines = array("I", [row[2] for row in rows])
-        targets = array("I", [int(row[3], 16) for row in rows])
-        hex_only = len(key_bytes) == 8 * len(rows) and len(bytes.fromhex("".join([row[3] for row in rows]))) == 4 * len(rows)
+        targets = _keys_from_bytes(target_bytes, "I")
         widths = {len(row) for row in rows}
         extra = [row[4:] for row in rows] if max(widths, default=4) > 4 else None
         ok = (
@@ -832,11 +820,7 @@ def _plain_rows(snap: Snapshot, chunk: list[bytes], count: int) -> bool:
     if rows and (max(file_numbers) >= count or min(line_numbers) < 1):
         return False
     snap.keys.extend(_keys_from_bytes(key_bytes))
-    target_hashes = array("I")
-    target_hashes.frombytes(target_bytes)
-    if sys.byteorder == "little":
-        target_hashes.byteswap()
-    snap.target.extend(target_hashes)
+    snap.target.extend(_keys_from_bytes(target_bytes, "I"))
     snap.file.extend(file_numbers)
     snap.line.extend(line_numbers)
     snap.group.extend(array("Q", bytes(8 * len(rows))))
@@ -1002,14 +986,17 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
     prov_map = [old_prov_id.get(value, -2) for value in new.provenances]
     olabel, nlabel, oprov, nprov = old.label, new.label, old.prov, new.prov
 
+    # What must be equal for an old and a new example of one key to be the same example:
+    # target, label and provenance (the new ids mapped to the old side's).
+    def old_sig(o: int) -> tuple:
+        return otarget[o], olabel[o], oprov[o]
+
+    def new_sig(n: int) -> tuple:
+        lab, pv = nlabel[n], nprov[n]
+        return ntarget[n], label_map[lab] if lab >= 0 else -1, prov_map[pv] if pv >= 0 else -1
+
     def same(o: int, n: int) -> bool:
-        if otarget[o] != ntarget[n]:
-            return False
-        lab = nlabel[n]
-        if (label_map[lab] if lab >= 0 else -1) != olabel[o]:
-            return False
-        pv = nprov[n]
-        return (prov_map[pv] if pv >= 0 else -1) == oprov[o]
+        return old_sig(o) == new_sig(n)
 
     def relabel(o: int, n: int) -> None:
         a, b = old.label_of(o), new.label_of(n)
@@ -1057,12 +1044,6 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
             out.count(old_split[ofile[o]], "removed")
             continue
         groups.setdefault(key, ([], []))[0].append(o)
-    def old_sig(o: int) -> tuple:
-        return otarget[o], olabel[o], oprov[o]
-
-    def new_sig(n: int) -> tuple:
-        lab, pv = nlabel[n], nprov[n]
-        return ntarget[n], label_map[lab] if lab >= 0 else -1, prov_map[pv] if pv >= 0 else -1
 
     # Every step below is linear in the key's examples (a key may have thousands: one
     # short input with many targets), with the same pairs as the plain reading: each new
@@ -1378,7 +1359,7 @@ class VersionsFamily(DatasetFamily):
         if locked_from_header:
             locked = dict(now)
         elif old is not None:
-            for file_no, number in Counter(old.file).items():
+            for file_no, number in old.locked_per_file.items():
                 split = _split_name(old.files[file_no].get("split"))
                 locked[split] = locked.get(split, 0) + number
         splits = []
@@ -1508,9 +1489,8 @@ LOCK_UNREADABLE = rule(
 def pack_lock(lock: dict) -> dict:
     """The lock as it crosses from an xdist worker: its text zlib-compressed, base64."""
     data = base64.b64encode(zlib.compress(lock["text"].encode("utf-8"), 6)).decode("ascii")
-    return {"path": lock["path"], "shown": lock["shown"], "dataset": lock.get("dataset", ""),
-            "directory": lock.get("directory", os.path.dirname(lock["path"])), "zlib": data,
-            "examples": lock["text"].count("\n") - 1}
+    return {"path": lock["path"], "shown": lock["shown"], "dataset": lock["dataset"], "directory": lock["directory"],
+            "zlib": data, "examples": lock["text"].count("\n") - 1}
 
 
 def unpack_lock(packed: dict) -> tuple[str, str, bytes]:
