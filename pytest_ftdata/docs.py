@@ -493,8 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a generated page is out of date, and write nothing")
     parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS, help="the docs folder (default: %(default)s)")
     args = parser.parse_args(argv)
+    rules = load_rules()
     try:
-        wanted = wanted_files(args.docs, load_rules())
+        wanted = wanted_files(args.docs, rules)
     except DocsError as exc:
         print(f"pytest_ftdata.docs: {exc}", file=sys.stderr)
         return 2
@@ -508,14 +509,14 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        print(f"{args.docs}: generated pages up to date ({len(load_rules())} rules, {len(FtdataConfig.model_fields)} settings).")
+        print(f"{args.docs}: generated pages up to date ({len(rules)} rules, {len(FtdataConfig.model_fields)} settings).")
         return 0
     for path in changed:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(wanted[path], encoding="utf-8")
     for path in stale:
         path.unlink()
-    print(f"{args.docs}: {len(changed)} generated pages written, {len(stale)} removed ({len(load_rules())} rules).")
+    print(f"{args.docs}: {len(changed)} generated pages written, {len(stale)} removed ({len(rules)} rules).")
     return 0
 
 
